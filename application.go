@@ -1,0 +1,201 @@
+package gatehouse
+
+import (
+	"net"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Application is an app registration: a client of the tenant's OpenID
+// provider and, with granted permissions, of its admin API.
+type Application struct {
+	ID          string // object ID
+	TenantID    string
+	AppID       string // client ID
+	DisplayName string
+	// Redirect URIs per platform, each matched exactly (AS-1).
+	WebRedirectURIs          []string
+	SPARedirectURIs          []string
+	PublicClientRedirectURIs []string
+	// PostLogoutRedirectURIs are where RP-initiated logout may return.
+	PostLogoutRedirectURIs []string
+	// IsFallbackPublicClient marks an app that has no secret and must use
+	// PKCE (a native or single-page app).
+	IsFallbackPublicClient bool
+	// RequirePKCE requires PKCE from this app even when it is confidential.
+	RequirePKCE bool
+	// IDTokenSigningAlg overrides the tenant default (RS256) for ID tokens.
+	IDTokenSigningAlg   string
+	PasswordCredentials []PasswordCredential
+	// Permissions are the admin API application permissions granted to this
+	// app by an administrator.
+	Permissions []PermissionGrant
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// PasswordCredential is a client secret. The secret itself is shown once
+// when it is created; only its keyed hash is kept.
+type PasswordCredential struct {
+	KeyID       string    `json:"keyId"`
+	DisplayName string    `json:"displayName,omitempty"`
+	Hint        string    `json:"hint"`
+	Hash        string    `json:"hash"`
+	Start       time.Time `json:"start"`
+	End         time.Time `json:"end"`
+}
+
+// PermissionGrant is one application permission granted to an app, in the
+// shape of Graph's appRoleAssignment.
+type PermissionGrant struct {
+	ID        string    `json:"id"`
+	AppRoleID string    `json:"appRoleId"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// GraphResourceAppID is the appId of Microsoft Graph, the resource whose
+// permission names and IDs Gatehouse's admin API uses.
+const GraphResourceAppID = "00000003-0000-0000-c000-000000000000"
+
+// Permission is an admin API application permission, named and numbered as
+// in Microsoft Graph.
+type Permission struct {
+	ID    string
+	Value string
+}
+
+// Admin API application permissions.
+var (
+	PermUserReadAll                   = Permission{"df021288-bdef-4463-88db-98f22de89214", "User.Read.All"}
+	PermUserReadWriteAll              = Permission{"741f803b-c850-494e-b5df-cde7c675a1ca", "User.ReadWrite.All"}
+	PermGroupReadAll                  = Permission{"5b567255-7703-4780-807c-7be8301ae99b", "Group.Read.All"}
+	PermGroupReadWriteAll             = Permission{"62a82d76-70ea-41e2-9197-370581804d09", "Group.ReadWrite.All"}
+	PermApplicationReadAll            = Permission{"9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30", "Application.Read.All"}
+	PermApplicationReadWriteAll       = Permission{"1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9", "Application.ReadWrite.All"}
+	PermRoleManagementReadWriteDir    = Permission{"9e3f62cf-ca93-4989-b6ce-bf83c28f9fe8", "RoleManagement.ReadWrite.Directory"}
+	PermPolicyReadWriteCA             = Permission{"01c0a623-fc9b-48e9-b794-0756f8e8f067", "Policy.ReadWrite.ConditionalAccess"}
+	PermPolicyReadWriteAuthMethod     = Permission{"29c18626-4985-4dcd-85c0-193eef327366", "Policy.ReadWrite.AuthenticationMethod"}
+	PermAuditLogReadAll               = Permission{"b0afded3-3588-46d8-8b3d-9842eff778da", "AuditLog.Read.All"}
+	PermAppRoleAssignmentReadWriteAll = Permission{"06b708a9-e830-4db3-a914-8e69da51d44f", "AppRoleAssignment.ReadWrite.All"}
+)
+
+// Permissions lists every admin API application permission.
+var Permissions = []Permission{
+	PermUserReadAll, PermUserReadWriteAll, PermGroupReadAll, PermGroupReadWriteAll,
+	PermApplicationReadAll, PermApplicationReadWriteAll, PermRoleManagementReadWriteDir,
+	PermPolicyReadWriteCA, PermPolicyReadWriteAuthMethod, PermAuditLogReadAll,
+	PermAppRoleAssignmentReadWriteAll,
+}
+
+// PermissionByID returns the permission with the Graph appRoleId, or false.
+func PermissionByID(id string) (Permission, bool) {
+	for _, p := range Permissions {
+		if strings.EqualFold(p.ID, id) {
+			return p, true
+		}
+	}
+	return Permission{}, false
+}
+
+// PermissionByValue returns the permission named value, or false.
+func PermissionByValue(value string) (Permission, bool) {
+	for _, p := range Permissions {
+		if p.Value == value {
+			return p, true
+		}
+	}
+	return Permission{}, false
+}
+
+// PermissionValues returns the names of the app's granted permissions.
+func (a *Application) PermissionValues() []string {
+	var out []string
+	for _, g := range a.Permissions {
+		if p, ok := PermissionByID(g.AppRoleID); ok {
+			out = append(out, p.Value)
+		}
+	}
+	return out
+}
+
+// Validate returns an EINVALID error naming the first bad field.
+func (a *Application) Validate() error {
+	if a.DisplayName == "" {
+		return FieldErrorf("displayName", "displayName is required.")
+	}
+	if err := ValidateText("displayName", a.DisplayName, 256); err != nil {
+		return err
+	}
+	for _, p := range []struct {
+		field string
+		uris  []string
+	}{
+		{"web.redirectUris", a.WebRedirectURIs},
+		{"spa.redirectUris", a.SPARedirectURIs},
+		{"publicClient.redirectUris", a.PublicClientRedirectURIs},
+		{"postLogoutRedirectUris", a.PostLogoutRedirectURIs},
+	} {
+		if len(p.uris) > 256 {
+			return FieldErrorf(p.field, "%s has %d entries; the limit is 256.", p.field, len(p.uris))
+		}
+		seen := map[string]bool{}
+		for _, u := range p.uris {
+			if err := ValidateRedirectURI(p.field, u); err != nil {
+				return err
+			}
+			if seen[u] {
+				return FieldErrorf(p.field, "%s lists %q twice.", p.field, u)
+			}
+			seen[u] = true
+		}
+	}
+	switch a.IDTokenSigningAlg {
+	case "", "RS256", "ES256":
+	default:
+		return FieldErrorf("idTokenSigningAlg", "idTokenSigningAlg %q is not supported; use RS256 or ES256.", a.IDTokenSigningAlg)
+	}
+	return nil
+}
+
+// IsLoopbackHost reports whether host (without port) is localhost,
+// 127.0.0.1 or ::1.
+func IsLoopbackHost(host string) bool {
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// ValidateRedirectURI returns an EINVALID error naming field unless uri is an
+// absolute https URI, or http on a loopback host (AS-12), with no fragment,
+// no wildcard and no user info.
+func ValidateRedirectURI(field, uri string) error {
+	if len(uri) > 1024 {
+		return FieldErrorf(field, "%s: redirect URI is longer than 1024 characters.", field)
+	}
+	u, err := url.Parse(uri)
+	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" {
+		return FieldErrorf(field, "%s: %q is not an absolute URI.", field, uri)
+	}
+	switch {
+	case u.Scheme == "https":
+	case u.Scheme == "http" && IsLoopbackHost(u.Hostname()):
+	case u.Scheme == "http":
+		return FieldErrorf(field, "%s: %q uses http; only https is allowed, except on localhost, 127.0.0.1 and [::1].", field, uri)
+	default:
+		return FieldErrorf(field, "%s: %q has scheme %q; use https (or http on a loopback host).", field, uri, u.Scheme)
+	}
+	if strings.Contains(uri, "#") {
+		return FieldErrorf(field, "%s: %q contains a fragment; redirect URIs must not.", field, uri)
+	}
+	if strings.Contains(uri, "*") {
+		return FieldErrorf(field, "%s: %q contains a wildcard; redirect URIs must match exactly.", field, uri)
+	}
+	if u.User != nil {
+		return FieldErrorf(field, "%s: %q contains user info.", field, uri)
+	}
+	return nil
+}

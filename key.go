@@ -1,0 +1,21 @@
+package gatehouse
+
+import "time"
+
+// SigningKey is one of a tenant's token signing keys. The private key is
+// stored encrypted; adapters decrypt it once when they load it.
+type SigningKey struct {
+	ID        string // the JWS kid
+	TenantID  string
+	Algorithm string // RS256 or ES256
+	// PrivateKey is the PKCS #8 DER private key sealed with the server's
+	// encryption key (AES-256-GCM, nonce prefixed).
+	PrivateKey []byte
+	CreatedAt  time.Time
+	// RetiredAt is when the key stopped signing (zero while active); it is
+	// still published until tokens it signed have expired.
+	RetiredAt time.Time
+}
+
+// Active reports whether the key still signs new tokens.
+func (k *SigningKey) Active() bool { return k.RetiredAt.IsZero() }

@@ -1,0 +1,52 @@
+package gatehouse
+
+import "time"
+
+// Built-in directory role template IDs, the same as Entra's so that a policy
+// written for Entra means the same here.
+const (
+	RoleGlobalAdministrator               = "62e90394-69f5-4237-9190-012177145e10"
+	RoleSecurityAdministrator             = "194ae4cb-b126-40b2-bd5b-6091b380977d"
+	RoleConditionalAccessAdministrator    = "b1be1c3e-b65d-4f19-8427-f6fa0d97feb9"
+	RoleAuthenticationPolicyAdministrator = "0526716b-113d-4c15-b2c8-68e3c22b9f80"
+	RoleUserAdministrator                 = "fe930be7-5e62-47db-91af-98c3a49a38b1"
+	RoleApplicationAdministrator          = "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3"
+)
+
+// Role is a built-in directory role.
+type Role struct {
+	ID          string // template ID
+	DisplayName string
+	Description string
+}
+
+// Roles lists the built-in directory roles.
+var Roles = []Role{
+	{RoleGlobalAdministrator, "Global Administrator", "Can manage all aspects of the tenant."},
+	{RoleSecurityAdministrator, "Security Administrator", "Can manage Conditional Access, the authentication methods policy, and read sign-in and audit logs."},
+	{RoleConditionalAccessAdministrator, "Conditional Access Administrator", "Can manage Conditional Access policies and named locations."},
+	{RoleAuthenticationPolicyAdministrator, "Authentication Policy Administrator", "Can manage the authentication methods policy."},
+	{RoleUserAdministrator, "User Administrator", "Can manage users and groups."},
+	{RoleApplicationAdministrator, "Application Administrator", "Can manage app registrations."},
+}
+
+// RoleByID returns the built-in role with the template ID, or false.
+func RoleByID(id string) (Role, bool) {
+	for _, r := range Roles {
+		if r.ID == id {
+			return r, true
+		}
+	}
+	return Role{}, false
+}
+
+// RoleAssignment grants a directory role to a user, tenant-wide (directory
+// scope "/").
+type RoleAssignment struct {
+	ID               string
+	TenantID         string
+	RoleDefinitionID string
+	PrincipalID      string // a user's ID
+	DirectoryScopeID string // always "/"
+	CreatedAt        time.Time
+}

@@ -1,0 +1,147 @@
+package gatehouse
+
+import (
+	"context"
+	"time"
+)
+
+// ListOptions selects one page of a listing. Items are returned in a stable
+// order; After is the opaque cursor of the previous page's last item.
+type ListOptions struct {
+	Top   int    // page size; 0 means DefaultPageSize, never more than MaxPageSize
+	After string // cursor from the previous page, "" for the first page
+	// Filter restricts the listing to items whose field equals the value.
+	// Field names are the Graph property names each listing documents
+	// (e.g. "mail", "displayName", "appId", "principalId").
+	Filter map[string]string
+}
+
+// Page sizes.
+const (
+	DefaultPageSize = 100
+	MaxPageSize     = 999
+)
+
+// PageSize returns the effective page size of o.
+func (o ListOptions) PageSize() int {
+	switch {
+	case o.Top <= 0:
+		return DefaultPageSize
+	case o.Top > MaxPageSize:
+		return MaxPageSize
+	}
+	return o.Top
+}
+
+// Store is the storage contract. Reads outside a transaction see committed
+// data; every write happens inside Update, atomically. Implementations return
+// *Error with ENOTFOUND for a missing object and ECONFLICT for a violated
+// uniqueness rule or an already consumed single-use item; other errors are
+// internal.
+type Store interface {
+	Reader
+	// Update runs fn in a read-write transaction and commits it if fn
+	// returns nil; otherwise it rolls back and returns fn's error. fn may be
+	// run again if the backend reports a serialization conflict, so it must
+	// not have side effects outside tx.
+	Update(ctx context.Context, fn func(tx Tx) error) error
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Reader holds every read of the store. All of a tenant's objects are read
+// with the tenant's ID: nothing of one tenant is reachable through another.
+type Reader interface {
+	Tenant(ctx context.Context, id string) (*Tenant, error)
+	TenantByName(ctx context.Context, name string) (*Tenant, error)
+	ListTenants(ctx context.Context) ([]*Tenant, error)
+
+	User(ctx context.Context, tenantID, id string) (*User, error)
+	// UserByMail finds a user by email address, case-insensitively.
+	UserByMail(ctx context.Context, tenantID, mail string) (*User, error)
+	// ListUsers filters on "mail" (case-insensitive) and "displayName".
+	ListUsers(ctx context.Context, tenantID string, opt ListOptions) (users []*User, next string, err error)
+
+	Group(ctx context.Context, tenantID, id string) (*Group, error)
+	// ListGroups filters on "displayName".
+	ListGroups(ctx context.Context, tenantID string, opt ListOptions) (groups []*Group, next string, err error)
+	ListGroupMembers(ctx context.Context, tenantID, groupID string, opt ListOptions) (users []*User, next string, err error)
+	// UserGroupIDs returns the IDs of the groups the user is a direct member of.
+	UserGroupIDs(ctx context.Context, tenantID, userID string) ([]string, error)
+
+	Application(ctx context.Context, tenantID, id string) (*Application, error)
+	ApplicationByAppID(ctx context.Context, tenantID, appID string) (*Application, error)
+	// ListApplications filters on "appId" and "displayName".
+	ListApplications(ctx context.Context, tenantID string, opt ListOptions) (apps []*Application, next string, err error)
+
+	RoleAssignment(ctx context.Context, tenantID, id string) (*RoleAssignment, error)
+	// ListRoleAssignments filters on "principalId" and "roleDefinitionId".
+	ListRoleAssignments(ctx context.Context, tenantID string, opt ListOptions) (as []*RoleAssignment, next string, err error)
+
+	// SigningKeys returns all of the tenant's signing keys, newest first.
+	SigningKeys(ctx context.Context, tenantID string) ([]*SigningKey, error)
+
+	// ListAuditEntries returns the newest entries first; it filters on
+	// "category", "activityDisplayName" and "targetId".
+	ListAuditEntries(ctx context.Context, tenantID string, opt ListOptions) (entries []*AuditEntry, next string, err error)
+}
+
+// Tx is a read-write transaction. Create methods fill in ID (when empty),
+// CreatedAt and UpdatedAt. Update methods are updater functions: they read
+// the current object inside the transaction, call fn with it, and write what
+// fn left there, returning the new object; fn's error aborts the update.
+type Tx interface {
+	Reader
+
+	CreateTenant(ctx context.Context, t *Tenant) error
+	UpdateTenant(ctx context.Context, id string, fn func(*Tenant) error) (*Tenant, error)
+
+	CreateUser(ctx context.Context, u *User) error
+	UpdateUser(ctx context.Context, tenantID, id string, fn func(*User) error) (*User, error)
+	// DeleteUser removes the user with its group memberships and role
+	// assignments.
+	DeleteUser(ctx context.Context, tenantID, id string) error
+
+	CreateGroup(ctx context.Context, g *Group) error
+	UpdateGroup(ctx context.Context, tenantID, id string, fn func(*Group) error) (*Group, error)
+	DeleteGroup(ctx context.Context, tenantID, id string) error
+	// AddGroupMember returns ECONFLICT if the user is already a member and
+	// ENOTFOUND if the group or user does not exist.
+	AddGroupMember(ctx context.Context, tenantID, groupID, userID string) error
+	RemoveGroupMember(ctx context.Context, tenantID, groupID, userID string) error
+
+	CreateApplication(ctx context.Context, a *Application) error
+	UpdateApplication(ctx context.Context, tenantID, id string, fn func(*Application) error) (*Application, error)
+	DeleteApplication(ctx context.Context, tenantID, id string) error
+
+	// CreateRoleAssignment returns ECONFLICT if the principal already holds
+	// the role.
+	CreateRoleAssignment(ctx context.Context, a *RoleAssignment) error
+	DeleteRoleAssignment(ctx context.Context, tenantID, id string) error
+
+	CreateSigningKey(ctx context.Context, k *SigningKey) error
+	UpdateSigningKey(ctx context.Context, tenantID, id string, fn func(*SigningKey) error) (*SigningKey, error)
+
+	CreateAuditEntry(ctx context.Context, e *AuditEntry) error
+
+	// CreateOneTime stores a single-use item under (kind, key).
+	CreateOneTime(ctx context.Context, o *OneTime) error
+	// ConsumeOneTime marks the item used and returns it. Of any number of
+	// concurrent calls for one item, exactly one succeeds; the others, and
+	// every later call, get ECONFLICT together with the item (so a caller can
+	// revoke what the first use issued). An expired item is ENOTFOUND.
+	ConsumeOneTime(ctx context.Context, tenantID, kind, key string, now time.Time) (*OneTime, error)
+}
+
+// OneTime is a single-use item such as an authorization code: a key (a hash
+// of the secret the client holds) and an opaque payload.
+type OneTime struct {
+	TenantID   string
+	Kind       string
+	Key        string
+	Payload    []byte
+	ExpiresAt  time.Time
+	ConsumedAt time.Time
+	CreatedAt  time.Time
+}
