@@ -1,0 +1,439 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/oidc"
+	"github.com/google/uuid"
+)
+
+// graphApplication is Graph's application resource, as far as Gatehouse
+// keeps it. Gatehouse-only settings live under "gatehouse".
+type graphApplication struct {
+	ID                     string                    `json:"id"`
+	AppID                  string                    `json:"appId"`
+	DisplayName            string                    `json:"displayName"`
+	SignInAudience         string                    `json:"signInAudience"`
+	IsFallbackPublicClient bool                      `json:"isFallbackPublicClient"`
+	Web                    graphWeb                  `json:"web"`
+	SPA                    graphRedirects            `json:"spa"`
+	PublicClient           graphRedirects            `json:"publicClient"`
+	PasswordCredentials    []graphPasswordCredential `json:"passwordCredentials"`
+	Gatehouse              appSettings               `json:"gatehouse"`
+	CreatedDateTime        string                    `json:"createdDateTime"`
+}
+
+type graphWeb struct {
+	RedirectURIs          []string       `json:"redirectUris"`
+	ImplicitGrantSettings implicitGrants `json:"implicitGrantSettings"`
+}
+
+type implicitGrants struct {
+	EnableIDTokenIssuance     bool `json:"enableIdTokenIssuance"`
+	EnableAccessTokenIssuance bool `json:"enableAccessTokenIssuance"`
+}
+
+type graphRedirects struct {
+	RedirectURIs []string `json:"redirectUris"`
+}
+
+// appSettings are Gatehouse's own application settings.
+type appSettings struct {
+	PostLogoutRedirectURIs []string `json:"postLogoutRedirectUris"`
+	RequirePKCE            bool     `json:"requirePkce"`
+	IDTokenSigningAlg      string   `json:"idTokenSigningAlg"`
+}
+
+// graphPasswordCredential is Graph's passwordCredential; SecretText is set
+// only in the addPassword response.
+type graphPasswordCredential struct {
+	CustomKeyIdentifier *string `json:"customKeyIdentifier"`
+	DisplayName         string  `json:"displayName"`
+	EndDateTime         *string `json:"endDateTime"`
+	Hint                string  `json:"hint"`
+	KeyID               string  `json:"keyId"`
+	SecretText          *string `json:"secretText"`
+	StartDateTime       string  `json:"startDateTime"`
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func toGraphPasswordCredential(c gatehouse.PasswordCredential) graphPasswordCredential {
+	out := graphPasswordCredential{DisplayName: c.DisplayName, Hint: c.Hint, KeyID: c.KeyID, StartDateTime: graphTime(c.Start)}
+	if !c.End.IsZero() {
+		end := graphTime(c.End)
+		out.EndDateTime = &end
+	}
+	return out
+}
+
+func toGraphApplication(a *gatehouse.Application) graphApplication {
+	out := graphApplication{
+		ID: a.ID, AppID: a.AppID, DisplayName: a.DisplayName, SignInAudience: "AzureADMyOrg",
+		IsFallbackPublicClient: a.IsFallbackPublicClient,
+		Web:                    graphWeb{RedirectURIs: nonNil(a.WebRedirectURIs)},
+		SPA:                    graphRedirects{RedirectURIs: nonNil(a.SPARedirectURIs)},
+		PublicClient:           graphRedirects{RedirectURIs: nonNil(a.PublicClientRedirectURIs)},
+		PasswordCredentials:    []graphPasswordCredential{},
+		Gatehouse: appSettings{PostLogoutRedirectURIs: nonNil(a.PostLogoutRedirectURIs),
+			RequirePKCE: a.RequirePKCE, IDTokenSigningAlg: a.IDTokenSigningAlg},
+		CreatedDateTime: graphTime(a.CreatedAt),
+	}
+	if out.Gatehouse.IDTokenSigningAlg == "" {
+		out.Gatehouse.IDTokenSigningAlg = "RS256"
+	}
+	for _, c := range a.PasswordCredentials {
+		out.PasswordCredentials = append(out.PasswordCredentials, toGraphPasswordCredential(c))
+	}
+	return out
+}
+
+// applicationInput is what POST and PATCH /applications accept. Redirect
+// URI lists replace the current list when sent.
+type applicationInput struct {
+	DisplayName            *string           `json:"displayName"`
+	SignInAudience         *string           `json:"signInAudience"`
+	IsFallbackPublicClient *bool             `json:"isFallbackPublicClient"`
+	Web                    *webInput         `json:"web"`
+	SPA                    *redirectsInput   `json:"spa"`
+	PublicClient           *redirectsInput   `json:"publicClient"`
+	Gatehouse              *appSettingsInput `json:"gatehouse"`
+}
+
+type webInput struct {
+	RedirectURIs          []string             `json:"redirectUris"`
+	ImplicitGrantSettings *implicitGrantsInput `json:"implicitGrantSettings"`
+}
+
+type implicitGrantsInput struct {
+	EnableIDTokenIssuance     *bool `json:"enableIdTokenIssuance"`
+	EnableAccessTokenIssuance *bool `json:"enableAccessTokenIssuance"`
+}
+
+type redirectsInput struct {
+	RedirectURIs []string `json:"redirectUris"`
+}
+
+type appSettingsInput struct {
+	PostLogoutRedirectURIs []string `json:"postLogoutRedirectUris"`
+	RequirePKCE            *bool    `json:"requirePkce"`
+	IDTokenSigningAlg      *string  `json:"idTokenSigningAlg"`
+}
+
+func (in *applicationInput) check() error {
+	if in.SignInAudience != nil && *in.SignInAudience != "AzureADMyOrg" {
+		return gatehouse.FieldErrorf("signInAudience", "signInAudience %q is not supported; an application signs in the users of its own tenant (AzureADMyOrg).", *in.SignInAudience)
+	}
+	if in.Web != nil && in.Web.ImplicitGrantSettings != nil {
+		ig := in.Web.ImplicitGrantSettings
+		if ig.EnableIDTokenIssuance != nil && *ig.EnableIDTokenIssuance {
+			return gatehouse.FieldErrorf("web.implicitGrantSettings.enableIdTokenIssuance", "The implicit grant is not supported (OAuth 2.0 Security BCP); use the authorization code flow with PKCE.")
+		}
+		if ig.EnableAccessTokenIssuance != nil && *ig.EnableAccessTokenIssuance {
+			return gatehouse.FieldErrorf("web.implicitGrantSettings.enableAccessTokenIssuance", "The implicit grant is not supported (OAuth 2.0 Security BCP); use the authorization code flow with PKCE.")
+		}
+	}
+	return nil
+}
+
+func (in *applicationInput) apply(a *gatehouse.Application) {
+	if in.DisplayName != nil {
+		a.DisplayName = *in.DisplayName
+	}
+	if in.IsFallbackPublicClient != nil {
+		a.IsFallbackPublicClient = *in.IsFallbackPublicClient
+	}
+	if in.Web != nil && in.Web.RedirectURIs != nil {
+		a.WebRedirectURIs = in.Web.RedirectURIs
+	}
+	if in.SPA != nil && in.SPA.RedirectURIs != nil {
+		a.SPARedirectURIs = in.SPA.RedirectURIs
+	}
+	if in.PublicClient != nil && in.PublicClient.RedirectURIs != nil {
+		a.PublicClientRedirectURIs = in.PublicClient.RedirectURIs
+	}
+	if g := in.Gatehouse; g != nil {
+		if g.PostLogoutRedirectURIs != nil {
+			a.PostLogoutRedirectURIs = g.PostLogoutRedirectURIs
+		}
+		if g.RequirePKCE != nil {
+			a.RequirePKCE = *g.RequirePKCE
+		}
+		if g.IDTokenSigningAlg != nil {
+			a.IDTokenSigningAlg = *g.IDTokenSigningAlg
+		}
+	}
+}
+
+func (s *server) handleApplicationList() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		opt, err := listQuery(r, "appId", "displayName")
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		apps, next, err := s.Store.ListApplications(r.Context(), tenantFrom(r.Context()).ID, opt)
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		out := make([]graphApplication, 0, len(apps))
+		for _, a := range apps {
+			out = append(out, toGraphApplication(a))
+		}
+		s.writeCollection(w, r, "applications", out, next)
+	})
+}
+
+func (s *server) handleApplicationGet() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a, err := s.Store.Application(r.Context(), tenantFrom(r.Context()).ID, r.PathValue("id"))
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, toGraphApplication(a))
+	})
+}
+
+func (s *server) handleApplicationCreate() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t := tenantFrom(r.Context())
+		var in applicationInput
+		_, err := decode(w, r, &in)
+		if err == nil {
+			err = in.check()
+		}
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		a := &gatehouse.Application{TenantID: t.ID, AppID: newUUID()}
+		in.apply(a)
+		if err := a.Validate(); err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		err = s.Store.Update(r.Context(), func(tx gatehouse.Tx) error {
+			if err := tx.CreateApplication(r.Context(), a); err != nil {
+				return err
+			}
+			return s.audit(r, tx, change{category: "ApplicationManagement", activity: "Add application", operation: "Add",
+				targetType: "Application", targetID: a.ID, name: a.DisplayName, after: toGraphApplication(a)})
+		})
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		w.Header().Set("Location", gatehouse.AdminAPIURL(s.PublicURL, t.Name)+"/applications/"+a.ID)
+		encode(w, http.StatusCreated, toGraphApplication(a))
+	})
+}
+
+func (s *server) handleApplicationUpdate() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t := tenantFrom(r.Context())
+		var in applicationInput
+		_, err := decode(w, r, &in)
+		if err == nil {
+			err = in.check()
+		}
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		err = s.Store.Update(r.Context(), func(tx gatehouse.Tx) error {
+			before, err := tx.Application(r.Context(), t.ID, r.PathValue("id"))
+			if err != nil {
+				return err
+			}
+			after, err := tx.UpdateApplication(r.Context(), t.ID, before.ID, func(a *gatehouse.Application) error {
+				in.apply(a)
+				return a.Validate()
+			})
+			if err != nil {
+				return err
+			}
+			return s.audit(r, tx, change{category: "ApplicationManagement", activity: "Update application", operation: "Update",
+				targetType: "Application", targetID: after.ID, name: after.DisplayName,
+				before: toGraphApplication(before), after: toGraphApplication(after)})
+		})
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+func (s *server) handleApplicationDelete() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t := tenantFrom(r.Context())
+		err := s.Store.Update(r.Context(), func(tx gatehouse.Tx) error {
+			a, err := tx.Application(r.Context(), t.ID, r.PathValue("id"))
+			if err != nil {
+				return err
+			}
+			if p := principalFrom(r.Context()); p.App != nil && p.App.ID == a.ID {
+				return gatehouse.Errorf(gatehouse.ECONFLICT, "An application cannot delete itself; use another client or an administrator.")
+			}
+			if err := tx.DeleteApplication(r.Context(), t.ID, a.ID); err != nil {
+				return err
+			}
+			return s.audit(r, tx, change{category: "ApplicationManagement", activity: "Delete application", operation: "Delete",
+				targetType: "Application", targetID: a.ID, name: a.DisplayName, before: toGraphApplication(a)})
+		})
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+// maxSecretsPerApp bounds an application's client secrets.
+const maxSecretsPerApp = 16
+
+// defaultSecretLifetime is how long a client secret lives when the caller
+// gives no endDateTime (as in Entra: two years).
+const defaultSecretLifetime = 2 * 365 * 24 * time.Hour
+
+type addPasswordInput struct {
+	PasswordCredential *struct {
+		DisplayName   *string `json:"displayName"`
+		StartDateTime *string `json:"startDateTime"`
+		EndDateTime   *string `json:"endDateTime"`
+	} `json:"passwordCredential"`
+}
+
+// handleApplicationAddPassword creates a client secret and returns it once,
+// in secretText. Only its keyed hash is stored.
+func (s *server) handleApplicationAddPassword() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t := tenantFrom(r.Context())
+		var in addPasswordInput
+		body, err := readBody(w, r)
+		if err == nil && len(body) > 0 {
+			_, err = decodeBytes(body, &in)
+		}
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		now := s.Now().UTC()
+		cred := gatehouse.PasswordCredential{KeyID: newUUID(), Start: now, End: now.Add(defaultSecretLifetime)}
+		if pc := in.PasswordCredential; pc != nil {
+			if pc.DisplayName != nil {
+				if err := gatehouse.ValidateText("passwordCredential.displayName", *pc.DisplayName, 256); err != nil {
+					s.writeAPIError(w, r, err)
+					return
+				}
+				cred.DisplayName = *pc.DisplayName
+			}
+			if cred.Start, err = parseGraphTime("passwordCredential.startDateTime", pc.StartDateTime, cred.Start); err == nil {
+				cred.End, err = parseGraphTime("passwordCredential.endDateTime", pc.EndDateTime, cred.Start.Add(defaultSecretLifetime))
+			}
+			if err == nil && !cred.End.After(cred.Start) {
+				err = gatehouse.FieldErrorf("passwordCredential.endDateTime", "endDateTime must be after startDateTime.")
+			}
+			if err == nil && !cred.End.After(now) {
+				err = gatehouse.FieldErrorf("passwordCredential.endDateTime", "endDateTime %s is in the past.", graphTime(cred.End))
+			}
+			if err != nil {
+				s.writeAPIError(w, r, err)
+				return
+			}
+		}
+		secret, hint, err := oidc.NewClientSecret()
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		cred.Hint, cred.Hash = hint, oidc.HashClientSecret(s.Vault, secret)
+		err = s.Store.Update(r.Context(), func(tx gatehouse.Tx) error {
+			a, err := tx.UpdateApplication(r.Context(), t.ID, r.PathValue("id"), func(a *gatehouse.Application) error {
+				if len(a.PasswordCredentials) >= maxSecretsPerApp {
+					return gatehouse.Errorf(gatehouse.EINVALID, "The application already has %d client secrets, the limit; remove one first.", maxSecretsPerApp)
+				}
+				a.PasswordCredentials = append(a.PasswordCredentials, cred)
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			return s.audit(r, tx, change{category: "ApplicationManagement", activity: "Add client secret", operation: "Update",
+				targetType: "Application", targetID: a.ID, name: a.DisplayName, after: toGraphPasswordCredential(cred)})
+		})
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		out := toGraphPasswordCredential(cred)
+		out.SecretText = &secret
+		encode(w, http.StatusOK, out)
+	})
+}
+
+type removePasswordInput struct {
+	KeyID *string `json:"keyId"`
+}
+
+func (s *server) handleApplicationRemovePassword() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t := tenantFrom(r.Context())
+		var in removePasswordInput
+		if _, err := decode(w, r, &in); err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		if in.KeyID == nil || *in.KeyID == "" {
+			s.writeAPIError(w, r, gatehouse.FieldErrorf("keyId", "keyId is required."))
+			return
+		}
+		err := s.Store.Update(r.Context(), func(tx gatehouse.Tx) error {
+			var removed gatehouse.PasswordCredential
+			a, err := tx.UpdateApplication(r.Context(), t.ID, r.PathValue("id"), func(a *gatehouse.Application) error {
+				for i, c := range a.PasswordCredentials {
+					if c.KeyID == *in.KeyID {
+						removed = c
+						a.PasswordCredentials = append(a.PasswordCredentials[:i:i], a.PasswordCredentials[i+1:]...)
+						return nil
+					}
+				}
+				return &gatehouse.Error{Code: gatehouse.ENOTFOUND, Field: "keyId", Message: "The application has no client secret with keyId " + quote(*in.KeyID) + "."}
+			})
+			if err != nil {
+				return err
+			}
+			return s.audit(r, tx, change{category: "ApplicationManagement", activity: "Remove client secret", operation: "Update",
+				targetType: "Application", targetID: a.ID, name: a.DisplayName, before: toGraphPasswordCredential(removed)})
+		})
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+// parseGraphTime parses an optional RFC 3339 time property.
+func parseGraphTime(field string, v *string, def time.Time) (time.Time, error) {
+	if v == nil || *v == "" {
+		return def, nil
+	}
+	t, err := time.Parse(time.RFC3339, *v)
+	if err != nil {
+		return time.Time{}, gatehouse.FieldErrorf(field, "%s %q is not an RFC 3339 date and time (e.g. 2030-01-31T00:00:00Z).", field, *v)
+	}
+	return t.UTC(), nil
+}
+
+// newUUID returns a random (version 4) UUID.
+func newUUID() string { return uuid.NewString() }

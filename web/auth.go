@@ -1,0 +1,195 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/gatehouse/gatehouse"
+)
+
+// principal is who is calling the admin API: a signed-in user through a
+// delegated token, or an application with its granted permissions.
+type principal struct {
+	User  *gatehouse.User        // set for delegated tokens
+	Roles []string               // the user's directory role template IDs
+	App   *gatehouse.Application // set for application tokens
+	Perms []string               // the application's granted permission names
+	IP    string
+}
+
+// actor describes the principal for the audit log.
+func (p *principal) actor() gatehouse.Actor {
+	if p.User != nil {
+		return gatehouse.Actor{UserID: p.User.ID, UserMail: p.User.Mail, DisplayName: p.User.DisplayName, IPAddress: p.IP}
+	}
+	return gatehouse.Actor{AppID: p.App.AppID, DisplayName: p.App.DisplayName, IPAddress: p.IP}
+}
+
+// hasRole reports whether the principal is a user holding the role.
+func (p *principal) hasRole(role string) bool {
+	return p.User != nil && slices.Contains(p.Roles, role)
+}
+
+// hasPerm reports whether the principal is an application granted perm.
+func (p *principal) hasPerm(perm gatehouse.Permission) bool {
+	return p.App != nil && slices.Contains(p.Perms, perm.Value)
+}
+
+// isGlobalAdmin reports whether the principal may do everything: a Global
+// Administrator, or an application allowed to manage directory roles.
+func (p *principal) isGlobalAdmin() bool {
+	return p.hasRole(gatehouse.RoleGlobalAdministrator) || p.hasPerm(gatehouse.PermRoleManagementReadWriteDir)
+}
+
+func principalFrom(ctx context.Context) *principal {
+	p, _ := ctx.Value(ctxPrincipal).(*principal)
+	return p
+}
+
+// access is what an operation requires: any one of the directory roles
+// (for users) or of the application permissions (for applications).
+type access struct {
+	what  string
+	roles []string
+	perms []gatehouse.Permission
+}
+
+var (
+	usersRead = access{"read users",
+		[]string{gatehouse.RoleGlobalAdministrator, gatehouse.RoleUserAdministrator},
+		[]gatehouse.Permission{gatehouse.PermUserReadAll, gatehouse.PermUserReadWriteAll}}
+	usersWrite = access{"manage users",
+		[]string{gatehouse.RoleGlobalAdministrator, gatehouse.RoleUserAdministrator},
+		[]gatehouse.Permission{gatehouse.PermUserReadWriteAll}}
+	groupsRead = access{"read groups",
+		[]string{gatehouse.RoleGlobalAdministrator, gatehouse.RoleUserAdministrator},
+		[]gatehouse.Permission{gatehouse.PermGroupReadAll, gatehouse.PermGroupReadWriteAll}}
+	groupsWrite = access{"manage groups",
+		[]string{gatehouse.RoleGlobalAdministrator, gatehouse.RoleUserAdministrator},
+		[]gatehouse.Permission{gatehouse.PermGroupReadWriteAll}}
+	appsRead = access{"read applications",
+		[]string{gatehouse.RoleGlobalAdministrator, gatehouse.RoleApplicationAdministrator},
+		[]gatehouse.Permission{gatehouse.PermApplicationReadAll, gatehouse.PermApplicationReadWriteAll}}
+	appsWrite = access{"manage applications",
+		[]string{gatehouse.RoleGlobalAdministrator, gatehouse.RoleApplicationAdministrator},
+		[]gatehouse.Permission{gatehouse.PermApplicationReadWriteAll}}
+	permissionGrantsWrite = access{"grant application permissions",
+		[]string{gatehouse.RoleGlobalAdministrator},
+		[]gatehouse.Permission{gatehouse.PermAppRoleAssignmentReadWriteAll, gatehouse.PermRoleManagementReadWriteDir}}
+	rolesRead = access{"read directory roles",
+		[]string{gatehouse.RoleGlobalAdministrator},
+		[]gatehouse.Permission{gatehouse.PermRoleManagementReadWriteDir}}
+	rolesWrite = access{"manage directory roles",
+		[]string{gatehouse.RoleGlobalAdministrator},
+		[]gatehouse.Permission{gatehouse.PermRoleManagementReadWriteDir}}
+	auditRead = access{"read audit logs",
+		[]string{gatehouse.RoleGlobalAdministrator, gatehouse.RoleSecurityAdministrator},
+		[]gatehouse.Permission{gatehouse.PermAuditLogReadAll}}
+)
+
+func (a access) allows(p *principal) bool {
+	for _, r := range a.roles {
+		if p.hasRole(r) {
+			return true
+		}
+	}
+	for _, perm := range a.perms {
+		if p.hasPerm(perm) {
+			return true
+		}
+	}
+	return false
+}
+
+// requireAccess authenticates the bearer token (TK-1, TK-2) against the
+// tenant's own keys and admin API audience, loads the principal fresh from
+// the store (so a disabled user, a deleted app or a revoked role counts at
+// once), and refuses the request with 403 unless the principal has access.
+func (s *server) requireAccess(need access, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := s.authenticate(r)
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		if !need.allows(p) {
+			s.writeAPIError(w, r, gatehouse.Errorf(gatehouse.EFORBIDDEN, "Insufficient privileges to %s. %s", need.what, need.requirement()))
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxPrincipal, p)))
+	})
+}
+
+// requirement says in words what would have allowed the operation.
+func (a access) requirement() string {
+	var roles, perms []string
+	for _, id := range a.roles {
+		if role, ok := gatehouse.RoleByID(id); ok {
+			roles = append(roles, role.DisplayName)
+		}
+	}
+	for _, p := range a.perms {
+		perms = append(perms, p.Value)
+	}
+	return "It needs the role " + strings.Join(roles, " or ") + " (delegated) or the application permission " + strings.Join(perms, " or ") + "."
+}
+
+func (s *server) authenticate(r *http.Request) (*principal, error) {
+	ctx := r.Context()
+	t := tenantFrom(ctx)
+	authz := r.Header.Get("Authorization")
+	scheme, token, ok := strings.Cut(authz, " ")
+	if authz == "" {
+		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "Access token is empty: send an Authorization: Bearer header with a token from the tenant's token endpoint.")
+	}
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "The Authorization header must use the Bearer scheme.")
+	}
+	claims, err := s.Keys.VerifyAccessToken(ctx, t.ID, gatehouse.IssuerURL(s.PublicURL, t.Name), gatehouse.AdminAPIURL(s.PublicURL, t.Name), strings.TrimSpace(token))
+	if err != nil {
+		return nil, err
+	}
+	if claims.TenantID != t.ID {
+		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "The access token was issued for another tenant.")
+	}
+	p := &principal{IP: clientIP(r)}
+	switch claims.IDType {
+	case "app":
+		app, err := s.Store.ApplicationByAppID(ctx, t.ID, claims.ClientID)
+		if err != nil || app.ID != claims.Subject {
+			return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "The application the access token was issued to no longer exists.")
+		}
+		p.App, p.Perms = app, app.PermissionValues()
+	case "user":
+		u, err := s.Store.User(ctx, t.ID, claims.Subject)
+		if err != nil {
+			return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "The user the access token was issued to no longer exists.")
+		}
+		if !u.AccountEnabled {
+			return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "The user the access token was issued to is disabled.")
+		}
+		roles, err := userRoles(ctx, s.Store, t.ID, u.ID)
+		if err != nil {
+			return nil, err
+		}
+		p.User, p.Roles = u, roles
+	default:
+		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "The access token does not say whether it was issued to a user or an application.")
+	}
+	return p, nil
+}
+
+// userRoles returns the role template IDs the user holds.
+func userRoles(ctx context.Context, rd gatehouse.Reader, tenantID, userID string) ([]string, error) {
+	as, _, err := rd.ListRoleAssignments(ctx, tenantID, gatehouse.ListOptions{Top: gatehouse.MaxPageSize, Filter: map[string]string{"principalId": userID}})
+	if err != nil {
+		return nil, err
+	}
+	roles := make([]string, 0, len(as))
+	for _, a := range as {
+		roles = append(roles, a.RoleDefinitionID)
+	}
+	return roles, nil
+}

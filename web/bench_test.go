@@ -1,0 +1,105 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/oidc"
+	"github.com/gatehouse/gatehouse/sqlstore"
+)
+
+// The token endpoint benchmarks run end to end over HTTP (loopback, keep-
+// alive) against the raw signing of the same token in the same run, so the
+// ratio between them is what to quote: docs/benchmarks.md.
+
+func benchEnv(b *testing.B) (*testEnv, string, string, string, string) {
+	store, err := sqlstore.OpenSQLite(context.Background(), b.TempDir()+"/gatehouse.db")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { store.Close() })
+	if err := store.Migrate(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	e := newEnv(b, store, newKey(b))
+	acme := e.createTenant("acme")
+	return e, e.url + "/acme/oauth2/v2.0/token", acme.AutomationClient.ClientID, acme.AutomationClient.ClientSecret, acme.AutomationClient.Scope
+}
+
+func BenchmarkTokenEndpoint(b *testing.B) {
+	_, tokenURL, id, secret, scope := benchEnv(b)
+	form := url.Values{"grant_type": {"client_credentials"}, "scope": {scope}}.Encode()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req, _ := http.NewRequest("POST", tokenURL, strings.NewReader(form))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.SetBasicAuth(id, secret)
+			resp, err := client.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if resp.StatusCode != 200 {
+				b.Fatalf("status %d", resp.StatusCode)
+			}
+			resp.Body.Close()
+		}
+	})
+}
+
+func BenchmarkSignAccessTokenRaw(b *testing.B) {
+	e, _, id, _, _ := benchEnv(b)
+	t, err := e.store.TenantByName(context.Background(), "acme")
+	if err != nil {
+		b.Fatal(err)
+	}
+	issuer, aud := e.url+"/acme/v2.0", e.url+"/acme/graph/v1.0"
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			c := oidc.NewAccessToken(issuer, aud, "sub", id, t.ID, time.Now())
+			c.IDType = "app"
+			if _, err := e.keys.Sign(context.Background(), t.ID, "RS256", "at+jwt", c); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func benchCreateUsers(b *testing.B, withPassword bool) {
+	e, tokenURL, id, secret, scope := benchEnv(b)
+	tok := e.token(tokenURL, id, secret, scope)
+	api := e.url + "/acme/graph/v1.0/users"
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	var n atomic.Int64
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			body := fmt.Sprintf(`{"mail":"user%d@example.com","displayName":"User"}`, n.Add(1))
+			if withPassword {
+				body = fmt.Sprintf(`{"mail":"user%d@example.com","passwordProfile":{"password":"a long enough password"}}`, n.Add(1))
+			}
+			req, _ := http.NewRequest("POST", api, strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+tok)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := client.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if resp.StatusCode != 201 {
+				b.Fatalf("status %d", resp.StatusCode)
+			}
+			resp.Body.Close()
+		}
+	})
+}
+
+func BenchmarkCreateUser(b *testing.B)             { benchCreateUsers(b, false) }
+func BenchmarkCreateUserWithPassword(b *testing.B) { benchCreateUsers(b, true) }

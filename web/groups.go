@@ -1,0 +1,319 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/gatehouse/gatehouse"
+)
+
+// graphGroup is Graph's group resource, as far as Gatehouse keeps it.
+type graphGroup struct {
+	ODataType       string   `json:"@odata.type"`
+	ID              string   `json:"id"`
+	DisplayName     string   `json:"displayName"`
+	Description     string   `json:"description"`
+	SecurityEnabled bool     `json:"securityEnabled"`
+	MailEnabled     bool     `json:"mailEnabled"`
+	GroupTypes      []string `json:"groupTypes"`
+	CreatedDateTime string   `json:"createdDateTime"`
+}
+
+func toGraphGroup(g *gatehouse.Group) graphGroup {
+	return graphGroup{ODataType: "#microsoft.graph.group", ID: g.ID, DisplayName: g.DisplayName,
+		Description: g.Description, SecurityEnabled: true, GroupTypes: []string{}, CreatedDateTime: graphTime(g.CreatedAt)}
+}
+
+// groupInput is what POST and PATCH /groups accept. Graph requires
+// mailEnabled, mailNickname and securityEnabled on create; Gatehouse groups
+// are security groups, so those are accepted when they say so.
+type groupInput struct {
+	DisplayName     *string  `json:"displayName"`
+	Description     *string  `json:"description"`
+	MailEnabled     *bool    `json:"mailEnabled"`
+	MailNickname    *string  `json:"mailNickname"`
+	SecurityEnabled *bool    `json:"securityEnabled"`
+	GroupTypes      []string `json:"groupTypes"`
+}
+
+func (in *groupInput) check() error {
+	if in.MailEnabled != nil && *in.MailEnabled {
+		return gatehouse.FieldErrorf("mailEnabled", "mailEnabled must be false: Gatehouse groups are security groups.")
+	}
+	if in.SecurityEnabled != nil && !*in.SecurityEnabled {
+		return gatehouse.FieldErrorf("securityEnabled", "securityEnabled must be true: Gatehouse groups are security groups.")
+	}
+	if len(in.GroupTypes) > 0 {
+		return gatehouse.FieldErrorf("groupTypes", "groupTypes %q is not supported: Gatehouse groups are security groups with assigned members.", in.GroupTypes)
+	}
+	if in.MailNickname != nil {
+		if err := gatehouse.ValidateText("mailNickname", *in.MailNickname, 64); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (in *groupInput) apply(d *decoded, g *gatehouse.Group) {
+	if in.DisplayName != nil {
+		g.DisplayName = *in.DisplayName
+	} else if d.null["displayName"] {
+		g.DisplayName = ""
+	}
+	if in.Description != nil {
+		g.Description = *in.Description
+	} else if d.null["description"] {
+		g.Description = ""
+	}
+}
+
+func (s *server) handleGroupList() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		opt, err := listQuery(r, "displayName")
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		groups, next, err := s.Store.ListGroups(r.Context(), tenantFrom(r.Context()).ID, opt)
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		out := make([]graphGroup, 0, len(groups))
+		for _, g := range groups {
+			out = append(out, toGraphGroup(g))
+		}
+		s.writeCollection(w, r, "groups", out, next)
+	})
+}
+
+func (s *server) handleGroupGet() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g, err := s.Store.Group(r.Context(), tenantFrom(r.Context()).ID, r.PathValue("id"))
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, toGraphGroup(g))
+	})
+}
+
+func (s *server) handleGroupCreate() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t := tenantFrom(r.Context())
+		var in groupInput
+		d, err := decode(w, r, &in)
+		if err == nil {
+			err = in.check()
+		}
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		g := &gatehouse.Group{TenantID: t.ID}
+		in.apply(d, g)
+		if err := g.Validate(); err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		err = s.Store.Update(r.Context(), func(tx gatehouse.Tx) error {
+			if err := tx.CreateGroup(r.Context(), g); err != nil {
+				return err
+			}
+			return s.audit(r, tx, change{category: "GroupManagement", activity: "Add group", operation: "Add",
+				targetType: "Group", targetID: g.ID, name: g.DisplayName, after: toGraphGroup(g)})
+		})
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		w.Header().Set("Location", gatehouse.AdminAPIURL(s.PublicURL, t.Name)+"/groups/"+g.ID)
+		encode(w, http.StatusCreated, toGraphGroup(g))
+	})
+}
+
+func (s *server) handleGroupUpdate() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t := tenantFrom(r.Context())
+		var in groupInput
+		d, err := decode(w, r, &in)
+		if err == nil {
+			err = in.check()
+		}
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		err = s.Store.Update(r.Context(), func(tx gatehouse.Tx) error {
+			before, err := tx.Group(r.Context(), t.ID, r.PathValue("id"))
+			if err != nil {
+				return err
+			}
+			after, err := tx.UpdateGroup(r.Context(), t.ID, before.ID, func(g *gatehouse.Group) error {
+				in.apply(d, g)
+				return g.Validate()
+			})
+			if err != nil {
+				return err
+			}
+			return s.audit(r, tx, change{category: "GroupManagement", activity: "Update group", operation: "Update",
+				targetType: "Group", targetID: after.ID, name: after.DisplayName, before: toGraphGroup(before), after: toGraphGroup(after)})
+		})
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+func (s *server) handleGroupDelete() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t := tenantFrom(r.Context())
+		err := s.Store.Update(r.Context(), func(tx gatehouse.Tx) error {
+			g, err := tx.Group(r.Context(), t.ID, r.PathValue("id"))
+			if err != nil {
+				return err
+			}
+			if err := tx.DeleteGroup(r.Context(), t.ID, g.ID); err != nil {
+				return err
+			}
+			return s.audit(r, tx, change{category: "GroupManagement", activity: "Delete group", operation: "Delete",
+				targetType: "Group", targetID: g.ID, name: g.DisplayName, before: toGraphGroup(g)})
+		})
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+func (s *server) handleGroupMemberList() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t := tenantFrom(r.Context())
+		opt, err := listQuery(r)
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		if _, err := s.Store.Group(r.Context(), t.ID, r.PathValue("id")); err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		users, next, err := s.Store.ListGroupMembers(r.Context(), t.ID, r.PathValue("id"), opt)
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		type member struct {
+			ODataType string `json:"@odata.type"`
+			graphUser
+		}
+		out := make([]member, 0, len(users))
+		for _, u := range users {
+			out = append(out, member{"#microsoft.graph.user", s.toGraphUser(t, u)})
+		}
+		s.writeCollection(w, r, "directoryObjects", out, next)
+	})
+}
+
+// memberRef is the body of POST /groups/{id}/members/$ref.
+type memberRef struct {
+	ODataID string `json:"@odata.id"`
+}
+
+// handleGroupMemberAdd adds the user named by "@odata.id" (a URL ending in
+// /directoryObjects/{id} or /users/{id}, as Graph clients send) to the group.
+func (s *server) handleGroupMemberAdd() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t := tenantFrom(r.Context())
+		ref, err := decodeRef(w, r)
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		err = s.Store.Update(r.Context(), func(tx gatehouse.Tx) error {
+			g, err := tx.Group(r.Context(), t.ID, r.PathValue("id"))
+			if err != nil {
+				return err
+			}
+			u, err := tx.User(r.Context(), t.ID, ref)
+			if err != nil {
+				if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+					return gatehouse.FieldErrorf("@odata.id", "No user with id %q exists in this tenant.", ref)
+				}
+				return err
+			}
+			if err := tx.AddGroupMember(r.Context(), t.ID, g.ID, u.ID); err != nil {
+				if gatehouse.ErrorCode(err) == gatehouse.ECONFLICT {
+					return gatehouse.Errorf(gatehouse.ECONFLICT, "%s is already a member of the group %q.", u.Mail, g.DisplayName)
+				}
+				return err
+			}
+			return s.audit(r, tx, change{category: "GroupManagement", activity: "Add member to group", operation: "Assign",
+				targetType: "Group", targetID: g.ID, name: g.DisplayName,
+				after: map[string]string{"member.id": u.ID, "member.mail": u.Mail}})
+		})
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+// decodeRef reads a Graph reference body and returns the object ID in it.
+func decodeRef(w http.ResponseWriter, r *http.Request) (string, error) {
+	body := struct {
+		ODataID *string `json:"@odata.id"`
+	}{}
+	// "@odata.id" is the payload here, not an annotation to skip.
+	raw, err := readBody(w, r)
+	if err != nil {
+		return "", err
+	}
+	if err := decodeRefBytes(raw, &body.ODataID); err != nil {
+		return "", err
+	}
+	if body.ODataID == nil || *body.ODataID == "" {
+		return "", gatehouse.FieldErrorf("@odata.id", "@odata.id is required: send {\"@odata.id\": \".../directoryObjects/{user id}\"}.")
+	}
+	v := strings.TrimSuffix(*body.ODataID, "/")
+	i := strings.LastIndexByte(v, '/')
+	if i < 0 {
+		return v, nil
+	}
+	kind := v[:i]
+	if !strings.HasSuffix(kind, "/directoryObjects") && !strings.HasSuffix(kind, "/users") {
+		return "", gatehouse.FieldErrorf("@odata.id", "@odata.id %q must end in /directoryObjects/{id} or /users/{id}.", *body.ODataID)
+	}
+	return v[i+1:], nil
+}
+
+func (s *server) handleGroupMemberRemove() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t := tenantFrom(r.Context())
+		err := s.Store.Update(r.Context(), func(tx gatehouse.Tx) error {
+			g, err := tx.Group(r.Context(), t.ID, r.PathValue("id"))
+			if err != nil {
+				return err
+			}
+			u, err := tx.User(r.Context(), t.ID, r.PathValue("member"))
+			if err != nil {
+				return err
+			}
+			if err := tx.RemoveGroupMember(r.Context(), t.ID, g.ID, u.ID); err != nil {
+				return err
+			}
+			return s.audit(r, tx, change{category: "GroupManagement", activity: "Remove member from group", operation: "Unassign",
+				targetType: "Group", targetID: g.ID, name: g.DisplayName,
+				before: map[string]string{"member.id": u.ID, "member.mail": u.Mail}})
+		})
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}

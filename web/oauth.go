@@ -1,0 +1,205 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/oidc"
+)
+
+// maxTokenRequestBody bounds token endpoint requests.
+const maxTokenRequestBody = 64 << 10
+
+// oauthError is an OAuth 2.0 error response (RFC 6749 section 5.2).
+type oauthError struct {
+	Code        string `json:"error"`
+	Description string `json:"error_description,omitempty"`
+	status      int
+	basicAuth   bool
+}
+
+func (e *oauthError) Error() string { return e.Code + ": " + e.Description }
+
+// writeOAuthError writes err as an OAuth error body. Domain errors are
+// mapped onto OAuth codes; internal ones are logged and hidden.
+func (s *server) writeOAuthError(w http.ResponseWriter, r *http.Request, err error) {
+	var oe *oauthError
+	if !errors.As(err, &oe) {
+		code := gatehouse.ErrorCode(err)
+		oe = &oauthError{Code: "server_error", Description: gatehouse.ErrorMessage(err) + " Correlation ID: " + correlationID(r.Context()) + ".", status: statusByCode[code]}
+		switch code {
+		case gatehouse.EINVALID:
+			oe.Code = "invalid_request"
+		case gatehouse.ENOTFOUND:
+			oe.Code, oe.Description = "invalid_request", gatehouse.ErrorMessage(err)
+		case gatehouse.EBUSY:
+			oe.Code = "temporarily_unavailable"
+		case gatehouse.EINTERNAL:
+			s.Logger.ErrorContext(r.Context(), "internal error", "err", err, "correlation_id", correlationID(r.Context()), "route", r.Pattern)
+		}
+	}
+	if oe.status == 0 {
+		oe.status = http.StatusBadRequest
+	}
+	if oe.status == http.StatusUnauthorized && oe.basicAuth {
+		w.Header().Set("WWW-Authenticate", `Basic realm="`+tenantFrom(r.Context()).Name+`", charset="UTF-8"`)
+	}
+	w.Header().Set("Pragma", "no-cache")
+	encode(w, oe.status, oe)
+}
+
+// handleDiscovery serves the tenant's OpenID provider metadata. It lists
+// only what the server implements.
+func (s *server) handleDiscovery() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t := tenantFrom(r.Context())
+		base := gatehouse.TenantURL(s.PublicURL, t.Name)
+		doc := map[string]any{
+			"issuer":                                gatehouse.IssuerURL(s.PublicURL, t.Name),
+			"token_endpoint":                        base + "/oauth2/v2.0/token",
+			"jwks_uri":                              base + "/discovery/v2.0/keys",
+			"grant_types_supported":                 []string{"client_credentials"},
+			"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"},
+			"response_types_supported":              []string{},
+			"subject_types_supported":               []string{"public"},
+			"id_token_signing_alg_values_supported": []string{"RS256", "ES256"},
+			"scopes_supported":                      []string{gatehouse.AdminAPIScope(s.PublicURL, t.Name)},
+			"tenant_admin_api":                      gatehouse.AdminAPIURL(s.PublicURL, t.Name),
+		}
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		encode(w, http.StatusOK, doc)
+	})
+}
+
+// handleJWKS serves the tenant's public signing keys, including retired
+// keys whose tokens may still be valid (OP-7).
+func (s *server) handleJWKS() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		set, err := s.Keys.JWKS(r.Context(), tenantFrom(r.Context()).ID)
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		w.Header().Set("Cache-Control", "public, max-age=60")
+		encode(w, http.StatusOK, set)
+	})
+}
+
+// handleToken is the token endpoint. This release implements the client
+// credentials grant; every other grant is refused by name.
+func (s *server) handleToken() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxTokenRequestBody)
+		if err := r.ParseForm(); err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				s.writeOAuthError(w, r, &oauthError{Code: "invalid_request", Description: "The request body is too large.", status: http.StatusRequestEntityTooLarge})
+				return
+			}
+			s.writeOAuthError(w, r, &oauthError{Code: "invalid_request", Description: "The request body must be application/x-www-form-urlencoded."})
+			return
+		}
+		if len(r.URL.Query()) > 0 {
+			s.writeOAuthError(w, r, &oauthError{Code: "invalid_request", Description: "Send token request parameters in the body, not the query string."})
+			return
+		}
+		switch gt := r.PostForm.Get("grant_type"); gt {
+		case "client_credentials":
+			s.grantClientCredentials(w, r)
+		case "":
+			s.writeOAuthError(w, r, &oauthError{Code: "invalid_request", Description: "The grant_type parameter is missing."})
+		case "password", "implicit":
+			s.writeOAuthError(w, r, &oauthError{Code: "unsupported_grant_type", Description: "The " + gt + " grant is not supported: it is unsafe (OAuth 2.0 Security BCP)."})
+		default:
+			s.writeOAuthError(w, r, &oauthError{Code: "unsupported_grant_type", Description: "The grant type " + quote(gt) + " is not supported; this server supports client_credentials."})
+		}
+	})
+}
+
+func quote(s string) string { b, _ := json.Marshal(s); return string(b) }
+
+// authenticateClient applies client_secret_basic or client_secret_post
+// (AS-7) and returns the application. A request using both, or neither, is
+// refused.
+func (s *server) authenticateClient(r *http.Request) (*gatehouse.Application, *oauthError) {
+	t := tenantFrom(r.Context())
+	id, secret, basic := r.BasicAuth()
+	if basic {
+		if r.PostForm.Has("client_secret") {
+			return nil, &oauthError{Code: "invalid_request", Description: "Use one client authentication method: client_secret_basic or client_secret_post, not both."}
+		}
+		var err1, err2 error
+		id, err1 = url.QueryUnescape(id)
+		secret, err2 = url.QueryUnescape(secret)
+		if err1 != nil || err2 != nil {
+			return nil, &oauthError{Code: "invalid_client", Description: "The client credentials in the Authorization header are not form-encoded correctly.", status: http.StatusUnauthorized, basicAuth: true}
+		}
+		if formID := r.PostForm.Get("client_id"); formID != "" && formID != id {
+			return nil, &oauthError{Code: "invalid_request", Description: "client_id in the body does not match the Authorization header."}
+		}
+	} else {
+		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+		if id == "" {
+			return nil, &oauthError{Code: "invalid_client", Description: "Client authentication is required: use client_secret_basic or client_secret_post.", status: http.StatusUnauthorized, basicAuth: true}
+		}
+	}
+	fail := &oauthError{Code: "invalid_client", Description: "Client authentication failed: unknown client or wrong secret.", status: http.StatusUnauthorized, basicAuth: basic}
+	app, err := s.Store.ApplicationByAppID(r.Context(), t.ID, id)
+	if err != nil {
+		if gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+			return nil, &oauthError{Code: "server_error", Description: "Client authentication could not be completed. Correlation ID: " + correlationID(r.Context()) + ".", status: http.StatusInternalServerError}
+		}
+		return nil, fail
+	}
+	if secret == "" || !oidc.AuthenticateClient(s.Vault, app, secret, s.Now()) {
+		return nil, fail
+	}
+	return app, nil
+}
+
+// grantClientCredentials issues an application access token for the admin
+// API (the only resource this release knows) carrying the app's granted
+// permissions as roles.
+func (s *server) grantClientCredentials(w http.ResponseWriter, r *http.Request) {
+	t := tenantFrom(r.Context())
+	app, oe := s.authenticateClient(r)
+	if oe != nil {
+		s.writeOAuthError(w, r, oe)
+		return
+	}
+	if app.IsFallbackPublicClient {
+		s.writeOAuthError(w, r, &oauthError{Code: "unauthorized_client", Description: "A public client cannot use the client credentials grant."})
+		return
+	}
+	want := gatehouse.AdminAPIScope(s.PublicURL, t.Name)
+	scope := strings.TrimSpace(r.PostForm.Get("scope"))
+	if scope == "" {
+		s.writeOAuthError(w, r, &oauthError{Code: "invalid_scope", Description: "The scope parameter is required; request " + quote(want) + "."})
+		return
+	}
+	if scope != want {
+		s.writeOAuthError(w, r, &oauthError{Code: "invalid_scope", Description: "The scope " + quote(scope) + " is not valid for the client credentials grant; request " + quote(want) + "."})
+		return
+	}
+	now := s.Now()
+	claims := oidc.NewAccessToken(gatehouse.IssuerURL(s.PublicURL, t.Name), gatehouse.AdminAPIURL(s.PublicURL, t.Name), app.ID, app.AppID, t.ID, now)
+	claims.Roles = app.PermissionValues()
+	claims.IDType = "app"
+	token, err := s.Keys.Sign(r.Context(), t.ID, "RS256", "at+jwt", claims)
+	if err != nil {
+		s.writeOAuthError(w, r, err)
+		return
+	}
+	s.metrics.tokensIssued.WithLabelValues("client_credentials").Inc()
+	w.Header().Set("Pragma", "no-cache")
+	encode(w, http.StatusOK, map[string]any{
+		"access_token": token,
+		"token_type":   "Bearer",
+		"expires_in":   int(oidc.AccessTokenLifetime.Seconds()),
+		"scope":        want,
+	})
+}

@@ -1,0 +1,59 @@
+package web
+
+import "net/http"
+
+// routes registers every route of the server on mux.
+func (s *server) routes(mux *http.ServeMux) {
+	mux.Handle("GET /healthz", s.handleHealthz())
+	mux.Handle("GET /readyz", s.handleReadyz())
+	mux.Handle("GET /metrics", s.handleMetrics())
+
+	// OpenID provider, per tenant.
+	mux.Handle("GET /{tenant}/v2.0/.well-known/openid-configuration", s.withTenant(s.handleDiscovery()))
+	mux.Handle("GET /{tenant}/discovery/v2.0/keys", s.withTenant(s.handleJWKS()))
+	mux.Handle("POST /{tenant}/oauth2/v2.0/token", s.withTenant(s.handleToken()))
+
+	// Graph-shaped admin API, per tenant.
+	api := func(pattern string, need access, h http.Handler) {
+		mux.Handle(pattern, s.withTenant(s.requireAccess(need, h)))
+	}
+	const base = "/{tenant}/graph/v1.0"
+
+	api("GET "+base+"/users", usersRead, s.handleUserList())
+	api("POST "+base+"/users", usersWrite, s.handleUserCreate())
+	api("GET "+base+"/users/{id}", usersRead, s.handleUserGet())
+	api("PATCH "+base+"/users/{id}", usersWrite, s.handleUserUpdate())
+	api("DELETE "+base+"/users/{id}", usersWrite, s.handleUserDelete())
+	api("GET "+base+"/users/{id}/memberOf", usersRead, s.handleUserMemberOf())
+
+	api("GET "+base+"/groups", groupsRead, s.handleGroupList())
+	api("POST "+base+"/groups", groupsWrite, s.handleGroupCreate())
+	api("GET "+base+"/groups/{id}", groupsRead, s.handleGroupGet())
+	api("PATCH "+base+"/groups/{id}", groupsWrite, s.handleGroupUpdate())
+	api("DELETE "+base+"/groups/{id}", groupsWrite, s.handleGroupDelete())
+	api("GET "+base+"/groups/{id}/members", groupsRead, s.handleGroupMemberList())
+	api("POST "+base+"/groups/{id}/members/$ref", groupsWrite, s.handleGroupMemberAdd())
+	api("DELETE "+base+"/groups/{id}/members/{member}/$ref", groupsWrite, s.handleGroupMemberRemove())
+
+	api("GET "+base+"/applications", appsRead, s.handleApplicationList())
+	api("POST "+base+"/applications", appsWrite, s.handleApplicationCreate())
+	api("GET "+base+"/applications/{id}", appsRead, s.handleApplicationGet())
+	api("PATCH "+base+"/applications/{id}", appsWrite, s.handleApplicationUpdate())
+	api("DELETE "+base+"/applications/{id}", appsWrite, s.handleApplicationDelete())
+	api("POST "+base+"/applications/{id}/addPassword", appsWrite, s.handleApplicationAddPassword())
+	api("POST "+base+"/applications/{id}/removePassword", appsWrite, s.handleApplicationRemovePassword())
+	api("GET "+base+"/applications/{id}/appRoleAssignments", appsRead, s.handlePermissionGrantList())
+	api("POST "+base+"/applications/{id}/appRoleAssignments", permissionGrantsWrite, s.handlePermissionGrantAdd())
+	api("DELETE "+base+"/applications/{id}/appRoleAssignments/{grant}", permissionGrantsWrite, s.handlePermissionGrantRemove())
+
+	api("GET "+base+"/roleManagement/directory/roleDefinitions", rolesRead, s.handleRoleDefinitionList())
+	api("GET "+base+"/roleManagement/directory/roleAssignments", rolesRead, s.handleRoleAssignmentList())
+	api("POST "+base+"/roleManagement/directory/roleAssignments", rolesWrite, s.handleRoleAssignmentCreate())
+	api("GET "+base+"/roleManagement/directory/roleAssignments/{id}", rolesRead, s.handleRoleAssignmentGet())
+	api("DELETE "+base+"/roleManagement/directory/roleAssignments/{id}", rolesWrite, s.handleRoleAssignmentDelete())
+
+	api("GET "+base+"/auditLogs/directoryAudits", auditRead, s.handleDirectoryAuditList())
+
+	// Anything else under the admin API is a Graph-shaped 404, not HTML.
+	mux.Handle(base+"/", s.withTenant(s.handleAPINotFound()))
+}

@@ -1,0 +1,72 @@
+package web
+
+import (
+	"database/sql"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/oidc"
+	"github.com/gatehouse/gatehouse/password"
+	"github.com/gatehouse/gatehouse/vault"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Options are the dependencies of the HTTP server.
+type Options struct {
+	Store     gatehouse.Store
+	Keys      *oidc.Keys
+	Vault     *vault.Vault
+	Passwords *password.Hasher
+	// PublicURL is the externally visible base URL, e.g.
+	// "https://id.example.com"; every issuer and link is built from it.
+	PublicURL string
+	Logger    *slog.Logger
+	// Registry receives the server's metrics and is served on /metrics.
+	Registry *prometheus.Registry
+	// DBStats, if set, reports connection pool statistics per pool name.
+	DBStats func() map[string]sql.DBStats
+	Now     func() time.Time
+	Version string
+}
+
+// server holds the dependencies every handler shares.
+type server struct {
+	Options
+	metrics *metrics
+}
+
+// NewServer returns the HTTP handler of Gatehouse: every route of routes.go
+// wrapped in the common middleware (recovery, correlation IDs, security
+// headers, logging and metrics).
+func NewServer(opt Options) (http.Handler, error) {
+	if opt.Store == nil || opt.Keys == nil || opt.Vault == nil || opt.Passwords == nil {
+		return nil, errorString("web: Store, Keys, Vault and Passwords are required")
+	}
+	if opt.PublicURL == "" {
+		return nil, errorString("web: PublicURL is required")
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.Registry == nil {
+		opt.Registry = prometheus.NewRegistry()
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	s := &server{Options: opt}
+	m, err := newMetrics(opt.Registry, opt.DBStats, opt.Passwords)
+	if err != nil {
+		return nil, err
+	}
+	s.metrics = m
+	mux := http.NewServeMux()
+	s.routes(mux)
+	return s.recoverPanics(s.observe(mux)), nil
+}
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }

@@ -1,0 +1,364 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/password"
+)
+
+// graphTime formats t as Graph does (UTC, RFC 3339); the zero time is "".
+func graphTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// graphUser is Graph's user resource, as far as Gatehouse keeps it.
+type graphUser struct {
+	ID                string          `json:"id"`
+	DisplayName       string          `json:"displayName"`
+	GivenName         string          `json:"givenName"`
+	Surname           string          `json:"surname"`
+	Mail              string          `json:"mail"`
+	UserPrincipalName string          `json:"userPrincipalName"`
+	AccountEnabled    bool            `json:"accountEnabled"`
+	City              string          `json:"city"`
+	Country           string          `json:"country"`
+	PostalCode        string          `json:"postalCode"`
+	State             string          `json:"state"`
+	StreetAddress     string          `json:"streetAddress"`
+	JobTitle          string          `json:"jobTitle"`
+	Identities        []graphIdentity `json:"identities"`
+	CreatedDateTime   string          `json:"createdDateTime"`
+}
+
+type graphIdentity struct {
+	SignInType       string `json:"signInType"`
+	Issuer           string `json:"issuer"`
+	IssuerAssignedID string `json:"issuerAssignedId"`
+}
+
+func (s *server) toGraphUser(t *gatehouse.Tenant, u *gatehouse.User) graphUser {
+	return graphUser{
+		ID: u.ID, DisplayName: u.DisplayName, GivenName: u.GivenName, Surname: u.Surname,
+		Mail: u.Mail, UserPrincipalName: u.Mail, AccountEnabled: u.AccountEnabled,
+		City: u.City, Country: u.Country, PostalCode: u.PostalCode, State: u.State,
+		StreetAddress: u.StreetAddress, JobTitle: u.JobTitle,
+		Identities:      []graphIdentity{{SignInType: "emailAddress", Issuer: t.Name, IssuerAssignedID: u.Mail}},
+		CreatedDateTime: graphTime(u.CreatedAt),
+	}
+}
+
+// userInput is what POST and PATCH /users accept.
+type userInput struct {
+	DisplayName     *string          `json:"displayName"`
+	GivenName       *string          `json:"givenName"`
+	Surname         *string          `json:"surname"`
+	Mail            *string          `json:"mail"`
+	AccountEnabled  *bool            `json:"accountEnabled"`
+	City            *string          `json:"city"`
+	Country         *string          `json:"country"`
+	PostalCode      *string          `json:"postalCode"`
+	State           *string          `json:"state"`
+	StreetAddress   *string          `json:"streetAddress"`
+	JobTitle        *string          `json:"jobTitle"`
+	Identities      []graphIdentity  `json:"identities"`
+	PasswordProfile *passwordProfile `json:"passwordProfile"`
+}
+
+type passwordProfile struct {
+	Password                      *string `json:"password"`
+	ForceChangePasswordNextSignIn *bool   `json:"forceChangePasswordNextSignIn"`
+}
+
+// apply copies the sent properties onto u; a property sent as null clears it.
+func (in *userInput) apply(d *decoded, u *gatehouse.User) {
+	set := func(name string, dst *string, v *string) {
+		if v != nil {
+			*dst = *v
+		} else if d.null[name] {
+			*dst = ""
+		}
+	}
+	set("displayName", &u.DisplayName, in.DisplayName)
+	set("givenName", &u.GivenName, in.GivenName)
+	set("surname", &u.Surname, in.Surname)
+	set("city", &u.City, in.City)
+	set("country", &u.Country, in.Country)
+	set("postalCode", &u.PostalCode, in.PostalCode)
+	set("state", &u.State, in.State)
+	set("streetAddress", &u.StreetAddress, in.StreetAddress)
+	set("jobTitle", &u.JobTitle, in.JobTitle)
+	set("mail", &u.Mail, in.Mail)
+	if in.AccountEnabled != nil {
+		u.AccountEnabled = *in.AccountEnabled
+	}
+}
+
+// signInMail reconciles mail and identities: Graph clients for external
+// tenants send an emailAddress identity, others send mail; both must agree.
+func (in *userInput) signInMail(tenant string) (*string, error) {
+	var fromIdentity *string
+	for i, id := range in.Identities {
+		if id.SignInType != "emailAddress" {
+			return nil, gatehouse.FieldErrorf("identities", "identities[%d].signInType %q is not supported; Gatehouse users sign in with emailAddress.", i, id.SignInType)
+		}
+		if id.Issuer != "" && id.Issuer != tenant {
+			return nil, gatehouse.FieldErrorf("identities", "identities[%d].issuer %q must be the tenant name %q.", i, id.Issuer, tenant)
+		}
+		if fromIdentity != nil {
+			return nil, gatehouse.FieldErrorf("identities", "Only one emailAddress identity is supported.")
+		}
+		v := id.IssuerAssignedID
+		fromIdentity = &v
+	}
+	switch {
+	case fromIdentity == nil:
+		return in.Mail, nil
+	case in.Mail != nil && gatehouse.NormalizeMail(*in.Mail) != gatehouse.NormalizeMail(*fromIdentity):
+		return nil, gatehouse.FieldErrorf("identities", "identities[0].issuerAssignedId %q differs from mail %q; they must be the same address.", *fromIdentity, *in.Mail)
+	}
+	return fromIdentity, nil
+}
+
+// newPassword validates and hashes the password of a passwordProfile.
+func (s *server) newPassword(r *http.Request, pp *passwordProfile) (string, error) {
+	if pp == nil || pp.Password == nil {
+		return "", nil
+	}
+	if pp.ForceChangePasswordNextSignIn != nil && *pp.ForceChangePasswordNextSignIn {
+		return "", gatehouse.FieldErrorf("passwordProfile.forceChangePasswordNextSignIn", "forceChangePasswordNextSignIn is not supported: customers choose their own password at sign-up or by reset.")
+	}
+	if len(*pp.Password) > password.MaxInputBytes {
+		return "", &gatehouse.Error{Code: gatehouse.EINVALID, Field: "passwordProfile.password", Reason: "passwordTooLong", Message: "The password is longer than 1024 bytes."}
+	}
+	if err := (password.Policy{}).Check(*pp.Password); err != nil {
+		if e, ok := err.(*gatehouse.Error); ok {
+			e.Field = "passwordProfile.password"
+		}
+		return "", err
+	}
+	return s.Passwords.Hash(r.Context(), *pp.Password)
+}
+
+func (s *server) handleUserList() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t := tenantFrom(r.Context())
+		opt, err := listQuery(r, "mail", "displayName")
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		users, next, err := s.Store.ListUsers(r.Context(), t.ID, opt)
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		out := make([]graphUser, 0, len(users))
+		for _, u := range users {
+			out = append(out, s.toGraphUser(t, u))
+		}
+		s.writeCollection(w, r, "users", out, next)
+	})
+}
+
+func (s *server) handleUserGet() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t := tenantFrom(r.Context())
+		u, err := s.Store.User(r.Context(), t.ID, r.PathValue("id"))
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, s.toGraphUser(t, u))
+	})
+}
+
+func (s *server) handleUserCreate() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t := tenantFrom(r.Context())
+		var in userInput
+		d, err := decode(w, r, &in)
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		if d.null["accountEnabled"] {
+			s.writeAPIError(w, r, gatehouse.FieldErrorf("accountEnabled", "accountEnabled cannot be null; send true or false."))
+			return
+		}
+		mail, err := in.signInMail(t.Name)
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		in.Mail = mail
+		u := &gatehouse.User{TenantID: t.ID, AccountEnabled: true}
+		in.apply(d, u)
+		if err := u.Validate(); err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		if u.PasswordHash, err = s.newPassword(r, in.PasswordProfile); err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		err = s.Store.Update(r.Context(), func(tx gatehouse.Tx) error {
+			if err := tx.CreateUser(r.Context(), u); err != nil {
+				return err
+			}
+			return s.audit(r, tx, change{category: "UserManagement", activity: "Add user", operation: "Add",
+				targetType: "User", targetID: u.ID, name: u.Mail, after: s.toGraphUser(t, u)})
+		})
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		w.Header().Set("Location", gatehouse.AdminAPIURL(s.PublicURL, t.Name)+"/users/"+u.ID)
+		encode(w, http.StatusCreated, s.toGraphUser(t, u))
+	})
+}
+
+// guardPrivileged refuses changes to a user who holds a directory role
+// unless the caller is a Global Administrator (as in Entra, a User
+// Administrator cannot take over an administrator's account).
+func (s *server) guardPrivileged(r *http.Request, tx gatehouse.Reader, u *gatehouse.User) error {
+	if principalFrom(r.Context()).isGlobalAdmin() {
+		return nil
+	}
+	roles, err := userRoles(r.Context(), tx, u.TenantID, u.ID)
+	if err != nil {
+		return err
+	}
+	if len(roles) > 0 {
+		return gatehouse.Errorf(gatehouse.EFORBIDDEN, "Insufficient privileges: %s holds an administrator role, and only a Global Administrator can change or delete such a user.", u.Mail)
+	}
+	return nil
+}
+
+func (s *server) handleUserUpdate() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t := tenantFrom(r.Context())
+		var in userInput
+		d, err := decode(w, r, &in)
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		if d.null["accountEnabled"] {
+			s.writeAPIError(w, r, gatehouse.FieldErrorf("accountEnabled", "accountEnabled cannot be null; send true or false."))
+			return
+		}
+		mail, err := in.signInMail(t.Name)
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		in.Mail = mail
+		hash, err := s.newPassword(r, in.PasswordProfile)
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		var updated *gatehouse.User
+		err = s.Store.Update(r.Context(), func(tx gatehouse.Tx) error {
+			before, err := tx.User(r.Context(), t.ID, r.PathValue("id"))
+			if err != nil {
+				return err
+			}
+			if err := s.guardPrivileged(r, tx, before); err != nil {
+				return err
+			}
+			updated, err = tx.UpdateUser(r.Context(), t.ID, before.ID, func(u *gatehouse.User) error {
+				in.apply(d, u)
+				if hash != "" {
+					u.PasswordHash = hash
+					u.FailedSignIns = 0
+				}
+				return u.Validate()
+			})
+			if err != nil {
+				return err
+			}
+			if before.AccountEnabled && !updated.AccountEnabled {
+				if err := s.guardLastGlobalAdmin(r, tx, updated.ID, ""); err != nil {
+					return err
+				}
+			}
+			c := change{category: "UserManagement", activity: "Update user", operation: "Update",
+				targetType: "User", targetID: updated.ID, name: updated.Mail,
+				before: s.toGraphUser(t, before), after: s.toGraphUser(t, updated)}
+			if err := s.audit(r, tx, c); err != nil {
+				return err
+			}
+			if hash != "" {
+				return s.audit(r, tx, change{category: "UserManagement", activity: "Reset user password", operation: "Update",
+					targetType: "User", targetID: updated.ID, name: updated.Mail})
+			}
+			return nil
+		})
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+func (s *server) handleUserDelete() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t := tenantFrom(r.Context())
+		err := s.Store.Update(r.Context(), func(tx gatehouse.Tx) error {
+			u, err := tx.User(r.Context(), t.ID, r.PathValue("id"))
+			if err != nil {
+				return err
+			}
+			if err := s.guardPrivileged(r, tx, u); err != nil {
+				return err
+			}
+			if err := s.guardLastGlobalAdmin(r, tx, u.ID, ""); err != nil {
+				return err
+			}
+			if err := tx.DeleteUser(r.Context(), t.ID, u.ID); err != nil {
+				return err
+			}
+			return s.audit(r, tx, change{category: "UserManagement", activity: "Delete user", operation: "Delete",
+				targetType: "User", targetID: u.ID, name: u.Mail, before: s.toGraphUser(t, u)})
+		})
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+// handleUserMemberOf lists the groups a user is a direct member of.
+func (s *server) handleUserMemberOf() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t := tenantFrom(r.Context())
+		u, err := s.Store.User(r.Context(), t.ID, r.PathValue("id"))
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		ids, err := s.Store.UserGroupIDs(r.Context(), t.ID, u.ID)
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		out := make([]graphGroup, 0, len(ids))
+		for _, id := range ids {
+			g, err := s.Store.Group(r.Context(), t.ID, id)
+			if err != nil {
+				s.writeAPIError(w, r, err)
+				return
+			}
+			out = append(out, toGraphGroup(g))
+		}
+		s.writeCollection(w, r, "directoryObjects", out, "")
+	})
+}
