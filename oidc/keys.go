@@ -1,0 +1,465 @@
+package oidc
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/vault"
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+)
+
+// Signing algorithms.
+const (
+	RS256 = "RS256"
+	ES256 = "ES256"
+)
+
+// Key lifetimes.
+const (
+	// AccessTokenLifetime is how long an access token is valid.
+	AccessTokenLifetime = time.Hour
+	// RetainRetired is how long a retired key stays in the JWK set and
+	// verifies tokens: until every token it signed has expired (OP-7).
+	RetainRetired = AccessTokenLifetime + 5*time.Minute
+	// DefaultRefreshInterval is how often Keys re-reads a tenant's keys,
+	// so that each node sees rotations done by another.
+	DefaultRefreshInterval = 10 * time.Second
+	// maxPublishDelay bounds publishDelay so that a token signed by a
+	// retired key in its grace period expires, leeway included, within
+	// RetainRetired.
+	maxPublishDelay = 3 * time.Minute
+	// unknownKIDInterval is the least time between two store reads for one
+	// tenant caused by tokens with an unknown kid or by a missing key.
+	unknownKIDInterval = time.Second
+)
+
+// KeyStore is what Keys needs of the store.
+type KeyStore interface {
+	SigningKeys(ctx context.Context, tenantID string) ([]*gatehouse.SigningKey, error)
+	Update(ctx context.Context, fn func(tx gatehouse.Tx) error) error
+}
+
+// Keys creates, rotates, publishes and uses the tenants' signing keys. It
+// keeps each tenant's keys decrypted and parsed in memory, re-reading the
+// store every refresh interval (DefaultRefreshInterval) and, at most once
+// a second, when a token names an unknown kid; only keys with a new kid are
+// decrypted. It is safe for concurrent use.
+//
+// A key that Rotate creates is published at once but signs only after a
+// publish delay of three refresh intervals (at most 3 minutes): until then
+// the key it replaced goes on signing, so that every node, and every
+// relying party fetching the JWK set from any node, knows a key before it
+// sees a token signed with it. A tenant's first keys sign at once.
+type Keys struct {
+	store   KeyStore
+	vault   *vault.Vault
+	now     func() time.Time
+	refresh atomic.Int64 // time.Duration
+	tenants sync.Map     // tenant ID -> *tenantKeys
+}
+
+// tenantKeys is the cache of one tenant's keys.
+type tenantKeys struct {
+	mu  sync.Mutex // held while the store is read
+	set atomic.Pointer[keySet]
+}
+
+// keySet is an immutable snapshot of a tenant's keys.
+type keySet struct {
+	checked time.Time // when the store was last read, or tried
+	keys    []*key    // newest first (by CreatedAt, then kid descending)
+}
+
+// key is one parsed signing key. It is immutable; a refresh that finds a
+// key retired makes a changed copy.
+type key struct {
+	id, alg string
+	created time.Time
+	retired time.Time // zero while active
+	private crypto.Signer
+	public  jose.JSONWebKey
+}
+
+// NewKeys returns Keys over store, unsealing keys with v, with now as its
+// clock (time.Now if nil).
+func NewKeys(store KeyStore, v *vault.Vault, now func() time.Time) *Keys {
+	if now == nil {
+		now = time.Now
+	}
+	k := &Keys{store: store, vault: v, now: now}
+	k.refresh.Store(int64(DefaultRefreshInterval))
+	return k
+}
+
+// SetRefreshInterval sets how long a tenant's cached keys are used before
+// the store is read again. With d = 0 every use reads the store and a new
+// key signs at once.
+func (k *Keys) SetRefreshInterval(d time.Duration) {
+	k.refresh.Store(int64(max(d, 0)))
+}
+
+func (k *Keys) refreshInterval() time.Duration { return time.Duration(k.refresh.Load()) }
+
+func (k *Keys) publishDelay() time.Duration {
+	return min(3*k.refreshInterval(), maxPublishDelay)
+}
+
+// Create generates a tenant's signing keys, one RS256 (RSA 2048) and one
+// ES256 (P-256), and stores them in tx, sealed with the vault. It is meant
+// for a new tenant; Rotate replaces existing keys.
+func (k *Keys) Create(ctx context.Context, tx gatehouse.Tx, tenantID string) error {
+	keys, err := k.generate(tenantID)
+	if err != nil {
+		return err
+	}
+	for _, sk := range keys {
+		if err := tx.CreateSigningKey(ctx, sk); err != nil {
+			return fmt.Errorf("oidc: storing signing key: %w", err)
+		}
+	}
+	k.expire(tenantID)
+	return nil
+}
+
+// Rotate creates new RS256 and ES256 keys for the tenant and retires its
+// active ones (RetiredAt = now). Retired keys stay published for
+// RetainRetired; see Keys for when the new keys start signing.
+func (k *Keys) Rotate(ctx context.Context, tenantID string) error {
+	keys, err := k.generate(tenantID) // outside the transaction: RSA is slow
+	if err != nil {
+		return err
+	}
+	err = k.store.Update(ctx, func(tx gatehouse.Tx) error {
+		now := k.now()
+		old, err := tx.SigningKeys(ctx, tenantID)
+		if err != nil {
+			return err
+		}
+		for _, o := range old {
+			if !o.Active() {
+				continue
+			}
+			_, err := tx.UpdateSigningKey(ctx, tenantID, o.ID, func(sk *gatehouse.SigningKey) error {
+				if sk.RetiredAt.IsZero() {
+					sk.RetiredAt = now
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		for _, sk := range keys {
+			if err := tx.CreateSigningKey(ctx, sk); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("oidc: rotating signing keys: %w", err)
+	}
+	k.expire(tenantID)
+	return nil
+}
+
+// generate returns new sealed RS256 and ES256 keys for the tenant.
+func (k *Keys) generate(tenantID string) ([]*gatehouse.SigningKey, error) {
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, fmt.Errorf("oidc: generating RSA key: %w", err)
+	}
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("oidc: generating EC key: %w", err)
+	}
+	var out []*gatehouse.SigningKey
+	for _, g := range []struct {
+		alg string
+		key crypto.Signer
+	}{{RS256, rsaKey}, {ES256, ecKey}} {
+		der, err := x509.MarshalPKCS8PrivateKey(g.key)
+		if err != nil {
+			return nil, fmt.Errorf("oidc: encoding %s key: %w", g.alg, err)
+		}
+		kid := randomID()
+		sealed, err := k.vault.Seal(der, sealAD(tenantID, kid))
+		clear(der)
+		if err != nil {
+			return nil, fmt.Errorf("oidc: sealing %s key: %w", g.alg, err)
+		}
+		out = append(out, &gatehouse.SigningKey{ID: kid, TenantID: tenantID, Algorithm: g.alg, PrivateKey: sealed})
+	}
+	return out, nil
+}
+
+// sealAD is the additional data a tenant's key is sealed with: a sealed key
+// opens only as the key it was created as.
+func sealAD(tenantID, kid string) []byte { return []byte(tenantID + "/" + kid) }
+
+// randomID returns 128 random bits in base64url.
+func randomID() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// JWKS returns the public keys of the tenant's active keys and of keys
+// retired less than RetainRetired ago, newest first, each with kid, alg and
+// use "sig".
+func (k *Keys) JWKS(ctx context.Context, tenantID string) (*jose.JSONWebKeySet, error) {
+	s, err := k.keySet(ctx, tenantID, k.refreshInterval())
+	if err != nil {
+		return nil, err
+	}
+	now := k.now()
+	set := &jose.JSONWebKeySet{Keys: []jose.JSONWebKey{}}
+	for _, key := range s.keys {
+		if key.published(now) {
+			set.Keys = append(set.Keys, key.public)
+		}
+	}
+	return set, nil
+}
+
+// Sign returns a JWS compact serialization of claims signed with the
+// tenant's current key for alg (RS256 or ES256; "" means RS256), with
+// header typ (omitted when "") and the key's kid. It returns EINVALID for
+// another alg.
+func (k *Keys) Sign(ctx context.Context, tenantID, alg, typ string, claims any) (string, error) {
+	if alg == "" {
+		alg = RS256
+	}
+	if alg != RS256 && alg != ES256 {
+		return "", gatehouse.Errorf(gatehouse.EINVALID, "Signing algorithm %q is not supported; use RS256 or ES256.", alg)
+	}
+	s, err := k.keySet(ctx, tenantID, k.refreshInterval())
+	if err != nil {
+		return "", err
+	}
+	key := s.signer(alg, k.now(), k.publishDelay())
+	if key == nil {
+		// Perhaps the keys were created since the last read.
+		if s, err = k.keySet(ctx, tenantID, unknownKIDInterval); err != nil {
+			return "", err
+		}
+		if key = s.signer(alg, k.now(), k.publishDelay()); key == nil {
+			return "", fmt.Errorf("oidc: tenant %s has no active %s signing key", tenantID, alg)
+		}
+	}
+	opts := &jose.SignerOptions{}
+	if typ != "" {
+		opts = opts.WithType(jose.ContentType(typ))
+	}
+	signer, err := jose.NewSigner(jose.SigningKey{
+		Algorithm: jose.SignatureAlgorithm(alg),
+		Key:       jose.JSONWebKey{Key: key.private, KeyID: key.id, Algorithm: alg},
+	}, opts)
+	if err != nil {
+		return "", fmt.Errorf("oidc: %w", err)
+	}
+	token, err := jwt.Signed(signer).Claims(claims).Serialize()
+	if err != nil {
+		return "", fmt.Errorf("oidc: signing token: %w", err)
+	}
+	return token, nil
+}
+
+// verifier returns the tenant's published key with the kid, re-reading the
+// store (at most once a second) if the kid is unknown, or nil.
+func (k *Keys) verifier(ctx context.Context, tenantID, kid string) (*key, error) {
+	s, err := k.keySet(ctx, tenantID, k.refreshInterval())
+	if err != nil {
+		return nil, err
+	}
+	key := s.find(kid)
+	if key == nil {
+		if s, err = k.keySet(ctx, tenantID, unknownKIDInterval); err != nil {
+			return nil, err
+		}
+		key = s.find(kid)
+	}
+	if key == nil || !key.published(k.now()) {
+		return nil, nil
+	}
+	return key, nil
+}
+
+// published reports whether the key is in the JWK set at now.
+func (key *key) published(now time.Time) bool {
+	return key.retired.IsZero() || now.Before(key.retired.Add(RetainRetired))
+}
+
+// signer returns the key that signs for alg at now: the newest active key
+// published for at least delay or, while none is, a key retired less than
+// delay ago that was (the one a rotation replaced), or else the newest
+// active key (a tenant's first). It returns nil if the tenant has no
+// active key for alg.
+func (s *keySet) signer(alg string, now time.Time, delay time.Duration) *key {
+	var newest *key
+	for _, key := range s.keys {
+		if key.alg != alg {
+			continue
+		}
+		old := now.Sub(key.created) >= delay
+		if key.retired.IsZero() {
+			if old {
+				return key
+			}
+			if newest == nil {
+				newest = key
+			}
+		} else if old && now.Sub(key.retired) < delay {
+			return key
+		}
+	}
+	return newest
+}
+
+func (s *keySet) find(kid string) *key {
+	for _, key := range s.keys {
+		if key.id == kid {
+			return key
+		}
+	}
+	return nil
+}
+
+func (k *Keys) tenant(tenantID string) *tenantKeys {
+	if t, ok := k.tenants.Load(tenantID); ok {
+		return t.(*tenantKeys)
+	}
+	t, _ := k.tenants.LoadOrStore(tenantID, new(tenantKeys))
+	return t.(*tenantKeys)
+}
+
+// expire makes the next use of the tenant's keys read the store.
+func (k *Keys) expire(tenantID string) {
+	t := k.tenant(tenantID)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if s := t.set.Load(); s != nil {
+		t.set.Store(&keySet{keys: s.keys})
+	}
+}
+
+// keySet returns the tenant's keys, read from the store if the cached set
+// was read maxAge or longer ago. If the store fails and a cached set
+// exists, it returns the cached set and tries again after the refresh
+// interval, so that a database outage does not stop token signing and
+// verification.
+func (k *Keys) keySet(ctx context.Context, tenantID string, maxAge time.Duration) (*keySet, error) {
+	t := k.tenant(tenantID)
+	fresh := func(s *keySet) bool {
+		if s == nil || s.checked.IsZero() {
+			return false
+		}
+		age := k.now().Sub(s.checked)
+		return age >= 0 && age < maxAge
+	}
+	if s := t.set.Load(); fresh(s) {
+		return s, nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	old := t.set.Load()
+	if fresh(old) { // another goroutine read the store while we waited
+		return old, nil
+	}
+	now := k.now()
+	rows, err := k.store.SigningKeys(ctx, tenantID)
+	if err != nil {
+		if old != nil && ctx.Err() == nil {
+			t.set.Store(&keySet{checked: now, keys: old.keys})
+			return old, nil
+		}
+		return nil, fmt.Errorf("oidc: reading signing keys: %w", err)
+	}
+	s, err := k.parse(tenantID, rows, old)
+	if err != nil {
+		return nil, err
+	}
+	s.checked = now
+	t.set.Store(s)
+	return s, nil
+}
+
+// parse turns store rows into a keySet, reusing the parsed keys of old and
+// unsealing only keys with a new kid.
+func (k *Keys) parse(tenantID string, rows []*gatehouse.SigningKey, old *keySet) (*keySet, error) {
+	s := &keySet{keys: make([]*key, 0, len(rows))}
+	for _, row := range rows {
+		if old != nil {
+			if o := old.find(row.ID); o != nil && o.alg == row.Algorithm {
+				if !o.retired.Equal(row.RetiredAt) || !o.created.Equal(row.CreatedAt) {
+					c := *o
+					c.retired, c.created = row.RetiredAt, row.CreatedAt
+					o = &c
+				}
+				s.keys = append(s.keys, o)
+				continue
+			}
+		}
+		key, err := k.unseal(tenantID, row)
+		if err != nil {
+			return nil, err
+		}
+		s.keys = append(s.keys, key)
+	}
+	slices.SortFunc(s.keys, func(a, b *key) int {
+		if c := b.created.Compare(a.created); c != 0 {
+			return c
+		}
+		return strings.Compare(b.id, a.id)
+	})
+	return s, nil
+}
+
+// unseal decrypts and parses one stored key.
+func (k *Keys) unseal(tenantID string, row *gatehouse.SigningKey) (*key, error) {
+	der, err := k.vault.Open(row.PrivateKey, sealAD(tenantID, row.ID))
+	if err != nil {
+		return nil, fmt.Errorf("oidc: signing key %s of tenant %s: %w", row.ID, tenantID, err)
+	}
+	priv, err := x509.ParsePKCS8PrivateKey(der)
+	clear(der)
+	if err != nil {
+		return nil, fmt.Errorf("oidc: signing key %s of tenant %s: %w", row.ID, tenantID, err)
+	}
+	var signer crypto.Signer
+	switch p := priv.(type) {
+	case *rsa.PrivateKey:
+		if row.Algorithm == RS256 && p.N.BitLen() >= 2048 {
+			signer = p
+		}
+	case *ecdsa.PrivateKey:
+		if row.Algorithm == ES256 && p.Curve == elliptic.P256() {
+			signer = p
+		}
+	}
+	if signer == nil {
+		return nil, fmt.Errorf("oidc: signing key %s of tenant %s: a %T is not a valid %s key", row.ID, tenantID, priv, row.Algorithm)
+	}
+	return &key{
+		id:      row.ID,
+		alg:     row.Algorithm,
+		created: row.CreatedAt,
+		retired: row.RetiredAt,
+		private: signer,
+		public:  jose.JSONWebKey{Key: signer.Public(), KeyID: row.ID, Algorithm: row.Algorithm, Use: "sig"},
+	}, nil
+}
