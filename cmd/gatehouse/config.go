@@ -1,0 +1,412 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/mail"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gatehouse/gatehouse"
+)
+
+// config is the configuration of one command, from its flags and the
+// environment. This file is the only code that reads either.
+type config struct {
+	Addr              string
+	PublicURL         string // without a trailing slash; "" until derived
+	DataDir           string
+	DatabaseURL       string
+	EncryptionKey     string
+	EncryptionKeyFile string
+	SMTPURL           string
+	MailFrom          string
+	LogLevel          slog.Level
+	LogFormat         string
+	AdminEmail        string
+	JSON              bool
+	// Args are the positional arguments.
+	Args []string
+
+	// warnings are problems worth logging but not refusing.
+	warnings []string
+}
+
+// Defaults.
+const (
+	defaultAddr    = "localhost:8080"
+	defaultDataDir = "./gatehouse-data"
+)
+
+// option is one flag and the environment variable it may also be set with.
+type option struct {
+	name  string // the flag name, used as --name
+	env   string // "" for a flag with no environment variable
+	arg   string // the value's placeholder in help; "" for a boolean flag
+	def   string // the default, as shown in help
+	usage string
+	// set stores a value in c; it is called for the default too.
+	set func(c *config, v string) error
+}
+
+var (
+	optAddr = option{
+		name: "addr", env: "GATEHOUSE_ADDR", arg: "HOST:PORT", def: defaultAddr,
+		usage: "Address to listen on. The default answers on this machine only; use :8080 to listen on every interface. Port 0 picks a free port.",
+		set: func(c *config, v string) error {
+			_, port, err := net.SplitHostPort(v)
+			if err != nil {
+				return fmt.Errorf("--addr %q is not HOST:PORT", v)
+			}
+			if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+				return fmt.Errorf("--addr %q has no valid port number", v)
+			}
+			c.Addr = v
+			return nil
+		},
+	}
+	optPublicURL = option{
+		name: "public-url", env: "GATEHOUSE_PUBLIC_URL", arg: "URL", def: "http://localhost:PORT, from --addr",
+		usage: "The URL at which clients and browsers reach this server, e.g. https://id.example.com. Issuers, endpoints and links are built from it, never from a request's Host header. https, or http on localhost; no path: Gatehouse serves from the root of its host (terminate TLS in a proxy).",
+		set: func(c *config, v string) error {
+			u, warn, err := parsePublicURL(v)
+			if err != nil {
+				return err
+			}
+			if warn != "" {
+				c.warnings = append(c.warnings, warn)
+			}
+			c.PublicURL = u
+			return nil
+		},
+	}
+	optDataDir = option{
+		name: "data-dir", env: "GATEHOUSE_DATA_DIR", arg: "DIR", def: defaultDataDir,
+		usage: "Directory for the SQLite database (gatehouse.db) and, unless a key is given, the encryption key (encryption.key). Created with mode 0700. Not used with --database-url.",
+		set:   func(c *config, v string) error { c.DataDir = v; return nil },
+	}
+	optDatabaseURL = option{
+		name: "database-url", env: "GATEHOUSE_DATABASE_URL", arg: "URL",
+		usage: "PostgreSQL connection URL (postgres://user:pass@host:5432/db?sslmode=verify-full). When set, PostgreSQL is used instead of SQLite, and --encryption-key or --encryption-key-file is required.",
+		set: func(c *config, v string) error {
+			if v == "" {
+				return nil
+			}
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+				// Never echo the URL: it may hold a password.
+				return errors.New("--database-url must be a postgres:// or postgresql:// URL")
+			}
+			c.DatabaseURL = v
+			return nil
+		},
+	}
+	optEncryptionKey = option{
+		name: "encryption-key", env: "GATEHOUSE_ENCRYPTION_KEY", arg: "BASE64",
+		usage: "The key that encrypts the tenants' signing keys at rest: 32 random bytes in base64 (openssl rand -base64 32). Every server of one database must use the same key. Prefer the environment variable or --encryption-key-file: other users of the machine can see command-line arguments.",
+		set:   func(c *config, v string) error { c.EncryptionKey = v; return nil },
+	}
+	optEncryptionKeyFile = option{
+		name: "encryption-key-file", env: "GATEHOUSE_ENCRYPTION_KEY_FILE", arg: "FILE",
+		usage: "A file holding the encryption key in base64, readable by its owner only (chmod 600). With SQLite and no key given, DIR/encryption.key is used and created on first start.",
+		set:   func(c *config, v string) error { c.EncryptionKeyFile = v; return nil },
+	}
+	optSMTPURL = option{
+		name: "smtp-url", env: "GATEHOUSE_SMTP_URL", arg: "URL",
+		usage: "Mail server for one-time codes, as smtp://user:pass@host:587 (STARTTLS) or smtps://user:pass@host:465. Validated, but this version sends no email yet.",
+		set: func(c *config, v string) error {
+			if v == "" {
+				return nil
+			}
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" {
+				// Never echo the URL: it may hold a password.
+				return errors.New("--smtp-url must be smtp://[user:pass@]host[:port] or smtps://[user:pass@]host[:port]")
+			}
+			if u.Port() != "" {
+				if _, err := strconv.ParseUint(u.Port(), 10, 16); err != nil {
+					return errors.New("--smtp-url has an invalid port")
+				}
+			}
+			if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+				return errors.New("--smtp-url must not have a path, query or fragment")
+			}
+			c.SMTPURL = v
+			return nil
+		},
+	}
+	optMailFrom = option{
+		name: "mail-from", env: "GATEHOUSE_MAIL_FROM", arg: "ADDRESS",
+		usage: `Sender of outgoing email, e.g. "Acme sign-in <no-reply@acme.example>". Required with --smtp-url.`,
+		set: func(c *config, v string) error {
+			if v == "" {
+				return nil
+			}
+			if _, err := mail.ParseAddress(v); err != nil {
+				return fmt.Errorf("--mail-from %q is not an email address: %w", v, err)
+			}
+			c.MailFrom = v
+			return nil
+		},
+	}
+	optLogLevel = option{
+		name: "log-level", env: "GATEHOUSE_LOG_LEVEL", arg: "LEVEL", def: "info",
+		usage: "Least severe log level written to stderr: debug, info, warn or error.",
+		set: func(c *config, v string) error {
+			switch v {
+			case "debug":
+				c.LogLevel = slog.LevelDebug
+			case "info":
+				c.LogLevel = slog.LevelInfo
+			case "warn":
+				c.LogLevel = slog.LevelWarn
+			case "error":
+				c.LogLevel = slog.LevelError
+			default:
+				return fmt.Errorf("--log-level %q is not one of debug, info, warn, error", v)
+			}
+			return nil
+		},
+	}
+	optLogFormat = option{
+		name: "log-format", env: "GATEHOUSE_LOG_FORMAT", arg: "FORMAT", def: "text",
+		usage: "Log format: text (logfmt) or json.",
+		set: func(c *config, v string) error {
+			if v != "text" && v != "json" {
+				return fmt.Errorf("--log-format %q is not one of text, json", v)
+			}
+			c.LogFormat = v
+			return nil
+		},
+	}
+	optAdminEmail = option{
+		name: "admin-email", arg: "EMAIL",
+		usage: "Email address of the tenant's first administrator (required).",
+		set:   func(c *config, v string) error { c.AdminEmail = v; return nil },
+	}
+	optJSON = option{
+		name:  "json",
+		usage: "Print the result as JSON.",
+		set:   func(c *config, v string) error { c.JSON = v == "true"; return nil },
+	}
+)
+
+// Option groups shared by several commands.
+var (
+	storageOptions = []option{optDataDir, optDatabaseURL, optEncryptionKey, optEncryptionKeyFile}
+	logOptions     = []option{optLogLevel, optLogFormat}
+)
+
+// has reports whether cmd takes the option o.
+func (cmd *command) has(o option) bool {
+	for _, x := range cmd.options {
+		if x.name == o.name {
+			return true
+		}
+	}
+	return false
+}
+
+func join(groups ...[]option) []option {
+	var out []option
+	for _, g := range groups {
+		out = append(out, g...)
+	}
+	return out
+}
+
+// errHelp is returned by parse when help was asked for and printed.
+var errHelp = errors.New("help requested")
+
+// parse reads cmd's options from args (flags may come before, between and
+// after positional arguments) and, for each flag not given, from its
+// environment variable: a flag wins over the environment, which wins over
+// the default. It prints cmd's help to stderr and returns errHelp for -h.
+func parse(cmd *command, args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
+	fs := flag.NewFlagSet("gatehouse "+cmd.name, flag.ContinueOnError)
+	// Errors are returned, not printed: main prints each once.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	values := map[string]*string{}
+	bools := map[string]*bool{}
+	for _, o := range cmd.options {
+		if o.arg == "" {
+			bools[o.name] = fs.Bool(o.name, false, o.usage)
+		} else {
+			values[o.name] = fs.String(o.name, o.def, o.usage)
+		}
+	}
+
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				printCommandHelp(stderr, cmd)
+				return nil, errHelp
+			}
+			return nil, fmt.Errorf("%s: %v (run 'gatehouse %s -h' for help)", cmd.name, err, cmd.name)
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+
+	onCommandLine := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { onCommandLine[f.Name] = true })
+	given := map[string]bool{} // on the command line or in the environment
+	c := &config{LogLevel: slog.LevelInfo, LogFormat: "text", Args: positional}
+	for _, o := range cmd.options {
+		var v string
+		fromEnv := false
+		switch {
+		case o.arg == "":
+			v = strconv.FormatBool(*bools[o.name])
+		case onCommandLine[o.name]:
+			v = *values[o.name]
+			given[o.name] = true
+		case o.env != "" && getenv(o.env) != "":
+			v = getenv(o.env)
+			given[o.name] = true
+			fromEnv = true
+		case o.name == optPublicURL.name:
+			continue // derived from --addr when the server knows its port
+		default:
+			v = o.def
+		}
+		if err := o.set(c, v); err != nil {
+			if fromEnv {
+				return nil, fmt.Errorf("%s: environment variable %s: %w", cmd.name, o.env, err)
+			}
+			return nil, fmt.Errorf("%s: %w", cmd.name, err)
+		}
+	}
+	if err := c.check(cmd, given); err != nil {
+		return nil, fmt.Errorf("%s: %w", cmd.name, err)
+	}
+	return c, nil
+}
+
+// check validates what no single option can: combinations.
+func (c *config) check(cmd *command, given map[string]bool) error {
+	if c.DatabaseURL != "" {
+		if given[optDataDir.name] {
+			return errors.New("--data-dir and --database-url exclude each other: with --database-url everything is stored in PostgreSQL")
+		}
+		if cmd.has(optEncryptionKey) && c.EncryptionKey == "" && c.EncryptionKeyFile == "" {
+			return errors.New("--encryption-key or --encryption-key-file is required with --database-url: every node must use the same key; generate one with `openssl rand -base64 32`")
+		}
+	}
+	if c.EncryptionKey != "" && c.EncryptionKeyFile != "" {
+		return errors.New("--encryption-key and --encryption-key-file exclude each other; give one")
+	}
+	if c.SMTPURL != "" && c.MailFrom == "" {
+		return errors.New("--mail-from is required with --smtp-url")
+	}
+	return nil
+}
+
+// parsePublicURL validates a public base URL and returns it without a
+// trailing slash, with a warning for plain http on a non-loopback host.
+func parsePublicURL(v string) (string, string, error) {
+	u, err := url.Parse(v)
+	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" {
+		return "", "", fmt.Errorf("--public-url %q is not an absolute URL such as https://id.example.com", v)
+	}
+	if u.Scheme != "https" && u.Scheme != "http" {
+		return "", "", fmt.Errorf("--public-url %q must use https (or http on localhost)", v)
+	}
+	if u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(v, "#") {
+		return "", "", fmt.Errorf("--public-url %q must not have user info, a query or a fragment", v)
+	}
+	if u.Path != "" && u.Path != "/" {
+		return "", "", fmt.Errorf("--public-url %q has a path; Gatehouse serves from the root of its host, so give only scheme, host and port", v)
+	}
+	if u.Port() != "" {
+		if _, err := strconv.ParseUint(u.Port(), 10, 16); err != nil {
+			return "", "", fmt.Errorf("--public-url %q has an invalid port", v)
+		}
+	}
+	var warn string
+	if u.Scheme == "http" && !gatehouse.IsLoopbackHost(u.Hostname()) {
+		warn = fmt.Sprintf("--public-url %s uses plain http on a host other than localhost: passwords, codes and tokens cross the network unencrypted; use https (terminate TLS in a reverse proxy)", v)
+	}
+	return u.Scheme + "://" + u.Host, warn, nil
+}
+
+// derivePublicURL returns the public URL of a server listening on addr
+// when none was configured: http on localhost at addr's port.
+func derivePublicURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://localhost"
+	}
+	switch host {
+	case "", "0.0.0.0", "::", "localhost":
+		host = "localhost"
+	default:
+		if strings.Contains(host, ":") {
+			host = "[" + host + "]"
+		}
+	}
+	return "http://" + host + ":" + port
+}
+
+// printCommandHelp writes the help of cmd: usage, description, and each
+// option with its environment variable and default.
+func printCommandHelp(w io.Writer, cmd *command) {
+	fmt.Fprintf(w, "Usage: gatehouse %s\n\n%s\n", cmd.usage, cmd.help)
+	if len(cmd.options) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nFlags:\n")
+	anyEnv := false
+	for _, o := range cmd.options {
+		head := "  --" + o.name
+		if o.arg != "" {
+			head += " " + o.arg
+		}
+		fmt.Fprintln(w, head)
+		fmt.Fprintf(w, "%s\n", wrap(o.usage, "      ", 78))
+		if o.env != "" {
+			anyEnv = true
+			fmt.Fprintf(w, "      Environment: %s\n", o.env)
+		}
+		if o.def != "" {
+			fmt.Fprintf(w, "      Default: %s\n", o.def)
+		}
+	}
+	if anyEnv {
+		fmt.Fprintf(w, "\nEach flag with an environment variable may be set with either; the flag wins.\n")
+	}
+}
+
+// wrap breaks s into lines of at most width characters, each prefixed with
+// indent.
+func wrap(s, indent string, width int) string {
+	var b strings.Builder
+	line := indent
+	for _, word := range strings.Fields(s) {
+		if len(line) > len(indent) && len(line)+1+len(word) > width {
+			b.WriteString(line + "\n")
+			line = indent
+		}
+		if len(line) > len(indent) {
+			line += " "
+		}
+		line += word
+	}
+	b.WriteString(line)
+	return b.String()
+}
