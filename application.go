@@ -78,6 +78,14 @@ var (
 	PermPolicyReadWriteAuthMethod     = Permission{"29c18626-4985-4dcd-85c0-193eef327366", "Policy.ReadWrite.AuthenticationMethod"}
 	PermAuditLogReadAll               = Permission{"b0afded3-3588-46d8-8b3d-9842eff778da", "AuditLog.Read.All"}
 	PermAppRoleAssignmentReadWriteAll = Permission{"06b708a9-e830-4db3-a914-8e69da51d44f", "AppRoleAssignment.ReadWrite.All"}
+	// User flows (Graph's authenticationEventsFlows).
+	PermEventListenerReadAll      = Permission{"b7f6385c-6ce6-4639-a480-e23c42ed9784", "EventListener.Read.All"}
+	PermEventListenerReadWriteAll = Permission{"0edf5e9e-4ce8-468a-8432-d08631d18c43", "EventListener.ReadWrite.All"}
+	// The tenant (Graph's organization) and its branding.
+	PermOrganizationReadAll                = Permission{"498476ce-e0fe-48b0-b801-37ba7e2685c6", "Organization.Read.All"}
+	PermOrganizationReadWriteAll           = Permission{"292d869f-3427-49a8-9dab-8c70152b74e9", "Organization.ReadWrite.All"}
+	PermOrganizationalBrandingReadAll      = Permission{"eb76ac34-0d62-4454-b97c-185e4250dc20", "OrganizationalBranding.Read.All"}
+	PermOrganizationalBrandingReadWriteAll = Permission{"d2ebfbc1-a5f8-424b-83a6-56ab5927a73c", "OrganizationalBranding.ReadWrite.All"}
 )
 
 // Permissions lists every admin API application permission.
@@ -85,7 +93,9 @@ var Permissions = []Permission{
 	PermUserReadAll, PermUserReadWriteAll, PermGroupReadAll, PermGroupReadWriteAll,
 	PermApplicationReadAll, PermApplicationReadWriteAll, PermRoleManagementReadWriteDir,
 	PermPolicyReadWriteCA, PermPolicyReadWriteAuthMethod, PermAuditLogReadAll,
-	PermAppRoleAssignmentReadWriteAll,
+	PermAppRoleAssignmentReadWriteAll, PermEventListenerReadAll, PermEventListenerReadWriteAll,
+	PermOrganizationReadAll, PermOrganizationReadWriteAll, PermOrganizationalBrandingReadAll,
+	PermOrganizationalBrandingReadWriteAll,
 }
 
 // PermissionByID returns the permission with the Graph appRoleId, or false.

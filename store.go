@@ -85,6 +85,20 @@ type Reader interface {
 	// ListAuditEntries returns the newest entries first; it filters on
 	// "category", "activityDisplayName" and "targetId".
 	ListAuditEntries(ctx context.Context, tenantID string, opt ListOptions) (entries []*AuditEntry, next string, err error)
+
+	UserFlow(ctx context.Context, tenantID, id string) (*UserFlow, error)
+	// UserFlowByAppID returns the flow the application (by client ID) uses.
+	UserFlowByAppID(ctx context.Context, tenantID, appID string) (*UserFlow, error)
+	// ListUserFlows filters on "displayName".
+	ListUserFlows(ctx context.Context, tenantID string, opt ListOptions) (flows []*UserFlow, next string, err error)
+
+	// Session returns a session by ID (the hash of its cookie secret).
+	Session(ctx context.Context, tenantID, id string) (*Session, error)
+	Grant(ctx context.Context, tenantID, id string) (*Grant, error)
+	AuthRequest(ctx context.Context, tenantID, id string) (*AuthRequest, error)
+	// ActiveEmailCode returns the newest unconsumed code of the purpose
+	// bound to the transaction, expired or not; ENOTFOUND if there is none.
+	ActiveEmailCode(ctx context.Context, tenantID, purpose, binding string) (*EmailCode, error)
 }
 
 // Tx is a read-write transaction. Create methods fill in ID (when empty),
@@ -124,6 +138,49 @@ type Tx interface {
 	UpdateSigningKey(ctx context.Context, tenantID, id string, fn func(*SigningKey) error) (*SigningKey, error)
 
 	CreateAuditEntry(ctx context.Context, e *AuditEntry) error
+
+	// CreateUserFlow and UpdateUserFlow return ECONFLICT, naming the app,
+	// if one of the flow's AppIDs is used by another flow.
+	CreateUserFlow(ctx context.Context, f *UserFlow) error
+	UpdateUserFlow(ctx context.Context, tenantID, id string, fn func(*UserFlow) error) (*UserFlow, error)
+	DeleteUserFlow(ctx context.Context, tenantID, id string) error
+
+	CreateSession(ctx context.Context, s *Session) error
+	UpdateSession(ctx context.Context, tenantID, id string, fn func(*Session) error) (*Session, error)
+	DeleteSession(ctx context.Context, tenantID, id string) error
+	// DeleteUserSessions ends every session of the user (SE-6).
+	DeleteUserSessions(ctx context.Context, tenantID, userID string) error
+
+	CreateGrant(ctx context.Context, g *Grant) error
+	// RevokeGrant marks the grant revoked (a revoked grant stays revoked).
+	RevokeGrant(ctx context.Context, tenantID, id string, now time.Time) error
+	// RevokeUserGrants and RevokeSessionGrants revoke every grant of the
+	// user or of the browser session (by its SID).
+	RevokeUserGrants(ctx context.Context, tenantID, userID string, now time.Time) error
+	RevokeSessionGrants(ctx context.Context, tenantID, sessionID string, now time.Time) error
+
+	CreateRefreshToken(ctx context.Context, t *RefreshToken) error
+	// UseRefreshToken marks the token used and returns it. Of concurrent
+	// calls for one token exactly one succeeds; the others, and every later
+	// call, get ECONFLICT together with the token (so the caller can revoke
+	// its grant). A missing or expired token is ENOTFOUND.
+	UseRefreshToken(ctx context.Context, tenantID, id string, now time.Time) (*RefreshToken, error)
+
+	// CreateEmailCode stores a new code and invalidates (consumes) every
+	// earlier unconsumed code of the same purpose and binding (EO-3).
+	CreateEmailCode(ctx context.Context, c *EmailCode) error
+	// UpdateEmailCode is the updater through which a code is tried: it
+	// locks the code, so concurrent tries of one code are serialized.
+	UpdateEmailCode(ctx context.Context, tenantID, id string, fn func(*EmailCode) error) (*EmailCode, error)
+
+	CreateAuthRequest(ctx context.Context, r *AuthRequest) error
+	UpdateAuthRequest(ctx context.Context, tenantID, id string, fn func(*AuthRequest) error) (*AuthRequest, error)
+	DeleteAuthRequest(ctx context.Context, tenantID, id string) error
+
+	// Hit counts one event under key in the fixed time window that holds
+	// now and returns the count so far in that window, this one included.
+	// Rate limits (RL-1, RL-6) use it; counters are shared by every node.
+	Hit(ctx context.Context, tenantID, key string, window time.Duration, now time.Time) (int, error)
 
 	// CreateOneTime stores a single-use item under (kind, key).
 	CreateOneTime(ctx context.Context, o *OneTime) error

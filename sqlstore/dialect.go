@@ -72,6 +72,16 @@ func (d dialect) forUpdate() string {
 	return ""
 }
 
+// jsonArrayAgg returns the aggregate expression that collects expr of
+// the rows a query reads, ordered by order, into a JSON array as text: ""
+// when there are no rows on PostgreSQL, "[]" on SQLite.
+func (d dialect) jsonArrayAgg(expr, order string) string {
+	if d == postgresDialect {
+		return "COALESCE(json_agg(" + expr + " ORDER BY " + order + ")::text, '')"
+	}
+	return "json_group_array(" + expr + " ORDER BY " + order + ")"
+}
+
 // violation is the kind of constraint a database error reports.
 type violation int
 
@@ -133,6 +143,22 @@ var sqliteUniqueConstraints = map[string]string{
 	"audit_targets.tenant_id, audit_targets.target_id, audit_targets.entry_id": "audit_targets_pkey",
 
 	"one_times.tenant_id, one_times.kind, one_times.item_key": "one_times_pkey",
+
+	"user_flows.tenant_id, user_flows.id":             "user_flows_pkey",
+	"user_flow_apps.tenant_id, user_flow_apps.app_id": "user_flow_apps_pkey",
+
+	"sessions.tenant_id, sessions.id": "sessions_pkey",
+
+	"grants.tenant_id, grants.id": "grants_pkey",
+
+	"refresh_tokens.tenant_id, refresh_tokens.id": "refresh_tokens_pkey",
+
+	"email_codes.tenant_id, email_codes.id":                           "email_codes_pkey",
+	"email_codes.tenant_id, email_codes.purpose, email_codes.binding": "email_codes_active_key",
+
+	"auth_requests.tenant_id, auth_requests.id": "auth_requests_pkey",
+
+	"rate_limits.tenant_id, rate_limits.bucket_key, rate_limits.window_size, rate_limits.window_start": "rate_limits_pkey",
 }
 
 // sqliteConstraintName returns the constraint name of a SQLite uniqueness

@@ -8,6 +8,9 @@
 // IMMEDIATE, so concurrent writers queue in the pool instead of failing with
 // SQLITE_BUSY, and reads outside transactions use a separate pool of
 // connections in WAL mode. On PostgreSQL, updaters lock their row with
-// SELECT … FOR UPDATE and Update retries on serialization failures and
-// deadlocks.
+// SELECT … FOR UPDATE, writers of rows that do not exist yet serialize on
+// a transaction-scoped advisory lock where they must, and Update retries on
+// serialization failures and deadlocks. Single-use marks (one-time items,
+// refresh tokens) are conditional UPDATEs and counters are upserts, which
+// are atomic on both engines.
 package sqlstore

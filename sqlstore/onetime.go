@@ -49,16 +49,17 @@ func (t *tx) CreateOneTime(ctx context.Context, o *gatehouse.OneTime) error {
 }
 
 // ConsumeOneTime marks the tenant's item of the kind with the key consumed
-// at now and returns it. Exactly one of any number of concurrent calls for
-// one item succeeds: the mark is a conditional UPDATE of an unconsumed,
-// unexpired row. Every other call, then or later, returns the consumed item
-// together with ECONFLICT, even once it has expired, so that the caller can
-// revoke what the first use issued. An item that was never consumed and has
-// expired (ExpiresAt is not after now), or that does not exist, is
-// ENOTFOUND.
+// at now (the store's clock when now is zero) and returns it. Exactly one
+// of any number of concurrent calls for one item succeeds: the mark is a
+// conditional UPDATE of an unconsumed, unexpired row. Every other call,
+// then or later, returns the consumed item together with ECONFLICT, even
+// once it has expired, so that the caller can revoke what the first use
+// issued. An item that was never consumed and has expired (ExpiresAt is
+// not after now), or that does not exist, is ENOTFOUND.
 func (t *tx) ConsumeOneTime(ctx context.Context, tenantID, kind, key string, now time.Time) (*gatehouse.OneTime, error) {
+	at := t.stamp(now)
 	n, err := t.affected(ctx, "UPDATE one_times SET consumed_at = ? WHERE tenant_id = ? AND kind = ? AND item_key = ? "+
-		"AND consumed_at = 0 AND expires_at > ?", micros(now), tenantID, kind, key, micros(now))
+		"AND consumed_at = 0 AND expires_at > ?", at, tenantID, kind, key, at)
 	if err != nil {
 		return nil, internal("consume single-use item", err)
 	}
@@ -74,20 +75,4 @@ func (t *tx) ConsumeOneTime(ctx context.Context, tenantID, kind, key string, now
 		return o, gatehouse.Errorf(gatehouse.ECONFLICT, "Single-use item of kind %q was already used.", kind)
 	}
 	return nil, oneTimeNotFound(kind)
-}
-
-// DeleteExpiredOneTimes removes the single-use items of every tenant that
-// expired before the time, consumed or not, and returns how many it
-// removed. Items stay until then so that a replay of a consumed one is
-// still recognized while it could be valid; run it now and then.
-func (s *Store) DeleteExpiredOneTimes(ctx context.Context, before time.Time) (int64, error) {
-	res, err := s.writer.ExecContext(ctx, s.d.rebind("DELETE FROM one_times WHERE expires_at < ?"), micros(before))
-	if err != nil {
-		return 0, internal("delete expired single-use items", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, internal("delete expired single-use items", err)
-	}
-	return n, nil
 }

@@ -300,6 +300,27 @@ func (r *reader) lock(forUpdate bool) string {
 	return ""
 }
 
+// Classes of the transaction-scoped PostgreSQL advisory locks lockName
+// takes, the first of their two keys. (Migrate's lock is a one-key lock,
+// which never collides with two-key ones.)
+const (
+	lockClassEmailCode = 1
+)
+
+// lockName makes the transaction wait for, and then hold until it ends,
+// the lock of the class on the name. On PostgreSQL it is an advisory lock
+// on a hash of the name (names that collide merely share a lock); on SQLite
+// it does nothing, as the transaction holds the database's write lock from
+// its start. It serializes writers of rows that do not exist yet, which
+// SELECT … FOR UPDATE cannot lock.
+func (t *tx) lockName(ctx context.Context, class int32, name string) error {
+	if t.d != postgresDialect {
+		return nil
+	}
+	_, err := t.exec(ctx, "SELECT pg_advisory_xact_lock(?, hashtext(?))", class, name)
+	return err
+}
+
 // insert runs query, an INSERT … ON CONFLICT DO NOTHING, and reports
 // whether it wrote the row. A row a uniqueness rule stops is not an error, so
 // the transaction stays usable on every engine.
@@ -360,6 +381,16 @@ func fromMicros(us int64) time.Time {
 		return time.Time{}
 	}
 	return time.UnixMicro(us).UTC()
+}
+
+// stamp returns now as Unix microseconds, or the store's clock reading when
+// now is zero, for a time that marks a change of state (used, consumed,
+// revoked): stored as 0, it would mean that the change never happened.
+func (t *tx) stamp(now time.Time) int64 {
+	if now.IsZero() {
+		return micros(t.s.now())
+	}
+	return micros(now)
 }
 
 // utcMicro returns t in UTC truncated to the microsecond, as the store

@@ -572,6 +572,144 @@ func TestDeleteExpiredOneTimes(t *testing.T) {
 	}
 }
 
+// TestDeleteExpired checks that DeleteExpired removes what expired, and
+// only that, from every table, in more than one batch.
+func TestDeleteExpired(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			ctx := t.Context()
+			s := e.Open(t)
+			now := time.Now()
+			past, future := now.Add(-time.Minute), now.Add(time.Hour)
+			tn := &gatehouse.Tenant{Name: "contoso"}
+			const manyOneTimes = 1234 // more than one batch
+			if err := s.Update(ctx, func(tx gatehouse.Tx) error {
+				if err := tx.CreateTenant(ctx, tn); err != nil {
+					return err
+				}
+				id := tn.ID
+				for i := range manyOneTimes {
+					if err := tx.CreateOneTime(ctx, &gatehouse.OneTime{TenantID: id, Kind: "code", Key: fmt.Sprint("old-", i), ExpiresAt: past}); err != nil {
+						return err
+					}
+				}
+				for _, f := range []func() error{
+					func() error {
+						return tx.CreateOneTime(ctx, &gatehouse.OneTime{TenantID: id, Kind: "code", Key: "live", ExpiresAt: future})
+					},
+					func() error { return tx.CreateUser(ctx, &gatehouse.User{ID: "u", TenantID: id, Mail: "u@example.com"}) },
+					func() error { return tx.CreateApplication(ctx, &gatehouse.Application{TenantID: id, AppID: "app"}) },
+					func() error {
+						return tx.CreateEmailCode(ctx, &gatehouse.EmailCode{TenantID: id, Purpose: "signin", Binding: "old", ExpiresAt: past})
+					},
+					func() error {
+						return tx.CreateEmailCode(ctx, &gatehouse.EmailCode{TenantID: id, Purpose: "signin", Binding: "live", ExpiresAt: future})
+					},
+					func() error {
+						return tx.CreateAuthRequest(ctx, &gatehouse.AuthRequest{ID: "old", TenantID: id, ExpiresAt: past})
+					},
+					func() error {
+						return tx.CreateAuthRequest(ctx, &gatehouse.AuthRequest{ID: "live", TenantID: id, ExpiresAt: future})
+					},
+					func() error {
+						return tx.CreateSession(ctx, &gatehouse.Session{ID: "old", TenantID: id, UserID: "u", ExpiresAt: past})
+					},
+					func() error {
+						return tx.CreateSession(ctx, &gatehouse.Session{ID: "live", TenantID: id, UserID: "u", ExpiresAt: future})
+					},
+					func() error {
+						return tx.CreateGrant(ctx, &gatehouse.Grant{ID: "old", TenantID: id, UserID: "u", ClientID: "app", ExpiresAt: past})
+					},
+					func() error {
+						return tx.CreateGrant(ctx, &gatehouse.Grant{ID: "live", TenantID: id, UserID: "u", ClientID: "app", ExpiresAt: future})
+					},
+					// A live token of an expired grant goes with its grant.
+					func() error {
+						return tx.CreateRefreshToken(ctx, &gatehouse.RefreshToken{ID: "of-old-grant", TenantID: id, GrantID: "old", ExpiresAt: future})
+					},
+					func() error {
+						return tx.CreateRefreshToken(ctx, &gatehouse.RefreshToken{ID: "old", TenantID: id, GrantID: "live", ExpiresAt: past})
+					},
+					func() error {
+						return tx.CreateRefreshToken(ctx, &gatehouse.RefreshToken{ID: "live", TenantID: id, GrantID: "live", ExpiresAt: future})
+					},
+					// Hour windows that ended 25 hours ago and 22 hours ago.
+					func() error { _, err := tx.Hit(ctx, id, "k", time.Hour, now.Add(-26*time.Hour)); return err },
+					func() error { _, err := tx.Hit(ctx, id, "k", time.Hour, now.Add(-23*time.Hour)); return err },
+				} {
+					if err := f(); err != nil {
+						return err
+					}
+				}
+				return nil
+			}); err != nil {
+				t.Fatalf("Update: %v", err)
+			}
+
+			n, err := s.DeleteExpired(ctx, now)
+			// One-time items, and one each of email codes, authorization
+			// requests, sessions, refresh tokens, grants and rate limit
+			// windows.
+			if want := int64(manyOneTimes + 6); err != nil || n != want {
+				t.Fatalf("DeleteExpired = %d, %v; want %d", n, err, want)
+			}
+			if n, err := s.DeleteExpired(ctx, now); err != nil || n != 0 {
+				t.Errorf("DeleteExpired again = %d, %v; want 0", n, err)
+			}
+
+			id := tn.ID
+			for _, tc := range []struct {
+				what string
+				err  error
+				want string // "" for found
+			}{
+				{"live email code", func() error { _, err := s.ActiveEmailCode(ctx, id, "signin", "live"); return err }(), ""},
+				{"old email code", func() error { _, err := s.ActiveEmailCode(ctx, id, "signin", "old"); return err }(), gatehouse.ENOTFOUND},
+				{"live request", func() error { _, err := s.AuthRequest(ctx, id, "live"); return err }(), ""},
+				{"old request", func() error { _, err := s.AuthRequest(ctx, id, "old"); return err }(), gatehouse.ENOTFOUND},
+				{"live session", func() error { _, err := s.Session(ctx, id, "live"); return err }(), ""},
+				{"old session", func() error { _, err := s.Session(ctx, id, "old"); return err }(), gatehouse.ENOTFOUND},
+				{"live grant", func() error { _, err := s.Grant(ctx, id, "live"); return err }(), ""},
+				{"old grant", func() error { _, err := s.Grant(ctx, id, "old"); return err }(), gatehouse.ENOTFOUND},
+			} {
+				if got := gatehouse.ErrorCode(tc.err); got != tc.want {
+					t.Errorf("%s: got %v, want code %q", tc.what, tc.err, tc.want)
+				}
+			}
+			if err := s.Update(ctx, func(tx gatehouse.Tx) error {
+				for _, tc := range []struct {
+					what string
+					err  func() error
+					want string
+				}{
+					{"live one-time", func() error { _, err := tx.ConsumeOneTime(ctx, id, "code", "live", now); return err }, ""},
+					{"live token", func() error { _, err := tx.UseRefreshToken(ctx, id, "live", now); return err }, ""},
+					{"old token", func() error { _, err := tx.UseRefreshToken(ctx, id, "old", past.Add(-time.Hour)); return err }, gatehouse.ENOTFOUND},
+					{"token of the old grant", func() error { _, err := tx.UseRefreshToken(ctx, id, "of-old-grant", now); return err }, gatehouse.ENOTFOUND},
+				} {
+					if err := tc.err(); gatehouse.ErrorCode(err) != tc.want {
+						t.Errorf("%s: got %v, want code %q", tc.what, err, tc.want)
+					}
+				}
+				// The window that ended 22 hours ago keeps its count; the
+				// older one starts again.
+				for _, tc := range []struct {
+					ago  time.Duration
+					want int
+				}{{23 * time.Hour, 2}, {26 * time.Hour, 1}} {
+					got, err := tx.Hit(ctx, id, "k", time.Hour, now.Add(-tc.ago))
+					if err != nil || got != tc.want {
+						t.Errorf("Hit %v ago = %d, %v; want %d", tc.ago, got, err, tc.want)
+					}
+				}
+				return nil
+			}); err != nil {
+				t.Fatalf("Update: %v", err)
+			}
+		})
+	}
+}
+
 func TestPoolStats(t *testing.T) {
 	want := map[string][]string{"sqlite": {"sqlite-reader", "sqlite-writer"}, "postgres": {"postgres"}}
 	for _, e := range storetest.Engines(t) {
@@ -657,6 +795,36 @@ func TestConstraintNames(t *testing.T) {
 					},
 					func() error { return tx.CreateOneTime(ctx, &gatehouse.OneTime{TenantID: id, Kind: "code", Key: "o1"}) },
 					func() error { return tx.CreateOneTime(ctx, &gatehouse.OneTime{TenantID: id, Kind: "code", Key: "o2"}) },
+					func() error {
+						return tx.CreateUserFlow(ctx, &gatehouse.UserFlow{ID: "f1", TenantID: id, AppIDs: []string{"app1"}})
+					},
+					func() error {
+						return tx.CreateUserFlow(ctx, &gatehouse.UserFlow{ID: "f2", TenantID: id, AppIDs: []string{"app2"}})
+					},
+					func() error { return tx.CreateSession(ctx, &gatehouse.Session{ID: "s1", TenantID: id, UserID: "u1"}) },
+					func() error { return tx.CreateSession(ctx, &gatehouse.Session{ID: "s2", TenantID: id, UserID: "u1"}) },
+					func() error {
+						return tx.CreateGrant(ctx, &gatehouse.Grant{ID: "gr1", TenantID: id, UserID: "u1", ClientID: "app1"})
+					},
+					func() error {
+						return tx.CreateGrant(ctx, &gatehouse.Grant{ID: "gr2", TenantID: id, UserID: "u1", ClientID: "app1"})
+					},
+					func() error {
+						return tx.CreateRefreshToken(ctx, &gatehouse.RefreshToken{ID: "rt1", TenantID: id, GrantID: "gr1"})
+					},
+					func() error {
+						return tx.CreateRefreshToken(ctx, &gatehouse.RefreshToken{ID: "rt2", TenantID: id, GrantID: "gr1"})
+					},
+					func() error {
+						return tx.CreateEmailCode(ctx, &gatehouse.EmailCode{ID: "c1", TenantID: id, Purpose: "signin", Binding: "b1"})
+					},
+					func() error {
+						return tx.CreateEmailCode(ctx, &gatehouse.EmailCode{ID: "c2", TenantID: id, Purpose: "signin", Binding: "b2"})
+					},
+					func() error { return tx.CreateAuthRequest(ctx, &gatehouse.AuthRequest{ID: "ar1", TenantID: id}) },
+					func() error { return tx.CreateAuthRequest(ctx, &gatehouse.AuthRequest{ID: "ar2", TenantID: id}) },
+					func() error { _, err := tx.Hit(ctx, id, "k1", time.Hour, time.Unix(0, 0)); return err },
+					func() error { _, err := tx.Hit(ctx, id, "k2", time.Hour, time.Unix(0, 0)); return err },
 				} {
 					if err := f(); err != nil {
 						return err
@@ -685,15 +853,35 @@ func TestConstraintNames(t *testing.T) {
 				{"audit_entries_pkey", "UPDATE audit_entries SET id = 'e1' WHERE id = 'e2'", nil},
 				{"audit_targets_pkey", "UPDATE audit_targets SET target_id = 'x' WHERE target_id = 'y'", nil},
 				{"one_times_pkey", "UPDATE one_times SET item_key = 'o1' WHERE item_key = 'o2'", nil},
+				{"user_flows_pkey", "UPDATE user_flows SET id = 'f1' WHERE id = 'f2'", nil},
+				{"user_flow_apps_pkey", "UPDATE user_flow_apps SET app_id = 'app1' WHERE app_id = 'app2'", nil},
+				{"sessions_pkey", "UPDATE sessions SET id = 's1' WHERE id = 's2'", nil},
+				{"grants_pkey", "UPDATE grants SET id = 'gr1' WHERE id = 'gr2'", nil},
+				{"refresh_tokens_pkey", "UPDATE refresh_tokens SET id = 'rt1' WHERE id = 'rt2'", nil},
+				{"email_codes_pkey", "UPDATE email_codes SET id = 'c1' WHERE id = 'c2'", nil},
+				{"email_codes_active_key", "UPDATE email_codes SET binding = 'b1' WHERE id = 'c2'", nil},
+				{"auth_requests_pkey", "UPDATE auth_requests SET id = 'ar1' WHERE id = 'ar2'", nil},
+				{"rate_limits_pkey", "UPDATE rate_limits SET bucket_key = 'k1' WHERE bucket_key = 'k2'", nil},
 			} {
 				err := s.ExecRaw(ctx, tc.query, tc.args...)
 				if kind, c := s.Violation(err); kind != "unique" || c != tc.constraint {
 					t.Errorf("%s: got %q violation of %q (%v), want unique violation of %q", tc.query, kind, c, err, tc.constraint)
 				}
 			}
-			err := s.ExecRaw(ctx, "INSERT INTO group_members (tenant_id, group_id, user_id, created_at) VALUES (?, 'g2', 'nobody', 0)", tn.ID)
-			if kind, _ := s.Violation(err); kind != "foreignKey" {
-				t.Errorf("membership of a missing user: got %q violation (%v), want foreignKey", kind, err)
+			for _, tc := range []struct {
+				what  string
+				query string
+			}{
+				{"membership of a missing user", "INSERT INTO group_members (tenant_id, group_id, user_id, created_at) VALUES (?, 'g2', 'nobody', 0)"},
+				{"flow of a missing application", "INSERT INTO user_flow_apps (tenant_id, app_id, flow_id, ordinal) VALUES (?, 'nosuch', 'f1', 0)"},
+				{"grant to a missing application", "UPDATE grants SET client_id = 'nosuch' WHERE tenant_id = ? AND id = 'gr1'"},
+				{"refresh token of a missing grant", "UPDATE refresh_tokens SET grant_id = 'nosuch' WHERE tenant_id = ? AND id = 'rt1'"},
+				{"session of a missing user", "UPDATE sessions SET user_id = 'nobody' WHERE tenant_id = ? AND id = 's1'"},
+			} {
+				err := s.ExecRaw(ctx, tc.query, tn.ID)
+				if kind, _ := s.Violation(err); kind != "foreignKey" {
+					t.Errorf("%s: got %q violation (%v), want foreignKey", tc.what, kind, err)
+				}
 			}
 		})
 	}

@@ -73,6 +73,20 @@ func testOneTime(t *testing.T, s gatehouse.Store) {
 		}
 	})
 
+	t.Run("ZeroNow", func(t *testing.T) {
+		// Without a time the store's clock marks the item consumed: it
+		// does not stay usable.
+		create("code", "hash-zero", now.Add(time.Hour))
+		c := startClock()
+		got, err := consume(t, s, tn.ID, "code", "hash-zero", time.Time{})
+		if err != nil {
+			t.Fatalf("ConsumeOneTime: %v", err)
+		}
+		c.check(t, "ConsumedAt", got.ConsumedAt)
+		_, err = consume(t, s, tn.ID, "code", "hash-zero", time.Time{})
+		wantCode(t, "ConsumeOneTime again", err, gatehouse.ECONFLICT)
+	})
+
 	t.Run("Expired", func(t *testing.T) {
 		create("code", "hash-expired", now.Add(time.Minute))
 		for _, at := range []time.Time{now.Add(time.Minute), now.Add(time.Hour)} { // at ExpiresAt and after

@@ -42,6 +42,20 @@ func Run(t *testing.T, open func(t *testing.T) gatehouse.Store) {
 		{"ConcurrentUpdateUser", testConcurrentUpdateUser},
 		{"OneTime", testOneTime},
 		{"ConcurrentConsumeOneTime", testConcurrentConsumeOneTime},
+		{"UserFlows", testUserFlows},
+		{"UserFlowListing", testUserFlowListing},
+		{"ConcurrentUserFlowApps", testConcurrentUserFlowApps},
+		{"Sessions", testSessions},
+		{"Grants", testGrants},
+		{"RefreshTokens", testRefreshTokens},
+		{"ConcurrentUseRefreshToken", testConcurrentUseRefreshToken},
+		{"SignInCascades", testSignInCascades},
+		{"EmailCodes", testEmailCodes},
+		{"ConcurrentEmailCode", testConcurrentEmailCode},
+		{"AuthRequests", testAuthRequests},
+		{"SignInRollsBack", testSignInRollsBack},
+		{"Hit", testHit},
+		{"ConcurrentHit", testConcurrentHit},
 	} {
 		t.Run(tt.name, func(t *testing.T) { tt.test(t, open(t)) })
 	}
