@@ -1,0 +1,25 @@
+// Package notify sends Gatehouse's outbound email: the one-time codes of
+// sign-up, passwordless sign-in and password reset, and security notices
+// (SECURITY.md RL-5).
+//
+// A Composer turns a CodeMail or a notice into a Message with a subject, a
+// plain-text body and an inline-styled HTML alternative in the tenant's
+// branding. Its templates are embedded and parsed once, when the Composer is
+// made; every value is escaped. A code never appears in a subject, because
+// subjects show on lock screens.
+//
+// A Sender delivers a Message. SMTP delivers through a mail server named by
+// an smtp:// or smtps:// URL (see ParseSMTPURL); each attempt is bounded by a
+// timeout and by the caller's context, temporary failures are retried a few
+// times with a short backoff, and no goroutine outlives a call (FT-3).
+// Mailbox keeps messages in memory for `gatehouse demo` and --dev-mailbox,
+// where the web package shows them on a development mailbox page.
+//
+// Delivery failures wrap ErrUnavailable or ErrRejected, both *gatehouse.Error
+// values whose messages can be shown to users as they are. Message bodies
+// hold codes, so they are never logged (EO-4, LOG-1), and logs and errors
+// name the recipient's domain only.
+//
+// Package smtptest runs a real SMTP server in-process for tests across the
+// repository.
+package notify

@@ -1,0 +1,87 @@
+package notify
+
+import (
+	"context"
+	"crypto/rand"
+	"sync"
+	"time"
+)
+
+// DefaultMailboxSize is how many messages a Mailbox keeps by default.
+const DefaultMailboxSize = 200
+
+// Stored is a message kept by a Mailbox.
+type Stored struct {
+	ID      string
+	Time    time.Time
+	To      string
+	Subject string
+	Text    string
+	HTML    string
+}
+
+// Mailbox is a development Sender: it keeps the newest messages in memory
+// instead of delivering them, for `gatehouse demo` and --dev-mailbox, where
+// the web package lists them on a page marked as a development mailbox. It
+// holds one-time codes in clear, so it must never be used in production.
+// It is safe for concurrent use.
+type Mailbox struct {
+	size int
+	now  func() time.Time
+
+	mu   sync.Mutex
+	msgs []Stored // oldest first
+}
+
+// NewMailbox returns a Mailbox that keeps the newest size messages
+// (DefaultMailboxSize if size <= 0), stamped with now (time.Now if nil).
+func NewMailbox(size int, now func() time.Time) *Mailbox {
+	if size <= 0 {
+		size = DefaultMailboxSize
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Mailbox{size: size, now: now}
+}
+
+// Send stores m, dropping the oldest message when the mailbox is full.
+func (mb *Mailbox) Send(ctx context.Context, m Message) error {
+	if err := ctx.Err(); err != nil {
+		return &sendError{kind: ErrUnavailable, text: "notify: development mailbox: " + err.Error(), cause: err}
+	}
+	s := Stored{ID: rand.Text(), To: m.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML}
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	s.Time = mb.now() // under the lock, so that times follow the order kept
+	if len(mb.msgs) >= mb.size {
+		n := copy(mb.msgs, mb.msgs[len(mb.msgs)-mb.size+1:])
+		clear(mb.msgs[n:])
+		mb.msgs = mb.msgs[:n]
+	}
+	mb.msgs = append(mb.msgs, s)
+	return nil
+}
+
+// Messages returns the stored messages, newest first.
+func (mb *Mailbox) Messages() []Stored {
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	out := make([]Stored, len(mb.msgs))
+	for i, m := range mb.msgs {
+		out[len(out)-1-i] = m
+	}
+	return out
+}
+
+// Message returns the stored message with the given ID.
+func (mb *Mailbox) Message(id string) (Stored, bool) {
+	mb.mu.Lock()
+	defer mb.mu.Unlock()
+	for _, m := range mb.msgs {
+		if m.ID == id {
+			return m, true
+		}
+	}
+	return Stored{}, false
+}
