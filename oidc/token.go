@@ -49,6 +49,9 @@ type AccessTokenClaims struct {
 	// IDType is "app" for a token issued to an application itself and
 	// "user" for a token issued on behalf of a user.
 	IDType string `json:"idtyp,omitempty"`
+	// GrantID names the grant a delegated token was issued under; when the
+	// grant is revoked, userinfo and introspection refuse the token.
+	GrantID string `json:"gid,omitempty"`
 }
 
 // NewAccessToken returns the claims of an access token issued at now and

@@ -87,6 +87,27 @@ var (
 	auditRead = access{"read audit logs",
 		[]string{gatehouse.RoleGlobalAdministrator, gatehouse.RoleSecurityAdministrator},
 		[]gatehouse.Permission{gatehouse.PermAuditLogReadAll}}
+	// User flows: as in Entra External ID, not the Application
+	// Administrator's to change.
+	userFlowsRead = access{"read user flows",
+		[]string{gatehouse.RoleGlobalAdministrator},
+		[]gatehouse.Permission{gatehouse.PermEventListenerReadAll, gatehouse.PermEventListenerReadWriteAll}}
+	userFlowsWrite = access{"manage user flows",
+		[]string{gatehouse.RoleGlobalAdministrator},
+		[]gatehouse.Permission{gatehouse.PermEventListenerReadWriteAll}}
+	organizationRead = access{"read the organization",
+		[]string{gatehouse.RoleGlobalAdministrator},
+		[]gatehouse.Permission{gatehouse.PermOrganizationReadAll, gatehouse.PermOrganizationReadWriteAll}}
+	organizationWrite = access{"manage the organization",
+		[]string{gatehouse.RoleGlobalAdministrator},
+		[]gatehouse.Permission{gatehouse.PermOrganizationReadWriteAll}}
+	brandingRead = access{"read company branding",
+		[]string{gatehouse.RoleGlobalAdministrator},
+		[]gatehouse.Permission{gatehouse.PermOrganizationalBrandingReadAll, gatehouse.PermOrganizationalBrandingReadWriteAll,
+			gatehouse.PermOrganizationReadAll, gatehouse.PermOrganizationReadWriteAll}}
+	brandingWrite = access{"manage company branding",
+		[]string{gatehouse.RoleGlobalAdministrator},
+		[]gatehouse.Permission{gatehouse.PermOrganizationalBrandingReadWriteAll, gatehouse.PermOrganizationReadWriteAll}}
 )
 
 func (a access) allows(p *principal) bool {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/gatehouse/gatehouse/notify"
 	"github.com/gatehouse/gatehouse/password"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -124,6 +125,16 @@ func (s *server) handleReadyz() http.Handler {
 			s.Logger.WarnContext(ctx, "readiness: database unavailable", "err", err)
 			checks["database"] = "unavailable"
 			status = http.StatusServiceUnavailable
+		}
+		// Mail does not decide readiness: without it, sign-in with a
+		// password still works. The check says what is missing.
+		switch {
+		case s.Mail == nil:
+			checks["mail"] = "not configured: sign-up, passwordless sign-in and password reset cannot send codes"
+		case s.Mailbox != nil && s.Mail == notify.Sender(s.Mailbox):
+			checks["mail"] = "development mailbox: mail is kept in memory, not delivered"
+		default:
+			checks["mail"] = "ok"
 		}
 		state := "ready"
 		if status != http.StatusOK {

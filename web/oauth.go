@@ -59,16 +59,33 @@ func (s *server) handleDiscovery() http.Handler {
 		t := tenantFrom(r.Context())
 		base := gatehouse.TenantURL(s.PublicURL, t.Name)
 		doc := map[string]any{
-			"issuer":                                gatehouse.IssuerURL(s.PublicURL, t.Name),
-			"token_endpoint":                        base + "/oauth2/v2.0/token",
-			"jwks_uri":                              base + "/discovery/v2.0/keys",
-			"grant_types_supported":                 []string{"client_credentials"},
-			"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"},
-			"response_types_supported":              []string{},
-			"subject_types_supported":               []string{"public"},
-			"id_token_signing_alg_values_supported": []string{"RS256", "ES256"},
-			"scopes_supported":                      []string{gatehouse.AdminAPIScope(s.PublicURL, t.Name)},
-			"tenant_admin_api":                      gatehouse.AdminAPIURL(s.PublicURL, t.Name),
+			"issuer":                                        gatehouse.IssuerURL(s.PublicURL, t.Name),
+			"authorization_endpoint":                        base + "/oauth2/v2.0/authorize",
+			"token_endpoint":                                base + "/oauth2/v2.0/token",
+			"userinfo_endpoint":                             s.userinfoURL(t),
+			"end_session_endpoint":                          base + "/oauth2/v2.0/logout",
+			"revocation_endpoint":                           base + "/oauth2/v2.0/revoke",
+			"introspection_endpoint":                        base + "/oauth2/v2.0/introspect",
+			"jwks_uri":                                      base + "/discovery/v2.0/keys",
+			"response_types_supported":                      []string{"code"},
+			"response_modes_supported":                      []string{"query"},
+			"grant_types_supported":                         []string{"authorization_code", "refresh_token", "client_credentials"},
+			"code_challenge_methods_supported":              []string{"S256"},
+			"token_endpoint_auth_methods_supported":         []string{"client_secret_basic", "client_secret_post", "none"},
+			"revocation_endpoint_auth_methods_supported":    []string{"client_secret_basic", "client_secret_post", "none"},
+			"introspection_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post", "none"},
+			"subject_types_supported":                       []string{"public"},
+			"id_token_signing_alg_values_supported":         []string{"RS256", "ES256"},
+			"scopes_supported":                              []string{"openid", "profile", "email", "offline_access", gatehouse.AdminAPIScope(s.PublicURL, t.Name)},
+			"claims_supported": []string{"iss", "sub", "aud", "exp", "iat", "nbf", "auth_time", "nonce", "acr", "amr", "azp", "sid", "tid",
+				"email", "email_verified", "name", "given_name", "family_name", "preferred_username"},
+			"prompt_values_supported":                        []string{"none", "login", "consent", "select_account"},
+			"acr_values_supported":                           []string{"1"},
+			"authorization_response_iss_parameter_supported": true,
+			"request_parameter_supported":                    false,
+			"request_uri_parameter_supported":                false,
+			"claims_parameter_supported":                     false,
+			"tenant_admin_api":                               gatehouse.AdminAPIURL(s.PublicURL, t.Name),
 		}
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		encode(w, http.StatusOK, doc)
@@ -89,18 +106,12 @@ func (s *server) handleJWKS() http.Handler {
 	})
 }
 
-// handleToken is the token endpoint. This release implements the client
-// credentials grant; every other grant is refused by name.
+// handleToken is the token endpoint: the authorization code, refresh token
+// and client credentials grants; every other grant is refused by name
+// (AS-4).
 func (s *server) handleToken() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, maxTokenRequestBody)
-		if err := r.ParseForm(); err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				s.writeOAuthError(w, r, &oauthError{Code: "invalid_request", Description: "The request body is too large.", status: http.StatusRequestEntityTooLarge})
-				return
-			}
-			s.writeOAuthError(w, r, &oauthError{Code: "invalid_request", Description: "The request body must be application/x-www-form-urlencoded."})
+		if !s.parseTokenForm(w, r) {
 			return
 		}
 		if len(r.URL.Query()) > 0 {
@@ -110,12 +121,16 @@ func (s *server) handleToken() http.Handler {
 		switch gt := r.PostForm.Get("grant_type"); gt {
 		case "client_credentials":
 			s.grantClientCredentials(w, r)
+		case "authorization_code":
+			s.grantAuthorizationCode(w, r)
+		case "refresh_token":
+			s.grantRefreshToken(w, r)
 		case "":
 			s.writeOAuthError(w, r, &oauthError{Code: "invalid_request", Description: "The grant_type parameter is missing."})
 		case "password", "implicit":
 			s.writeOAuthError(w, r, &oauthError{Code: "unsupported_grant_type", Description: "The " + gt + " grant is not supported: it is unsafe (OAuth 2.0 Security BCP)."})
 		default:
-			s.writeOAuthError(w, r, &oauthError{Code: "unsupported_grant_type", Description: "The grant type " + quote(gt) + " is not supported; this server supports client_credentials."})
+			s.writeOAuthError(w, r, &oauthError{Code: "unsupported_grant_type", Description: "The grant type " + quote(gt) + " is not supported; this server supports authorization_code, refresh_token and client_credentials."})
 		}
 	})
 }

@@ -8,10 +8,22 @@ func (s *server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /readyz", s.handleReadyz())
 	mux.Handle("GET /metrics", s.handleMetrics())
 
-	// OpenID provider, per tenant.
+	// OpenID provider, per tenant. The endpoints a browser visits
+	// (authorize, logout) answer errors with pages, the others with JSON.
 	mux.Handle("GET /{tenant}/v2.0/.well-known/openid-configuration", s.withTenant(s.handleDiscovery()))
 	mux.Handle("GET /{tenant}/discovery/v2.0/keys", s.withTenant(s.handleJWKS()))
 	mux.Handle("POST /{tenant}/oauth2/v2.0/token", s.withTenant(s.handleToken()))
+	mux.Handle("GET /{tenant}/oauth2/v2.0/authorize", s.withPageTenant(s.handleAuthorize()))
+	mux.Handle("POST /{tenant}/oauth2/v2.0/authorize", s.withPageTenant(s.handleAuthorize()))
+	mux.Handle("GET /{tenant}/oidc/userinfo", s.withTenant(s.handleUserinfo()))
+	mux.Handle("POST /{tenant}/oidc/userinfo", s.withTenant(s.handleUserinfo()))
+	mux.Handle("POST /{tenant}/oauth2/v2.0/revoke", s.withTenant(s.handleRevoke()))
+	mux.Handle("POST /{tenant}/oauth2/v2.0/introspect", s.withTenant(s.handleIntrospect()))
+	mux.Handle("GET /{tenant}/oauth2/v2.0/logout", s.withPageTenant(s.handleLogout()))
+	mux.Handle("POST /{tenant}/oauth2/v2.0/logout", s.withPageTenant(s.handleLogout()))
+
+	// Hosted pages: sign-in, sign-up, password reset (pages.go).
+	s.pageRoutes(mux)
 
 	// Graph-shaped admin API, per tenant.
 	api := func(pattern string, need access, h http.Handler) {
@@ -53,6 +65,22 @@ func (s *server) routes(mux *http.ServeMux) {
 	api("DELETE "+base+"/roleManagement/directory/roleAssignments/{id}", rolesWrite, s.handleRoleAssignmentDelete())
 
 	api("GET "+base+"/auditLogs/directoryAudits", auditRead, s.handleDirectoryAuditList())
+
+	// User flows, the organization (the tenant) and its branding.
+	const flows = base + "/identity/authenticationEventsFlows"
+	api("GET "+flows, userFlowsRead, s.handleUserFlowList())
+	api("POST "+flows, userFlowsWrite, s.handleUserFlowCreate())
+	api("GET "+flows+"/{id}", userFlowsRead, s.handleUserFlowGet())
+	api("PATCH "+flows+"/{id}", userFlowsWrite, s.handleUserFlowUpdate())
+	api("DELETE "+flows+"/{id}", userFlowsWrite, s.handleUserFlowDelete())
+	api("GET "+flows+"/{id}/conditions/applications/includeApplications", userFlowsRead, s.handleUserFlowAppList())
+	api("POST "+flows+"/{id}/conditions/applications/includeApplications", userFlowsWrite, s.handleUserFlowAppAdd())
+	api("DELETE "+flows+"/{id}/conditions/applications/includeApplications/{appId}/$ref", userFlowsWrite, s.handleUserFlowAppRemove())
+	api("GET "+base+"/organization", organizationRead, s.handleOrganizationList())
+	api("GET "+base+"/organization/{id}", organizationRead, s.handleOrganizationGet())
+	api("PATCH "+base+"/organization/{id}", organizationWrite, s.handleOrganizationUpdate())
+	api("GET "+base+"/organization/{id}/branding", brandingRead, s.handleBrandingGet())
+	api("PATCH "+base+"/organization/{id}/branding", brandingWrite, s.handleBrandingUpdate())
 
 	// Anything else under the admin API is a Graph-shaped 404, not HTML.
 	mux.Handle(base+"/", s.withTenant(s.handleAPINotFound()))

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/notify"
 	"github.com/gatehouse/gatehouse/oidc"
 	"github.com/gatehouse/gatehouse/password"
 	"github.com/gatehouse/gatehouse/vault"
@@ -29,12 +30,22 @@ type Options struct {
 	DBStats func() map[string]sql.DBStats
 	Now     func() time.Time
 	Version string
+	// Mail sends the one-time codes of sign-up, passwordless sign-in and
+	// password reset; nil when no mail server is configured, and then
+	// those pages say that they cannot send a code.
+	Mail notify.Sender
+	// Mailbox, set only in development (gatehouse demo, --dev-mailbox),
+	// is shown on /dev/mailbox. When Mail is nil, mail goes to it.
+	Mailbox *notify.Mailbox
 }
 
 // server holds the dependencies every handler shares.
 type server struct {
 	Options
-	metrics *metrics
+	metrics  *metrics
+	composer *notify.Composer // the mail of the hosted pages
+	pages    pageTemplates    // the hosted pages, parsed at start-up
+	static   map[string]staticFile
 }
 
 // NewServer returns the HTTP handler of Gatehouse: every route of routes.go
@@ -56,7 +67,20 @@ func NewServer(opt Options) (http.Handler, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
+	if opt.Mail == nil && opt.Mailbox != nil {
+		opt.Mail = opt.Mailbox
+	}
 	s := &server{Options: opt}
+	var err error
+	if s.composer, err = notify.NewComposer(); err != nil {
+		return nil, err
+	}
+	if s.pages, err = parsePageTemplates(); err != nil {
+		return nil, err
+	}
+	if s.static, err = loadStaticFiles(); err != nil {
+		return nil, err
+	}
 	m, err := newMetrics(opt.Registry, opt.DBStats, opt.Passwords)
 	if err != nil {
 		return nil, err

@@ -40,7 +40,7 @@ var testHasher = password.NewHasher(password.DefaultParams, 0, 64)
 
 // newEnv starts a server over store; the vault key is shared through vkey
 // so a restarted server can read the keys the first one wrote.
-func newEnv(t testing.TB, store *sqlstore.Store, vkey []byte) *testEnv {
+func newEnv(t testing.TB, store *sqlstore.Store, vkey []byte, opts ...func(*web.Options)) *testEnv {
 	t.Helper()
 	v, err := vault.New(vkey)
 	if err != nil {
@@ -51,7 +51,11 @@ func newEnv(t testing.TB, store *sqlstore.Store, vkey []byte) *testEnv {
 	var h http.Handler
 	e.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	e.url = "http://" + e.srv.Listener.Addr().String()
-	h, err = web.NewServer(web.Options{Store: store, Keys: e.keys, Vault: v, Passwords: e.hasher, PublicURL: e.url, Version: "test"})
+	o := web.Options{Store: store, Keys: e.keys, Vault: v, Passwords: e.hasher, PublicURL: e.url, Version: "test", DBStats: store.PoolStats}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	h, err = web.NewServer(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,6 +196,7 @@ func TestMetrics(t *testing.T) {
 		`gatehouse_http_requests_total{code="200",method="POST",route="POST /{tenant}/oauth2/v2.0/token"} 1`,
 		`gatehouse_http_request_duration_seconds_bucket`,
 		`gatehouse_password_hashes_in_progress`,
+		`gatehouse_db_open_connections{pool="sqlite-writer"}`,
 	} {
 		if !strings.Contains(string(raw), want) {
 			t.Errorf("/metrics lacks %q", want)

@@ -1,0 +1,254 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"reflect"
+	"regexp"
+
+	"github.com/gatehouse/gatehouse"
+)
+
+// The tenant is Graph's organization: a collection of one, whose id is the
+// tenant ID. Its branding is Graph's organizationalBranding (the default
+// one, id "0"). Gatehouse's branding, a logo URL and an accent colour, has
+// no counterpart among Graph's branding properties (Graph uploads logo
+// images and has no accent colour), so it lives under "gatehouse", as an
+// application's Gatehouse-only settings do.
+
+// graphOrganization is Graph's organization, as far as a tenant goes.
+type graphOrganization struct {
+	ID              string `json:"id"`
+	DisplayName     string `json:"displayName"`
+	CreatedDateTime string `json:"createdDateTime"`
+}
+
+func toGraphOrganization(t *gatehouse.Tenant) graphOrganization {
+	return graphOrganization{ID: t.ID, DisplayName: t.DisplayName, CreatedDateTime: graphTime(t.CreatedAt)}
+}
+
+// organizationInput is what PATCH /organization/{id} accepts.
+type organizationInput struct {
+	DisplayName *string `json:"displayName"`
+}
+
+// brandingID is the id of the default organizationalBranding, the only one
+// Gatehouse has (Graph's localizations are not supported).
+const brandingID = "0"
+
+// graphBranding is Graph's organizationalBranding with Gatehouse's settings.
+type graphBranding struct {
+	ID        string           `json:"id"`
+	Gatehouse brandingSettings `json:"gatehouse"`
+}
+
+type brandingSettings struct {
+	LogoURL     string `json:"logoUrl"`
+	AccentColor string `json:"accentColor"`
+}
+
+func toGraphBranding(b gatehouse.Branding) graphBranding {
+	return graphBranding{ID: brandingID, Gatehouse: brandingSettings{LogoURL: b.LogoURL, AccentColor: b.AccentColor}}
+}
+
+// brandingInput is what PATCH /organization/{id}/branding accepts. A
+// setting sent as "" or null is cleared; one not sent is kept.
+type brandingInput struct {
+	ID        *string                `json:"id"`
+	Gatehouse *brandingSettingsInput `json:"gatehouse"`
+}
+
+type brandingSettingsInput struct {
+	LogoURL     optString `json:"logoUrl"`
+	AccentColor optString `json:"accentColor"`
+}
+
+// optString is a string property that may be absent, null or a string.
+type optString struct {
+	set   bool
+	value string
+}
+
+func (o *optString) UnmarshalJSON(b []byte) error {
+	o.set = true
+	if string(bytes.TrimSpace(b)) == "null" {
+		o.value = ""
+		return nil
+	}
+	if err := json.Unmarshal(b, &o.value); err != nil {
+		return &json.UnmarshalTypeError{Value: jsonKind(b), Type: reflect.TypeFor[string]()}
+	}
+	return nil
+}
+
+// jsonKind names the kind of a JSON value for a type error.
+func jsonKind(b []byte) string {
+	switch b := bytes.TrimSpace(b); {
+	case len(b) == 0:
+		return "nothing"
+	case b[0] == '{':
+		return "object"
+	case b[0] == '[':
+		return "array"
+	case b[0] == 't' || b[0] == 'f':
+		return "bool"
+	}
+	return "number"
+}
+
+var accentColorRE = regexp.MustCompile(`^#[0-9A-Fa-f]{6}$`)
+
+// validateBranding returns an EINVALID error naming the first bad setting.
+// The logo URL is an absolute https URL (http on a loopback host, for
+// development) of at most 1024 characters; the accent colour is #rrggbb, so
+// that the hosted pages can put it in their style sheet as it is.
+func validateBranding(b gatehouse.Branding) error {
+	if b.LogoURL != "" {
+		const field = "gatehouse.logoUrl"
+		if err := gatehouse.ValidateText(field, b.LogoURL, 1024); err != nil {
+			return err
+		}
+		u, err := url.Parse(b.LogoURL)
+		switch {
+		case err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "":
+			return gatehouse.FieldErrorf(field, "%s %q is not an absolute URL.", field, b.LogoURL)
+		case u.Scheme == "http" && !gatehouse.IsLoopbackHost(u.Hostname()):
+			return gatehouse.FieldErrorf(field, "%s %q uses http; only https is allowed, except on localhost, 127.0.0.1 and [::1].", field, b.LogoURL)
+		case u.Scheme != "https" && u.Scheme != "http":
+			return gatehouse.FieldErrorf(field, "%s %q has scheme %q; use https.", field, b.LogoURL, u.Scheme)
+		case u.User != nil:
+			return gatehouse.FieldErrorf(field, "%s %q contains user info; a logo URL must not carry credentials.", field, b.LogoURL)
+		}
+	}
+	if b.AccentColor != "" && !accentColorRE.MatchString(b.AccentColor) {
+		return gatehouse.FieldErrorf("gatehouse.accentColor", "gatehouse.accentColor %q is not a colour of the form #rrggbb (such as #0b5cad).", b.AccentColor)
+	}
+	return nil
+}
+
+// checkOrganizationID refuses, as not found, an organization id other than
+// the tenant's own.
+func checkOrganizationID(r *http.Request) error {
+	if id := r.PathValue("id"); id != tenantFrom(r.Context()).ID {
+		return gatehouse.Errorf(gatehouse.ENOTFOUND, "Organization %q was not found; GET /organization returns this tenant's.", id)
+	}
+	return nil
+}
+
+func (s *server) handleOrganizationList() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := listQuery(r); err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		s.writeCollection(w, r, "organization", []graphOrganization{toGraphOrganization(tenantFrom(r.Context()))}, "")
+	})
+}
+
+func (s *server) handleOrganizationGet() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := checkOrganizationID(r); err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, toGraphOrganization(tenantFrom(r.Context())))
+	})
+}
+
+func (s *server) handleOrganizationUpdate() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, t := r.Context(), tenantFrom(r.Context())
+		var in organizationInput
+		d, err := decode(w, r, &in)
+		if err == nil {
+			err = checkOrganizationID(r)
+		}
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		err = s.Store.Update(ctx, func(tx gatehouse.Tx) error {
+			var before *gatehouse.Tenant
+			after, err := tx.UpdateTenant(ctx, t.ID, func(tn *gatehouse.Tenant) error {
+				b := *tn
+				before = &b
+				if in.DisplayName != nil {
+					tn.DisplayName = *in.DisplayName
+				} else if d.null["displayName"] {
+					tn.DisplayName = ""
+				}
+				if tn.DisplayName == "" {
+					return gatehouse.FieldErrorf("displayName", "displayName is required.")
+				}
+				return gatehouse.ValidateText("displayName", tn.DisplayName, 256)
+			})
+			if err != nil {
+				return err
+			}
+			return s.audit(r, tx, change{category: "DirectoryManagement", activity: "Update organization", operation: "Update",
+				targetType: "Tenant", targetID: after.ID, name: after.DisplayName,
+				before: toGraphOrganization(before), after: toGraphOrganization(after)})
+		})
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+func (s *server) handleBrandingGet() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := checkOrganizationID(r); err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, toGraphBranding(tenantFrom(r.Context()).Branding))
+	})
+}
+
+func (s *server) handleBrandingUpdate() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, t := r.Context(), tenantFrom(r.Context())
+		var in brandingInput
+		_, err := decode(w, r, &in)
+		if err == nil {
+			err = checkOrganizationID(r)
+		}
+		if err == nil && in.ID != nil && *in.ID != brandingID {
+			err = gatehouse.FieldErrorf("id", "Property 'id' is read-only: Gatehouse has one branding, id %q.", brandingID)
+		}
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		err = s.Store.Update(ctx, func(tx gatehouse.Tx) error {
+			var before gatehouse.Branding
+			after, err := tx.UpdateTenant(ctx, t.ID, func(tn *gatehouse.Tenant) error {
+				before = tn.Branding
+				if g := in.Gatehouse; g != nil {
+					if g.LogoURL.set {
+						tn.Branding.LogoURL = g.LogoURL.value
+					}
+					if g.AccentColor.set {
+						tn.Branding.AccentColor = g.AccentColor.value
+					}
+				}
+				return validateBranding(tn.Branding)
+			})
+			if err != nil {
+				return err
+			}
+			return s.audit(r, tx, change{category: "DirectoryManagement", activity: "Update company branding", operation: "Update",
+				targetType: "Tenant", targetID: after.ID, name: after.DisplayName,
+				before: toGraphBranding(before), after: toGraphBranding(after.Branding)})
+		})
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}

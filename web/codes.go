@@ -1,0 +1,465 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/big"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/notify"
+)
+
+// Email one-time codes (SECURITY.md EO-1 to EO-5, RL-6). A code is eight
+// digits from crypto/rand, stored only as a MAC bound to its sign-in
+// transaction, valid for ten minutes, single use, with its own counter of
+// wrong tries; a new code invalidates the earlier one. Codes are never
+// logged: logs name the tenant, the purpose and the address's domain.
+const (
+	emailCodeLifetime = 10 * time.Minute
+	emailCodeMaxTries = 5
+	// emailCodeCooldown is how long a transaction waits between codes it
+	// asks for.
+	emailCodeCooldown = 30 * time.Second
+	// Send limits per hour (RL-6): per address and per client IP.
+	codeMailsPerAddress = 10
+	codeMailsPerIP      = 30
+	// mailSendTimeout bounds one delivery, whatever the sender does (FT-3).
+	mailSendTimeout = 15 * time.Second
+)
+
+// Messages about codes.
+const (
+	msgNoMail          = "This server can't send email yet, so it can't send you a code. Contact the site's administrator."
+	msgCodeWrong       = "That code is wrong. Check the email and try again."
+	msgCodeExpired     = "That code has expired. We sent a new one."
+	msgCodeTooMany     = "Too many wrong codes. We sent a new one."
+	msgCodeGone        = "That code is no longer valid. Ask for a new code below."
+	msgCodeFormat      = "Enter the 8-digit code from the email."
+	msgCodeCooldown    = "Wait a few seconds before asking for another code."
+	msgCodeMailLimit   = "We've sent several codes to this address in the last hour. Wait a while, then ask for another."
+	msgCodeIPLimit     = "Too many codes were asked for from your network. Wait a while, then try again."
+	msgCodeResent      = "We sent a new code. Codes sent before it no longer work."
+	msgMailRejected    = "We couldn't send email to that address. Check the address and try again."
+	msgMailUnavailable = "We couldn't send the email right now. Please try again in a few minutes."
+)
+
+// newEmailCode returns eight random decimal digits (EO-1).
+func newEmailCode() string {
+	n, err := rand.Int(rand.Reader, big.NewInt(100_000_000))
+	if err != nil {
+		panic("web: crypto/rand failed: " + err.Error())
+	}
+	return fmt.Sprintf("%08d", n)
+}
+
+// emailCodeHash is what the store keeps of a code: a MAC under the
+// server's key of the code and the transaction it belongs to (EO-4), so a
+// code is only ever accepted within its transaction.
+func (s *server) emailCodeHash(binding, code string) string {
+	return hex.EncodeToString(s.Vault.MAC("email-code", []byte(binding+":"+code)))
+}
+
+// codeDelivery is what asking for a code sends.
+type codeDelivery int
+
+const (
+	// deliverCode sends the code.
+	deliverCode codeDelivery = iota
+	// deliverAccountExists sends, instead of a sign-up code, a notice that
+	// the address already has an account.
+	deliverAccountExists
+	// deliverNothing sends nothing: the address has no account a code
+	// could serve. The page says the same as for a code sent (RL-4).
+	deliverNothing
+)
+
+// codeDeliveryFor decides what a code of the purpose sends to mail:
+// sign-up codes only to addresses without an account (the others get a
+// notice instead), sign-in codes only to enabled accounts, and reset codes
+// only to enabled accounts with a password.
+func (s *server) codeDeliveryFor(ctx context.Context, t *gatehouse.Tenant, purpose, mail string) (codeDelivery, error) {
+	u, err := s.Store.UserByMail(ctx, t.ID, mail)
+	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+		u = nil
+	} else if err != nil {
+		return 0, err
+	}
+	switch {
+	case purpose == gatehouse.CodeSignUp && u != nil:
+		return deliverAccountExists, nil
+	case purpose == gatehouse.CodeSignUp:
+		return deliverCode, nil
+	case purpose == gatehouse.CodeSignIn && u != nil && u.AccountEnabled:
+		return deliverCode, nil
+	case purpose == gatehouse.CodeReset && u != nil && u.AccountEnabled && u.PasswordHash != "":
+		return deliverCode, nil
+	}
+	return deliverNothing, nil
+}
+
+// codeRequest is one request for a code.
+type codeRequest struct {
+	purpose string
+	mail    string // as entered
+	step    string // the request's step once the code is sent
+	// automatic is a new code sent because the last one expired or had
+	// too many wrong tries: it skips the cooldown, not the send limits.
+	automatic bool
+}
+
+// sendEmailCode makes a new code of the purpose for the authorization
+// request and mails it (or what codeDeliveryFor decides instead), within
+// the send limits, and moves the request to cr.step. The code, or a
+// never-matching stand-in when nothing is sent, is stored whatever is
+// delivered, so that every address sees the same pages, limits and
+// counters. Failures the user should see are *userError.
+func (s *server) sendEmailCode(r *http.Request, p *flowPage, cr codeRequest) error {
+	ctx := r.Context()
+	if s.Mail == nil {
+		return &userError{http.StatusServiceUnavailable, msgNoMail}
+	}
+	mail := strings.TrimSpace(cr.mail)
+	norm := gatehouse.NormalizeMail(mail)
+	delivery, err := s.codeDeliveryFor(ctx, p.t, cr.purpose, norm)
+	if err != nil {
+		return err
+	}
+	code := newEmailCode()
+	hash := s.emailCodeHash(p.ar.ID, code)
+	if delivery != deliverCode {
+		hash = "unsent:" + randomSecret() // never equal to a MAC
+	}
+	now := s.Now()
+	ip := clientIP(r)
+	var updated *gatehouse.AuthRequest
+	err = s.Store.Update(ctx, func(tx gatehouse.Tx) error {
+		if !cr.automatic {
+			last, err := tx.ActiveEmailCode(ctx, p.t.ID, cr.purpose, p.ar.ID)
+			if err == nil && now.Before(last.CreatedAt.Add(emailCodeCooldown)) {
+				return &userError{http.StatusTooManyRequests, msgCodeCooldown}
+			} else if err != nil && gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+				return err
+			}
+		}
+		n, err := tx.Hit(ctx, p.t.ID, "otp-mail:"+norm, time.Hour, now)
+		if err != nil {
+			return err
+		}
+		if n > codeMailsPerAddress {
+			return &userError{http.StatusTooManyRequests, msgCodeMailLimit}
+		}
+		if n, err = tx.Hit(ctx, p.t.ID, "otp-ip:"+ip, time.Hour, now); err != nil {
+			return err
+		}
+		if n > codeMailsPerIP {
+			return &userError{http.StatusTooManyRequests, msgCodeIPLimit}
+		}
+		c := &gatehouse.EmailCode{TenantID: p.t.ID, Purpose: cr.purpose, Binding: p.ar.ID, Mail: norm,
+			CodeHash: hash, ExpiresAt: now.Add(emailCodeLifetime)}
+		if err := tx.CreateEmailCode(ctx, c); err != nil {
+			return err
+		}
+		updated, err = tx.UpdateAuthRequest(ctx, p.t.ID, p.ar.ID, func(a *gatehouse.AuthRequest) error {
+			a.Mail, a.Verified, a.Step = mail, false, cr.step
+			return nil
+		})
+		return err
+	})
+	log := s.Logger.With("tenant", p.t.Name, "purpose", cr.purpose, "mail_domain", mailDomain(norm), "correlation_id", correlationID(ctx))
+	if ue := asUserError(err); ue != nil {
+		log.InfoContext(ctx, "email code refused", "reason", ue.message)
+		return err
+	} else if err != nil {
+		return err
+	}
+	p.ar = updated
+
+	var msg notify.Message
+	brand := notify.TenantBranding(p.t)
+	switch delivery {
+	case deliverNothing:
+		log.InfoContext(ctx, "email code not sent: no account it could serve")
+		return nil
+	case deliverAccountExists:
+		name := tenantDisplayName(p.t)
+		msg, err = s.composer.Notice(brand, mail, "You already have a "+name+" account",
+			"Someone, hopefully you, tried to create a "+name+" account with this email address. "+
+				"This address already has an account, so we didn't create another one.\n\n"+
+				"If it was you, sign in with your password. If you've forgotten it, choose \"Forgot your password?\" on the sign-in page.\n\n"+
+				"If it wasn't you, you can ignore this email: nothing has changed.")
+	default:
+		msg, err = s.composer.Code(notify.CodeMail{Branding: brand, To: mail, Code: code, Purpose: cr.purpose,
+			ExpiresIn: emailCodeLifetime, RequestIP: ip})
+	}
+	if err != nil {
+		return fmt.Errorf("compose %s mail: %w", cr.purpose, err)
+	}
+	sendCtx, cancel := context.WithTimeout(ctx, mailSendTimeout)
+	defer cancel()
+	if err := s.Mail.Send(sendCtx, msg); err != nil {
+		log.WarnContext(ctx, "email code not delivered", "err", err)
+		if errors.Is(err, notify.ErrRejected) {
+			return &userError{http.StatusBadRequest, msgMailRejected}
+		}
+		return &userError{http.StatusServiceUnavailable, msgMailUnavailable}
+	}
+	if delivery == deliverAccountExists {
+		log.InfoContext(ctx, "account-exists notice sent instead of a sign-up code")
+	} else {
+		log.InfoContext(ctx, "email code sent")
+	}
+	return nil
+}
+
+// codeOutcome is the result of trying a code.
+type codeOutcome int
+
+const (
+	codeAccepted codeOutcome = iota
+	codeWrong
+	codeExpired
+	codeTooManyTries
+	codeGone // consumed, replaced, or never sent
+)
+
+// tryEmailCode tries code against the request's active code of the
+// purpose, in one transaction: the store locks the code, so of concurrent
+// tries of one code exactly one is accepted (EO-3). A wrong code counts
+// against the code's tries (EO-5); an accepted one is consumed, and
+// advance, if set, updates the authorization request in the same
+// transaction.
+func (s *server) tryEmailCode(ctx context.Context, p *flowPage, purpose, code string, advance func(*gatehouse.AuthRequest)) (codeOutcome, error) {
+	want := s.emailCodeHash(p.ar.ID, code)
+	now := s.Now()
+	var outcome codeOutcome
+	var updated *gatehouse.AuthRequest
+	err := s.Store.Update(ctx, func(tx gatehouse.Tx) error {
+		outcome, updated = codeGone, nil
+		active, err := tx.ActiveEmailCode(ctx, p.t.ID, purpose, p.ar.ID)
+		if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		_, err = tx.UpdateEmailCode(ctx, p.t.ID, active.ID, func(c *gatehouse.EmailCode) error {
+			switch {
+			case !c.ConsumedAt.IsZero() || c.Mail != gatehouse.NormalizeMail(p.ar.Mail):
+				outcome = codeGone
+			case !now.Before(c.ExpiresAt):
+				outcome = codeExpired
+			case c.Attempts >= emailCodeMaxTries:
+				outcome = codeTooManyTries
+			case subtle.ConstantTimeCompare([]byte(c.CodeHash), []byte(want)) == 1:
+				c.ConsumedAt = now
+				outcome = codeAccepted
+			default:
+				c.Attempts++
+				outcome = codeWrong
+				if c.Attempts >= emailCodeMaxTries {
+					outcome = codeTooManyTries
+				}
+			}
+			return nil
+		})
+		if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+			outcome = codeGone
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if outcome != codeAccepted || advance == nil {
+			return nil
+		}
+		updated, err = tx.UpdateAuthRequest(ctx, p.t.ID, p.ar.ID, func(a *gatehouse.AuthRequest) error {
+			advance(a)
+			return nil
+		})
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	if updated != nil {
+		p.ar = updated
+	}
+	s.Logger.InfoContext(ctx, "email code tried", "tenant", p.t.Name, "purpose", purpose, "result", outcome.String(),
+		"mail_domain", mailDomain(p.ar.Mail), "correlation_id", correlationID(ctx))
+	return outcome, nil
+}
+
+func (o codeOutcome) String() string {
+	switch o {
+	case codeAccepted:
+		return "accepted"
+	case codeWrong:
+		return "wrong"
+	case codeExpired:
+		return "expired"
+	case codeTooManyTries:
+		return "too many tries"
+	}
+	return "no valid code"
+}
+
+// cleanCode returns the digits of a code as typed (spaces and hyphens
+// dropped), or "" unless they are eight digits.
+func cleanCode(in string) string {
+	c := strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' {
+			return -1
+		}
+		return r
+	}, in)
+	if len(c) != 8 {
+		return ""
+	}
+	for _, r := range c {
+		if r < '0' || r > '9' {
+			return ""
+		}
+	}
+	return c
+}
+
+// codePage describes one page where a code is entered: the steps of the
+// authorization request it serves, with the purpose of each step's code,
+// and what happens once the code is accepted.
+type codePage struct {
+	path    string // e.g. "/signup/code"
+	restart string // the page that asks for the address again
+	title   string
+	// purposes maps the request steps this page serves to their codes'
+	// purpose.
+	purposes map[string]string
+	// advance moves the request on, in the transaction that accepts the
+	// code; next then finishes the request (redirect or sign-in).
+	advance func(a *gatehouse.AuthRequest, purpose string)
+	next    func(s *server, w http.ResponseWriter, r *http.Request, p *flowPage, purpose string)
+	// flowOK reports whether the page belongs to the flow.
+	flowOK func(p *flowPage) bool
+}
+
+// Steps of an authorization request through the hosted pages.
+const (
+	stepStart         = "start"
+	stepSignInCode    = "signin-code"    // passwordless: a sign-in code was sent
+	stepSignUpCode    = "signup-code"    // a sign-up code was sent
+	stepSignUpDetails = "signup-details" // the address is verified; details next
+	stepResetCode     = "reset-code"     // a reset code was sent
+	stepResetPassword = "reset-password" // the reset code was accepted
+	stepResetDone     = "reset-done"     // the password was changed
+)
+
+// handleCodePage serves a page where a code is entered (POST with the
+// code), and asks for a new code (POST with action=resend).
+func (s *server) handleCodePage(cp codePage) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, ok := s.startFlowPage(w, r)
+		if !ok {
+			return
+		}
+		if !cp.flowOK(p) {
+			s.redirectTo(w, r, p, startPage(p))
+			return
+		}
+		purpose, ok := cp.purposes[p.ar.Step]
+		if !ok {
+			s.redirectTo(w, r, p, cp.restart)
+			return
+		}
+		if r.Method == http.MethodGet {
+			s.showCodePage(w, r, p, cp, http.StatusOK, "", "", "")
+			return
+		}
+		if r.PostForm.Get("action") == "resend" {
+			err := s.sendEmailCode(r, p, codeRequest{purpose: purpose, mail: p.ar.Mail, step: p.ar.Step})
+			if ue := asUserError(err); ue != nil {
+				s.showCodePage(w, r, p, cp, ue.status, "", ue.message, "")
+				return
+			} else if err != nil {
+				s.renderInternalError(w, r, err)
+				return
+			}
+			s.showCodePage(w, r, p, cp, http.StatusOK, msgCodeResent, "", "")
+			return
+		}
+		code := cleanCode(r.PostForm.Get("code"))
+		if code == "" {
+			s.showCodePage(w, r, p, cp, http.StatusBadRequest, "", "", msgCodeFormat)
+			return
+		}
+		var advance func(*gatehouse.AuthRequest)
+		if cp.advance != nil {
+			advance = func(a *gatehouse.AuthRequest) { cp.advance(a, purpose) }
+		}
+		outcome, err := s.tryEmailCode(r.Context(), p, purpose, code, advance)
+		if err != nil {
+			s.renderInternalError(w, r, err)
+			return
+		}
+		switch outcome {
+		case codeAccepted:
+			cp.next(s, w, r, p, purpose)
+		case codeWrong:
+			s.showCodePage(w, r, p, cp, http.StatusBadRequest, "", "", msgCodeWrong)
+		case codeGone:
+			s.showCodePage(w, r, p, cp, http.StatusBadRequest, "", "", msgCodeGone)
+		default:
+			msg := msgCodeExpired
+			if outcome == codeTooManyTries {
+				msg = msgCodeTooMany
+			}
+			err := s.sendEmailCode(r, p, codeRequest{purpose: purpose, mail: p.ar.Mail, step: p.ar.Step, automatic: true})
+			if ue := asUserError(err); ue != nil {
+				// The old code is dead and no new one went out: say both.
+				first, _, _ := strings.Cut(msg, ".")
+				s.showCodePage(w, r, p, cp, ue.status, "", first+". "+ue.message, "")
+				return
+			} else if err != nil {
+				s.renderInternalError(w, r, err)
+				return
+			}
+			s.showCodePage(w, r, p, cp, http.StatusBadRequest, "", "", msg)
+		}
+	})
+}
+
+// showCodePage renders a code page with a status notice, an alert about
+// the page, or an error about the code field.
+func (s *server) showCodePage(w http.ResponseWriter, r *http.Request, p *flowPage, cp codePage, status int, notice, alert, codeError string) {
+	f := codeField()
+	f.Error = codeError
+	f.AlertLinked = alert != ""
+	verify := s.form(p, cp.path, "Verify", f)
+	resend := s.form(p, cp.path, "Send a new code")
+	resend.Hidden = []pageHidden{{"action", "resend"}}
+	resend.Secondary = true
+	resend.Class = "resend"
+	s.show(w, r, p, status, &pageView{
+		Title: cp.title,
+		Lead: []string{
+			"We sent a code to " + p.ar.Mail + ". Enter it below. It expires in 10 minutes.",
+			"No email? Check your spam folder, or ask for a new code.",
+		},
+		Notice: notice,
+		Alert:  alert,
+		Form:   verify,
+		Extra:  []*pageForm{resend},
+		Links:  []pageLink{s.link(p, "", "Use a different email address", cp.restart)},
+	})
+}
+
+// startPage is the first page of the flow.
+func startPage(p *flowPage) string {
+	if p.passwordFlow() {
+		return "/login"
+	}
+	return "/login/email"
+}

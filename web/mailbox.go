@@ -1,0 +1,58 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"time"
+)
+
+// The development mailbox shows the mail a server in development mode
+// (gatehouse demo, --dev-mailbox) would have sent, codes included. Its
+// routes exist only when Options.Mailbox is set; `gatehouse serve` without
+// --dev-mailbox never has them.
+
+// mailRow is one message in the mailbox list.
+type mailRow struct {
+	Time, To, Subject, Href, Code string
+}
+
+// mailView is one message, shown as text: its HTML part only as escaped
+// source, which the pages' CSP lets nothing run from.
+type mailView struct {
+	Time, To, Subject, Text, HTML, Code string
+}
+
+var mailCodeRE = regexp.MustCompile(`\b[0-9]{8}\b`)
+
+func mailTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
+
+// handleMailbox lists the received mail, newest first.
+func (s *server) handleMailbox() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v := &pageView{Title: "Development mailbox", Dev: true, Wide: true,
+			Lead: []string{"What this server would have mailed: codes and notices."}}
+		for _, m := range s.Mailbox.Messages() {
+			v.Mail = append(v.Mail, mailRow{Time: mailTime(m.Time), To: m.To, Subject: m.Subject,
+				Href: s.basePath() + "/dev/mailbox/" + url.PathEscape(m.ID), Code: mailCodeRE.FindString(m.Text)})
+		}
+		s.renderPage(w, r, http.StatusOK, "mailbox", v)
+	})
+}
+
+// handleMailboxMessage shows one received message.
+func (s *server) handleMailboxMessage() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m, ok := s.Mailbox.Message(r.PathValue("id"))
+		if !ok {
+			s.renderError(w, r, http.StatusNotFound, "That message is no longer in the development mailbox: it keeps only the newest messages, in memory.")
+			return
+		}
+		s.renderPage(w, r, http.StatusOK, "mailmessage", &pageView{
+			Title: m.Subject, Dev: true, Wide: true,
+			Message: &mailView{Time: mailTime(m.Time), To: m.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML,
+				Code: mailCodeRE.FindString(m.Text)},
+			Links: []pageLink{{Text: "All mail", Href: s.basePath() + "/dev/mailbox"}},
+		})
+	})
+}

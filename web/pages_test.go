@@ -1,0 +1,532 @@
+package web_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/notify"
+	"github.com/gatehouse/gatehouse/notify/smtptest"
+	"github.com/gatehouse/gatehouse/provision"
+	"github.com/gatehouse/gatehouse/storetest"
+	"github.com/gatehouse/gatehouse/web"
+)
+
+// frozenClock is a clock that moves only when told, so that tests of
+// delays and expiry need no sleeps.
+type frozenClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *frozenClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *frozenClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// hostedEnv is a server with a tenant "acme" whose app "Shop" uses a user
+// flow, and, unless told otherwise, a real SMTP server the server's mail
+// goes through.
+type hostedEnv struct {
+	*testEnv
+	clk    *frozenClock
+	smtp   *smtptest.Server // nil when the server has no SMTP sender
+	tenant *provision.Result
+	tok    string
+	app    *rp
+	flow   *gatehouse.UserFlow
+}
+
+// hostedOptions configure a hostedEnv.
+type hostedOptions struct {
+	idp       string // the flow's identity provider; email with password by default
+	signUpOff bool
+	attrs     []gatehouse.FlowAttribute // nil: a required displayName
+	sender    notify.Sender             // instead of the smtptest server
+	noMail    bool                      // no mail configured at all
+	mailbox   *notify.Mailbox
+	accent    string
+	logger    *slog.Logger
+}
+
+func newHostedEnv(t *testing.T, eng storetest.Engine, o hostedOptions) *hostedEnv {
+	t.Helper()
+	// A minute ahead of the real clock: what was made with the real one
+	// (the tenant, its keys and secrets) is already valid.
+	clk := &frozenClock{t: time.Now().UTC().Add(time.Minute)}
+	st := eng.Open(t)
+	st.Now = clk.Now
+	h := &hostedEnv{clk: clk}
+	var sender notify.Sender
+	switch {
+	case o.sender != nil:
+		sender = o.sender
+	case o.noMail || o.mailbox != nil:
+	default:
+		h.smtp = smtptest.Start(t)
+		smtp, err := notify.NewSMTP(notify.SMTPConfig{URL: h.smtp.URL(), From: "Acme <no-reply@acme.example>"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sender = smtp
+	}
+	h.testEnv = newEnv(t, st, newKey(t), func(opt *web.Options) {
+		opt.Now = clk.Now
+		opt.Mail = sender
+		opt.Mailbox = o.mailbox
+		if o.logger != nil {
+			opt.Logger = o.logger
+		}
+	})
+	h.tenant = h.createTenant("acme")
+	h.tok = h.token(h.url+"/acme/oauth2/v2.0/token", h.tenant.AutomationClient.ClientID, h.tenant.AutomationClient.ClientSecret, h.tenant.AutomationClient.Scope)
+	h.app = h.newRP("acme", h.tok, "Shop", nil)
+	if o.idp == "" {
+		o.idp = gatehouse.IdentityProviderEmailPassword
+	}
+	if o.attrs == nil {
+		o.attrs = []gatehouse.FlowAttribute{{Name: "displayName", Label: "Display name", DataType: "string", Required: true}}
+	}
+	h.flow = &gatehouse.UserFlow{TenantID: h.tenant.TenantID, DisplayName: "Sign up and sign in", IdentityProvider: o.idp,
+		SignUpAllowed: !o.signUpOff, AppIDs: []string{h.app.cfg.ClientID}, Attributes: o.attrs}
+	ctx := context.Background()
+	err := st.Update(ctx, func(tx gatehouse.Tx) error {
+		if o.accent != "" {
+			if _, err := tx.UpdateTenant(ctx, h.tenant.TenantID, func(tn *gatehouse.Tenant) error {
+				tn.DisplayName, tn.Branding.AccentColor = "Acme Shop", o.accent
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		return tx.CreateUserFlow(ctx, h.flow)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// addUser creates a user through the admin API, with a password unless pw
+// is "".
+func (h *hostedEnv) addUser(mail, pw string) string {
+	h.t.Helper()
+	body := map[string]any{"mail": mail, "displayName": strings.Split(mail, "@")[0]}
+	if pw != "" {
+		body["passwordProfile"] = map[string]any{"password": pw}
+	}
+	return h.must(201, "POST", h.tenant.AdminAPI+"/users", h.tok, body).str("id")
+}
+
+func (h *hostedEnv) user(mail string) *gatehouse.User {
+	h.t.Helper()
+	u, err := h.store.UserByMail(context.Background(), h.tenant.TenantID, mail)
+	if err != nil {
+		h.t.Fatalf("user %s: %v", mail, err)
+	}
+	return u
+}
+
+// begin sends a new browser through the authorization endpoint to the
+// flow's first page.
+func (h *hostedEnv) begin(b *browser) page {
+	h.t.Helper()
+	pg := b.get(h.app.cfg.AuthCodeURL("st"))
+	if pg.status != 200 || !strings.Contains(pg.url.Path, "/acme/login") {
+		h.t.Fatalf("authorize: status %d at %s, want the sign-in page; body %.500s", pg.status, pg.url, pg.body)
+	}
+	return pg
+}
+
+// noFollow returns a browser with b's cookies that stops at every redirect.
+func noFollow(b *browser) *browser {
+	return &browser{t: b.t, client: &http.Client{Jar: b.client.Jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}}
+}
+
+// step submits a form of p that must succeed: the answer is a 303 (never a
+// 307, AS-11) to another page, which step fetches, or to the app, which it
+// returns as the redirect.
+func (h *hostedEnv) step(b *browser, p page, fill map[string]string) page {
+	h.t.Helper()
+	r := noFollow(b).submit(p, fill)
+	if r.status != http.StatusSeeOther {
+		h.t.Fatalf("POST %s: status %d, want 303; body %.800s", r.url.Path, r.status, text(r.body))
+	}
+	if strings.HasPrefix(r.location, rpRedirect) {
+		return r
+	}
+	loc, err := r.url.Parse(r.location)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return b.get(loc.String())
+}
+
+// follow fetches the link of p whose text is text.
+func (h *hostedEnv) follow(b *browser, p page, linkText string) page {
+	h.t.Helper()
+	re := regexp.MustCompile(`<a href="([^"]*)">` + regexp.QuoteMeta(linkText) + `</a>`)
+	m := re.FindStringSubmatch(p.body)
+	if m == nil {
+		h.t.Fatalf("no link %q on %s", linkText, p.url)
+	}
+	u, _ := p.url.Parse(htmlUnescape(m[1]))
+	return b.get(u.String())
+}
+
+// signedIn checks that r is the redirect to the app with a code, exchanges
+// the code, and returns the ID token's claims.
+func (h *hostedEnv) signedIn(r page) map[string]any {
+	h.t.Helper()
+	if !strings.HasPrefix(r.location, rpRedirect) {
+		h.t.Fatalf("not back at the app: status %d location %q body %.500s", r.status, r.location, text(r.body))
+	}
+	u, _ := url.Parse(r.location)
+	tok, err := h.app.cfg.Exchange(context.Background(), u.Query().Get("code"))
+	if err != nil {
+		h.t.Fatalf("code exchange: %v", err)
+	}
+	return h.app.verifyID(tok)
+}
+
+// sessionOf returns the ID of the browser's session with acme, or "".
+func (h *hostedEnv) sessionOf(b *browser) string {
+	u, _ := url.Parse(h.url + "/acme/")
+	for _, c := range b.client.Jar.Cookies(u) {
+		if c.Name == "gh_s_acme" {
+			sum := sha256.Sum256([]byte(c.Value))
+			return hex.EncodeToString(sum[:])
+		}
+	}
+	return ""
+}
+
+func (h *hostedEnv) sessionExists(id string) bool {
+	h.t.Helper()
+	_, err := h.store.Session(context.Background(), h.tenant.TenantID, id)
+	if err != nil && gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+		h.t.Fatal(err)
+	}
+	return err == nil
+}
+
+var tagRE = regexp.MustCompile(`(?s)<[^>]*>`)
+
+// text returns the visible text of an HTML page, with spaces collapsed.
+func text(body string) string {
+	return strings.Join(strings.Fields(htmlUnescape(tagRE.ReplaceAllString(body, " "))), " ")
+}
+
+func htmlUnescape(s string) string {
+	return strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">", "&#34;", `"`, "&#39;", "'", "&quot;", `"`).Replace(s)
+}
+
+func amr(claims map[string]any) string {
+	var out []string
+	for _, v := range claims["amr"].([]any) {
+		out = append(out, v.(string))
+	}
+	return strings.Join(out, " ")
+}
+
+var boolAttrRE = regexp.MustCompile(`\s(autofocus|required|checked)\b`)
+
+// input returns the attributes of the input with the given id.
+func input(t *testing.T, p page, id string) map[string]string {
+	t.Helper()
+	for _, m := range inputRE.FindAllStringSubmatch(p.body, -1) {
+		if a := attrs(m[1]); a["id"] == id {
+			for _, b := range boolAttrRE.FindAllStringSubmatch(m[1], -1) {
+				a[b[1]] = ""
+			}
+			return a
+		}
+	}
+	t.Fatalf("no input #%s on %s", id, p.url)
+	return nil
+}
+
+// label returns the text of the label for the input with the given id.
+func label(t *testing.T, p page, id string) string {
+	t.Helper()
+	m := regexp.MustCompile(`(?s)<label for="` + regexp.QuoteMeta(id) + `">(.*?)</label>`).FindStringSubmatch(p.body)
+	if m == nil {
+		t.Fatalf("no label for #%s on %s", id, p.url)
+	}
+	return text(m[1])
+}
+
+func TestPageMarkupAndHeaders(t *testing.T) {
+	h := newHostedEnv(t, storetest.Engines(t)[0], hostedOptions{accent: "#0F766E", attrs: []gatehouse.FlowAttribute{
+		{Name: "displayName", Label: "Display name", DataType: "string", Required: true},
+		{Name: "city", DataType: "string"},
+		{Name: "loyaltyNumber", Label: "Loyalty number", DataType: "int64", Custom: true},
+		{Name: "newsletter", Label: "Send me the newsletter", DataType: "boolean", Custom: true},
+	}})
+	b := newBrowser(t, rpRedirect)
+	login := h.begin(b)
+
+	type want struct {
+		id, label, typ, autocomplete, inputmode string
+	}
+	check := func(p page, title string, wants ...want) {
+		t.Helper()
+		if !strings.Contains(p.body, "<h1>"+title+"</h1>") {
+			t.Errorf("%s: no heading %q", p.url.Path, title)
+		}
+		hdr := headers(t, b, p.url.String())
+		csp := hdr.Get("Content-Security-Policy")
+		for _, part := range []string{"frame-ancestors 'none'", "default-src 'none'", "style-src 'self'", "form-action 'self' http://127.0.0.1:9"} {
+			if !strings.Contains(csp, part) {
+				t.Errorf("%s: CSP %q lacks %q", p.url.Path, csp, part)
+			}
+		}
+		if strings.Contains(csp, "unsafe-inline") || strings.Contains(p.body, "<script") || strings.Contains(p.body, "style=") {
+			t.Errorf("%s: inline script or style", p.url.Path)
+		}
+		if got := hdr.Get("Content-Type"); got != "text/html; charset=utf-8" {
+			t.Errorf("%s: Content-Type %q", p.url.Path, got)
+		}
+		for i, w := range wants {
+			in := input(t, p, w.id)
+			if got := label(t, p, w.id); got != w.label && got != w.label+" *" {
+				t.Errorf("%s #%s: label %q, want %q", p.url.Path, w.id, got, w.label)
+			}
+			if in["type"] != w.typ || in["autocomplete"] != w.autocomplete || in["inputmode"] != w.inputmode {
+				t.Errorf("%s #%s: type=%q autocomplete=%q inputmode=%q; want %q %q %q", p.url.Path, w.id,
+					in["type"], in["autocomplete"], in["inputmode"], w.typ, w.autocomplete, w.inputmode)
+			}
+			if _, focused := in["autofocus"]; focused != (i == 0) {
+				t.Errorf("%s #%s: autofocus %v", p.url.Path, w.id, focused)
+			}
+		}
+	}
+	check(login, "Sign in",
+		want{"email", "Email address", "email", "username", ""},
+		want{"password", "Password", "password", "current-password", ""})
+	if !strings.Contains(login.body, ">Sign in</button>") || !strings.Contains(text(login.body), "No account? Sign up") ||
+		!strings.Contains(login.body, ">Forgot your password?</a>") || !strings.Contains(login.body, "Acme Shop") {
+		t.Errorf("login page lacks its button, links or the tenant's name")
+	}
+
+	// The stylesheets: the embedded one and the tenant's accent colour.
+	css := regexp.MustCompile(`<link rel="stylesheet" href="([^"]+)">`).FindAllStringSubmatch(login.body, -1)
+	if len(css) != 2 {
+		t.Fatalf("stylesheets: %v", css)
+	}
+	for i, want := range []string{"--accent: #2563eb", "--accent: #0f766e; --accent-ink: #ffffff;"} {
+		u, _ := login.url.Parse(htmlUnescape(css[i][1]))
+		r := b.get(u.String())
+		if ct := headers(t, b, u.String()).Get("Content-Type"); r.status != 200 || ct != "text/css; charset=utf-8" || !strings.Contains(r.body, want) {
+			t.Errorf("GET %s: status %d, type %q, body %.100q; want %q", u.Path, r.status, ct, r.body, want)
+		}
+	}
+
+	signUp := h.follow(b, login, "Sign up")
+	check(signUp, "Create your account", want{"email", "Email address", "email", "email", ""})
+	code := h.step(b, signUp, map[string]string{"email": "grace@example.com"})
+	check(code, "Check your email", want{"code", "Code", "text", "one-time-code", "numeric"})
+	if !strings.Contains(code.body, ">Verify</button>") || !strings.Contains(code.body, ">Send a new code</button>") {
+		t.Errorf("code page lacks its buttons")
+	}
+	details := h.step(b, code, map[string]string{"code": h.smtp.CodeFor(t, "grace@example.com")})
+	check(details, "Create your account",
+		want{"password", "New password", "password", "new-password", ""},
+		want{"attr-displayName", "Display name", "text", "name", ""},
+		want{"attr-city", "City", "text", "address-level2", ""},
+		want{"attr-loyaltyNumber", "Loyalty number", "text", "", "numeric"},
+		want{"attr-newsletter", "Send me the newsletter", "checkbox", "", ""})
+
+	// Errors name their input, which points at them and takes the focus.
+	bad := noFollow(b).submit(details, map[string]string{"password": "short", "attr.displayName": "", "attr.loyaltyNumber": "many", "attr.newsletter": ""})
+	if bad.status != 400 {
+		t.Fatalf("details with errors: status %d", bad.status)
+	}
+	for id, msg := range map[string]string{
+		"password":           "Use at least 8 characters.",
+		"attr-displayName":   "Display name is required.",
+		"attr-loyaltyNumber": "Enter a whole number, like 42.",
+	} {
+		in := input(t, bad, id)
+		if in["aria-invalid"] != "true" || !strings.Contains(in["aria-describedby"], id+"-error") {
+			t.Errorf("#%s: aria-invalid=%q aria-describedby=%q", id, in["aria-invalid"], in["aria-describedby"])
+		}
+		if !strings.Contains(bad.body, `<p class="field-error" id="`+id+`-error">`+msg+`</p>`) {
+			t.Errorf("#%s: error %q not shown", id, msg)
+		}
+	}
+	if _, ok := input(t, bad, "password")["autofocus"]; !ok {
+		t.Errorf("the first input with an error does not get the focus")
+	}
+	if _, ok := input(t, bad, "attr-city")["aria-invalid"]; ok {
+		t.Errorf("a valid input is marked invalid")
+	}
+	if strings.Contains(bad.body, `value="short"`) {
+		t.Errorf("the password was sent back in the page")
+	}
+
+	// The static stylesheet is cacheable under its version only.
+	u, _ := login.url.Parse(htmlUnescape(css[0][1]))
+	if cc := headers(t, b, u.String()).Get("Cache-Control"); !strings.Contains(cc, "immutable") {
+		t.Errorf("versioned stylesheet: Cache-Control %q", cc)
+	}
+	if cc := headers(t, b, h.url+"/static/pages.css").Get("Cache-Control"); cc != "no-cache" {
+		t.Errorf("unversioned stylesheet: Cache-Control %q", cc)
+	}
+}
+
+func TestPageFormsNeedTheirBrowser(t *testing.T) {
+	h := newHostedEnv(t, storetest.Engines(t)[0], hostedOptions{})
+	h.addUser("ada@example.com", "correct horse battery")
+	b := newBrowser(t, rpRedirect)
+	login := h.begin(b)
+
+	// A wrong anti-forgery token (FE-1).
+	forged := strings.Replace(login.body, `name="csrf" value="`, `name="csrf" value="x`, 1)
+	r := noFollow(b).submit(page{url: login.url, body: forged}, map[string]string{"email": "ada@example.com", "password": "correct horse battery"})
+	if r.status != 403 || !strings.Contains(text(r.body), "This form has expired. Go back and try again.") {
+		t.Errorf("POST with a wrong csrf: status %d, body %.300s", r.status, text(r.body))
+	}
+	// The right form, posted from another browser (no binding cookie).
+	other := newBrowser(t, rpRedirect)
+	r = noFollow(other).submit(login, map[string]string{"email": "ada@example.com", "password": "correct horse battery"})
+	if r.status != 403 || r.location != "" {
+		t.Errorf("POST from another browser: status %d location %q", r.status, r.location)
+	}
+	// And the page itself in another browser.
+	if r := other.get(login.url.String()); r.status != 400 || !strings.Contains(text(r.body), "started in another browser") ||
+		!regexp.MustCompile(`Correlation ID: [0-9a-f-]{36}`).MatchString(text(r.body)) {
+		t.Errorf("GET in another browser: status %d, body %.300s", r.status, text(r.body))
+	}
+	// The user was not signed in by any of it, and is by the real form.
+	if claims := h.signedIn(h.step(b, login, map[string]string{"email": "ada@example.com", "password": "correct horse battery"})); amr(claims) != "pwd" {
+		t.Errorf("amr %v", claims["amr"])
+	}
+	// Unknown tenants and transactions get pages, not JSON.
+	for _, u := range []string{"/nosuch/login?tx=x", "/acme/login?tx=nosuch", "/acme/signup"} {
+		r := b.get(h.url + u)
+		if ct := headers(t, b, h.url+u).Get("Content-Type"); r.status != 404 && r.status != 400 || !strings.HasPrefix(ct, "text/html") || !strings.Contains(r.body, "Correlation ID") {
+			t.Errorf("GET %s: status %d, type %q", u, r.status, ct)
+		}
+	}
+}
+
+func TestDevMailbox(t *testing.T) {
+	mb := notify.NewMailbox(0, nil)
+	h := newHostedEnv(t, storetest.Engines(t)[0], hostedOptions{mailbox: mb})
+	b := newBrowser(t, rpRedirect)
+	signUp := h.follow(b, h.begin(b), "Sign up")
+	h.step(b, signUp, map[string]string{"email": "grace@example.com"})
+
+	list := b.get(h.url + "/dev/mailbox")
+	if list.status != 200 || !strings.Contains(list.body, "Development mailbox — not for production") || !strings.Contains(list.body, "grace@example.com") {
+		t.Fatalf("mailbox: status %d, body %.500s", list.status, text(list.body))
+	}
+	msgs := mb.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("mailbox holds %d messages", len(msgs))
+	}
+	code := regexp.MustCompile(`\b[0-9]{8}\b`).FindString(msgs[0].Text)
+	one := b.get(h.url + "/dev/mailbox/" + msgs[0].ID)
+	if one.status != 200 || !strings.Contains(text(one.body), "Code: "+code) || !strings.Contains(headers(t, b, one.url.String()).Get("Content-Security-Policy"), "default-src 'none'") {
+		t.Errorf("message page: status %d, body %.500s", one.status, text(one.body))
+	}
+	if strings.Contains(one.body, "<table role=\"presentation\"") {
+		t.Errorf("the mail's HTML is rendered, not shown as source")
+	}
+	if r := h.call("GET", h.url+"/readyz", "", nil); !strings.Contains(r.raw, "development mailbox") {
+		t.Errorf("readyz: %s", r.raw)
+	}
+
+	// Not there without a development mailbox.
+	plain := newHostedEnv(t, storetest.Engines(t)[0], hostedOptions{})
+	if r := b.get(plain.url + "/dev/mailbox"); r.status != 404 {
+		t.Errorf("mailbox without development mode: status %d", r.status)
+	}
+}
+
+// headers fetches u again (a GET page is safe to fetch twice) and returns
+// the response's header.
+func headers(t *testing.T, b *browser, u string) http.Header {
+	t.Helper()
+	resp, err := b.client.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.Header
+}
+
+// lockedBuffer is a log destination for concurrent handlers.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestPagesLogNoSecrets goes through sign-up, a failed and a good sign-in
+// and a password reset with a debug logger, and checks that no code,
+// password, address or session secret reaches the log (EO-4, LOG-1).
+func TestPagesLogNoSecrets(t *testing.T) {
+	var logs lockedBuffer
+	h := newHostedEnv(t, storetest.Engines(t)[0], hostedOptions{
+		logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
+	const mail, pw, newPW = "grace.secret@example.com", "first planted passphrase", "second planted passphrase"
+	var secrets []string
+	b := newBrowser(t, rpRedirect)
+	code := h.step(b, h.follow(b, h.begin(b), "Sign up"), map[string]string{"email": mail})
+	c := h.smtp.CodeFor(t, mail)
+	secrets = append(secrets, c)
+	details := h.step(b, code, map[string]string{"code": c})
+	h.signedIn(h.step(b, details, map[string]string{"password": pw, "attr.displayName": "Grace"}))
+	secrets = append(secrets, h.sessionOf(b))
+	for _, ck := range b.client.Jar.Cookies(details.url) {
+		secrets = append(secrets, ck.Value)
+	}
+
+	b = newBrowser(t, rpRedirect)
+	login := h.begin(b)
+	tryLogin(b, login, mail, "wrong planted passphrase")
+	reset := h.follow(b, login, "Forgot your password?")
+	code = h.step(b, reset, map[string]string{"email": mail})
+	c = h.smtp.CodeFor(t, mail)
+	secrets = append(secrets, c)
+	h.step(b, h.step(b, code, map[string]string{"code": c}), map[string]string{"password": newPW})
+
+	out := logs.String()
+	if !strings.Contains(out, "email code sent") || !strings.Contains(out, "sign-in failed") {
+		t.Fatalf("the log lacks the events it should have:\n%s", out)
+	}
+	for _, s := range append(secrets, pw, newPW, "wrong planted passphrase", "grace.secret") {
+		if s != "" && strings.Contains(out, s) {
+			t.Errorf("the log holds %q", s)
+		}
+	}
+}

@@ -1,0 +1,377 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gatehouse/gatehouse"
+)
+
+// Password sign-in is throttled three ways. Per client IP, a fixed window
+// of attempts. Per account (RL-1, RL-2), from the counters on the user
+// kept in the database: the first signInFreeFailures consecutive failures
+// cost nothing, each later attempt waits until the last failure plus
+// 2^(n-5) seconds (at most signInMaxDelay), and after signInMaxFailures
+// consecutive failures password sign-in stops until the password is reset.
+// A delay never locks anyone out for good. Addresses without an account get
+// the same treatment from rate counters (RL-4), so that throttling does not
+// tell which addresses have accounts.
+const (
+	signInsPerIP       = 30
+	signInIPWindow     = 5 * time.Minute
+	signInFreeFailures = 5
+	signInMaxFailures  = 100
+	signInMaxDelay     = 15 * time.Minute
+)
+
+// Messages of sign-in. The first two are the same for every address,
+// whether or not it has an account (RL-4).
+const (
+	msgSignInIncorrect = "The email address or password is incorrect."
+	msgSignInThrottled = "Too many failed attempts. Wait a few minutes, or reset your password."
+	msgSignInIPLimit   = "Too many sign-in attempts from your network. Wait a few minutes and try again."
+	msgSignInFailed    = "We couldn't sign you in. Go back to the application and sign in again."
+)
+
+// signInDelay is how long after the last of n consecutive failures the
+// next password attempt must wait.
+func signInDelay(n int) time.Duration {
+	if n < signInFreeFailures {
+		return 0
+	}
+	if n-signInFreeFailures >= 10 {
+		return signInMaxDelay
+	}
+	return min(time.Second<<(n-signInFreeFailures), signInMaxDelay)
+}
+
+// signInRefused reports whether an account with n consecutive failures,
+// the last at last, may not try a password now.
+func signInRefused(n int, last, now time.Time) bool {
+	return n >= signInMaxFailures || now.Before(last.Add(signInDelay(n)))
+}
+
+// prefillMail is the address a page offers: the one this sign-in has used
+// so far, or the application's login_hint.
+func prefillMail(ar *gatehouse.AuthRequest) string {
+	if ar.Mail != "" {
+		return ar.Mail
+	}
+	return ar.LoginHint
+}
+
+// handleLoginPage is the email and password sign-in page of flows with the
+// EmailPassword-OAUTH identity provider.
+func (s *server) handleLoginPage() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, ok := s.startFlowPage(w, r)
+		if !ok {
+			return
+		}
+		if !p.passwordFlow() {
+			s.redirectTo(w, r, p, "/login/email")
+			return
+		}
+		if r.Method == http.MethodGet {
+			s.showLogin(w, r, p, http.StatusOK, prefillMail(p.ar), "", "", "")
+			return
+		}
+		mail, pw := strings.TrimSpace(r.PostForm.Get("email")), r.PostForm.Get("password")
+		mailErr, pwErr := checkMailInput(mail), ""
+		if pw == "" {
+			pwErr = "Enter your password."
+		}
+		if mailErr != "" || pwErr != "" {
+			s.showLogin(w, r, p, http.StatusBadRequest, mail, mailErr, pwErr, "")
+			return
+		}
+		u, err := s.passwordSignIn(r, p, mail, pw)
+		if ue := asUserError(err); ue != nil {
+			s.showLogin(w, r, p, ue.status, mail, "", "", ue.message)
+			return
+		} else if err != nil {
+			s.renderInternalError(w, r, err)
+			return
+		}
+		s.completeSignIn(w, r, p.ar, u, []string{"pwd"})
+	})
+}
+
+func (s *server) showLogin(w http.ResponseWriter, r *http.Request, p *flowPage, status int, mail, mailErr, pwErr, alert string) {
+	ef := emailField(mail, "username")
+	ef.Error = mailErr
+	pf := passwordField()
+	pf.Error = pwErr
+	pf.AlertLinked = alert != ""
+	links := []pageLink{s.link(p, "", "Forgot your password?", "/reset")}
+	if p.flow.SignUpAllowed {
+		links = append(links, s.link(p, "No account?", "Sign up", "/signup"))
+	}
+	s.show(w, r, p, status, &pageView{
+		Title: "Sign in",
+		Lead:  []string{"Sign in with your email address and password."},
+		Alert: alert,
+		Form:  s.form(p, "/login", "Sign in", ef, pf),
+		Links: links,
+	})
+}
+
+// passwordSignIn checks an address and password within the limits, and
+// returns the user they sign in. Unknown addresses, users without a
+// password, wrong passwords and disabled accounts all get the same
+// *userError, after the same argon2id work (RL-4).
+func (s *server) passwordSignIn(r *http.Request, p *flowPage, mail, pw string) (*gatehouse.User, error) {
+	ctx := r.Context()
+	t := p.t
+	now := s.Now()
+	norm := gatehouse.NormalizeMail(mail)
+	log := s.Logger.With("tenant", t.Name, "client_id", p.ar.ClientID, "method", "pwd", "remote", clientIP(r), "correlation_id", correlationID(ctx))
+
+	// Take the attempt: count it against the IP, and against the account
+	// before the password is checked, so that concurrent attempts cannot
+	// slip past the delay; a success resets the account's counter.
+	var u *gatehouse.User
+	var refused, ipLimited bool
+	err := s.Store.Update(ctx, func(tx gatehouse.Tx) error {
+		u, refused, ipLimited = nil, false, false
+		n, err := tx.Hit(ctx, t.ID, "signin-ip:"+clientIP(r), signInIPWindow, now)
+		if err != nil {
+			return err
+		}
+		if n > signInsPerIP {
+			ipLimited = true
+			return nil
+		}
+		found, err := tx.UserByMail(ctx, t.ID, norm)
+		if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+			refused, err = unknownAccountRefused(ctx, tx, t.ID, norm, now)
+			return err
+		} else if err != nil {
+			return err
+		}
+		u, err = tx.UpdateUser(ctx, t.ID, found.ID, func(x *gatehouse.User) error {
+			if signInRefused(x.FailedSignIns, x.LastFailedSignIn, now) {
+				refused = true
+				return nil
+			}
+			x.FailedSignIns++
+			x.LastFailedSignIn = now
+			return nil
+		})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case ipLimited:
+		log.InfoContext(ctx, "sign-in refused", "reason", "too many attempts from this IP")
+		return nil, &userError{http.StatusTooManyRequests, msgSignInIPLimit}
+	case refused:
+		log.InfoContext(ctx, "sign-in refused", "reason", "too many failed attempts", "user_id", userID(u))
+		return nil, &userError{http.StatusTooManyRequests, msgSignInThrottled}
+	}
+
+	encoded := ""
+	if u != nil {
+		encoded = u.PasswordHash
+	}
+	ok, rehash, err := s.Passwords.Verify(ctx, encoded, pw)
+	switch gatehouse.ErrorCode(err) {
+	case "":
+	case gatehouse.EINVALID: // longer than any password can be
+		ok = false
+	default:
+		return nil, err
+	}
+	if !ok || u == nil || !u.AccountEnabled {
+		reason := "wrong password"
+		switch {
+		case u == nil:
+			reason = "unknown account"
+		case u.PasswordHash == "":
+			reason = "account has no password"
+		case ok:
+			reason = "account disabled"
+		}
+		log.InfoContext(ctx, "sign-in failed", "reason", reason, "user_id", userID(u))
+		return nil, &userError{http.StatusBadRequest, msgSignInIncorrect}
+	}
+
+	var newHash string
+	if rehash { // PW-10: the stored hash is weaker than today's parameters
+		if newHash, err = s.Passwords.Hash(ctx, pw); err != nil {
+			log.WarnContext(ctx, "password rehash skipped", "err", err)
+			newHash = ""
+		}
+	}
+	u, err = s.updateUser(ctx, t.ID, u.ID, func(x *gatehouse.User) error {
+		x.FailedSignIns, x.LastFailedSignIn = 0, time.Time{}
+		if newHash != "" {
+			x.PasswordHash = newHash
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	log.InfoContext(ctx, "password accepted", "user_id", u.ID, "rehashed", newHash != "")
+	return u, nil
+}
+
+func (s *server) updateUser(ctx context.Context, tenantID, id string, fn func(*gatehouse.User) error) (*gatehouse.User, error) {
+	var u *gatehouse.User
+	err := s.Store.Update(ctx, func(tx gatehouse.Tx) error {
+		var err error
+		u, err = tx.UpdateUser(ctx, tenantID, id, fn)
+		return err
+	})
+	return u, err
+}
+
+func userID(u *gatehouse.User) string {
+	if u == nil {
+		return ""
+	}
+	return u.ID
+}
+
+// unknownAccountRefused throttles password attempts on an address that has
+// no account as an account would be throttled, from rate counters: the
+// first signInFreeFailures attempts in an hour pass; after that an attempt
+// is refused when the window of signInDelay(n) it falls in (aligned, as
+// Hit's windows are) already saw an attempt, an approximation of the
+// account's "last failure plus delay"; after signInMaxFailures none pass
+// for the rest of the hour. Unlike an account's counter, refused attempts
+// count too.
+func unknownAccountRefused(ctx context.Context, tx gatehouse.Tx, tenantID, norm string, now time.Time) (bool, error) {
+	key := "signin-unknown:" + norm
+	pace := func(d time.Duration) (int, error) { return tx.Hit(ctx, tenantID, key+":"+d.String(), d, now) }
+	n, err := tx.Hit(ctx, tenantID, key, time.Hour, now)
+	if err != nil {
+		return false, err
+	}
+	failures := n - 1 // the attempts before this one
+	if failures >= signInMaxFailures {
+		return true, nil
+	}
+	refused := false
+	if failures >= signInFreeFailures {
+		m, err := pace(signInDelay(failures))
+		if err != nil {
+			return false, err
+		}
+		refused = m > 1
+	}
+	// Mark this attempt in the window of the delay the next one waits for.
+	if next := signInDelay(n); n >= signInFreeFailures && (failures < signInFreeFailures || next != signInDelay(failures)) {
+		if _, err := pace(next); err != nil {
+			return false, err
+		}
+	}
+	return refused, nil
+}
+
+// handleEmailLoginPage is the first page of passwordless flows
+// (EmailOtpSignup-OAUTH): it asks for the address and sends a code, a
+// sign-in code to an account and, where sign-up is allowed, a sign-up code
+// to a new address. What the page says does not depend on which (RL-4).
+func (s *server) handleEmailLoginPage() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, ok := s.startFlowPage(w, r)
+		if !ok {
+			return
+		}
+		if p.passwordFlow() {
+			s.redirectTo(w, r, p, "/login")
+			return
+		}
+		if s.Mail == nil {
+			s.showError(w, r, p, http.StatusServiceUnavailable, msgNoMail)
+			return
+		}
+		if r.Method == http.MethodGet {
+			s.showEmailLogin(w, r, p, http.StatusOK, prefillMail(p.ar), "", "")
+			return
+		}
+		mail := strings.TrimSpace(r.PostForm.Get("email"))
+		if msg := checkMailInput(mail); msg != "" {
+			s.showEmailLogin(w, r, p, http.StatusBadRequest, mail, msg, "")
+			return
+		}
+		purpose, step := gatehouse.CodeSignIn, stepSignInCode
+		_, err := s.Store.UserByMail(r.Context(), p.t.ID, gatehouse.NormalizeMail(mail))
+		switch {
+		case gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND:
+			if p.flow.SignUpAllowed {
+				purpose, step = gatehouse.CodeSignUp, stepSignUpCode
+			}
+		case err != nil:
+			s.renderInternalError(w, r, err)
+			return
+		}
+		err = s.sendEmailCode(r, p, codeRequest{purpose: purpose, mail: mail, step: step})
+		if ue := asUserError(err); ue != nil {
+			s.showEmailLogin(w, r, p, ue.status, mail, "", ue.message)
+			return
+		} else if err != nil {
+			s.renderInternalError(w, r, err)
+			return
+		}
+		s.redirectTo(w, r, p, "/login/code")
+	})
+}
+
+func (s *server) showEmailLogin(w http.ResponseWriter, r *http.Request, p *flowPage, status int, mail, mailErr, alert string) {
+	ef := emailField(mail, "username")
+	ef.Error = mailErr
+	ef.AlertLinked = alert != ""
+	lead := []string{"Enter your email address and we'll send you a code to sign in."}
+	if p.flow.SignUpAllowed {
+		lead = append(lead, "New here? The same code creates your account.")
+	}
+	s.show(w, r, p, status, &pageView{
+		Title: "Sign in",
+		Lead:  lead,
+		Alert: alert,
+		Form:  s.form(p, "/login/email", "Next", ef),
+	})
+}
+
+// loginCodePage is where passwordless users enter their code: a sign-in
+// code signs them in, a sign-up code leads to the details of the new
+// account.
+var loginCodePage = codePage{
+	path:    "/login/code",
+	restart: "/login/email",
+	title:   "Check your email",
+	purposes: map[string]string{
+		stepSignInCode: gatehouse.CodeSignIn,
+		stepSignUpCode: gatehouse.CodeSignUp,
+	},
+	flowOK: func(p *flowPage) bool { return !p.passwordFlow() },
+	advance: func(a *gatehouse.AuthRequest, purpose string) {
+		a.Verified = true
+		if purpose == gatehouse.CodeSignUp {
+			a.Step = stepSignUpDetails
+		}
+	},
+	next: func(s *server, w http.ResponseWriter, r *http.Request, p *flowPage, purpose string) {
+		if purpose == gatehouse.CodeSignUp {
+			s.redirectTo(w, r, p, "/signup/details")
+			return
+		}
+		u, err := s.Store.UserByMail(r.Context(), p.t.ID, gatehouse.NormalizeMail(p.ar.Mail))
+		if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND || err == nil && !u.AccountEnabled {
+			s.Logger.InfoContext(r.Context(), "sign-in failed", "tenant", p.t.Name, "method", "otp", "reason", "account gone or disabled", "correlation_id", correlationID(r.Context()))
+			s.showError(w, r, p, http.StatusBadRequest, msgSignInFailed)
+			return
+		} else if err != nil {
+			s.renderInternalError(w, r, err)
+			return
+		}
+		s.completeSignIn(w, r, p.ar, u, []string{"otp"})
+	},
+}
