@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/notify"
 )
 
 // config is the configuration of one command, from its flags and the
@@ -30,6 +31,15 @@ type config struct {
 	LogFormat         string
 	AdminEmail        string
 	JSON              bool
+	// DevMailbox keeps outgoing mail in memory, shown on /dev/mailbox.
+	DevMailbox bool
+	// SampleAddr is where gatehouse demo runs the sample app.
+	SampleAddr string
+	// Issuer, ClientID and ClientSecret are the sample app's client
+	// registration.
+	Issuer       string
+	ClientID     string
+	ClientSecret string
 	// Args are the positional arguments.
 	Args []string
 
@@ -39,8 +49,11 @@ type config struct {
 
 // Defaults.
 const (
-	defaultAddr    = "localhost:8080"
-	defaultDataDir = "./gatehouse-data"
+	defaultAddr        = "localhost:8080"
+	defaultDataDir     = "./gatehouse-data"
+	defaultDemoDataDir = "./gatehouse-demo"
+	defaultSampleAddr  = "localhost:8081"
+	defaultDemoAdmin   = "admin@demo.gatehouse.test"
 )
 
 // option is one flag and the environment variable it may also be set with.
@@ -58,17 +71,7 @@ var (
 	optAddr = option{
 		name: "addr", env: "GATEHOUSE_ADDR", arg: "HOST:PORT", def: defaultAddr,
 		usage: "Address to listen on. The default answers on this machine only; use :8080 to listen on every interface. Port 0 picks a free port.",
-		set: func(c *config, v string) error {
-			_, port, err := net.SplitHostPort(v)
-			if err != nil {
-				return fmt.Errorf("--addr %q is not HOST:PORT", v)
-			}
-			if _, err := strconv.ParseUint(port, 10, 16); err != nil {
-				return fmt.Errorf("--addr %q has no valid port number", v)
-			}
-			c.Addr = v
-			return nil
-		},
+		set:   func(c *config, v string) error { return checkAddr("addr", v, &c.Addr) },
 	}
 	optPublicURL = option{
 		name: "public-url", env: "GATEHOUSE_PUBLIC_URL", arg: "URL", def: "http://localhost:PORT, from --addr",
@@ -118,23 +121,15 @@ var (
 	}
 	optSMTPURL = option{
 		name: "smtp-url", env: "GATEHOUSE_SMTP_URL", arg: "URL",
-		usage: "Mail server for one-time codes, as smtp://user:pass@host:587 (STARTTLS) or smtps://user:pass@host:465. Validated, but this version sends no email yet.",
+		usage: "Mail server for one-time codes, as smtp://user:pass@host:587 (STARTTLS) or smtps://user:pass@host:465. Percent-encode special characters of the password. ?starttls=off is for a relay on this machine; ?insecure_skip_verify=1 accepts any certificate (development only).",
 		set: func(c *config, v string) error {
 			if v == "" {
 				return nil
 			}
-			u, err := url.Parse(v)
-			if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" {
-				// Never echo the URL: it may hold a password.
-				return errors.New("--smtp-url must be smtp://[user:pass@]host[:port] or smtps://[user:pass@]host[:port]")
-			}
-			if u.Port() != "" {
-				if _, err := strconv.ParseUint(u.Port(), 10, 16); err != nil {
-					return errors.New("--smtp-url has an invalid port")
-				}
-			}
-			if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
-				return errors.New("--smtp-url must not have a path, query or fragment")
+			// The parser's errors never repeat the URL: it may hold a
+			// password.
+			if _, err := notify.ParseSMTPURL(v); err != nil {
+				return fmt.Errorf("--smtp-url must look like smtp://user:pass@host:587 or smtps://user:pass@host:465: %w", err)
 			}
 			c.SMTPURL = v
 			return nil
@@ -194,7 +189,92 @@ var (
 		usage: "Print the result as JSON.",
 		set:   func(c *config, v string) error { c.JSON = v == "true"; return nil },
 	}
+	optDevMailbox = option{
+		name: "dev-mailbox", env: "GATEHOUSE_DEV_MAILBOX",
+		usage: "Development only: keep outgoing email (one-time codes) in memory and show it on the page /dev/mailbox instead of sending it. Anyone who can open that page can read every code, so never use it where real people sign in. Excludes --smtp-url.",
+		set: func(c *config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("--dev-mailbox %q is not true or false", v)
+			}
+			c.DevMailbox = b
+			return nil
+		},
+	}
+
+	// Options of gatehouse sample-app.
+	optSampleIssuer = option{
+		name: "issuer", env: "GATEHOUSE_SAMPLE_ISSUER", arg: "URL",
+		usage: "The issuer of the Gatehouse tenant to sign in with, e.g. http://localhost:8080/acme/v2.0 (required). Its discovery document is read from ISSUER/.well-known/openid-configuration.",
+		set:   func(c *config, v string) error { c.Issuer = v; return nil },
+	}
+	optSampleClientID = option{
+		name: "client-id", env: "GATEHOUSE_SAMPLE_CLIENT_ID", arg: "ID",
+		usage: "The application's client ID (appId) in the tenant (required).",
+		set:   func(c *config, v string) error { c.ClientID = v; return nil },
+	}
+	optSampleClientSecret = option{
+		name: "client-secret", env: "GATEHOUSE_SAMPLE_CLIENT_SECRET", arg: "SECRET",
+		usage: "The application's client secret. Prefer the environment variable: other users of the machine can see command-line arguments. Without a secret the app signs in as a public client (PKCE only).",
+		set:   func(c *config, v string) error { c.ClientSecret = v; return nil },
+	}
+	optSampleAddr = option{
+		name: "addr", env: "GATEHOUSE_SAMPLE_ADDR", arg: "HOST:PORT", def: defaultSampleAddr,
+		usage: "Address the sample app listens on. Port 0 picks a free port.",
+		set:   func(c *config, v string) error { return checkAddr("addr", v, &c.Addr) },
+	}
+	optSamplePublicURL = option{
+		name: "public-url", env: "GATEHOUSE_SAMPLE_PUBLIC_URL", arg: "URL", def: "http://localhost:PORT, from --addr",
+		usage: "The URL at which browsers reach the sample app. Register PUBLIC_URL/callback as a web redirect URI of the application and PUBLIC_URL/ as a post-logout redirect URI.",
+		set: func(c *config, v string) error {
+			u, warn, err := parsePublicURL(v)
+			if err != nil {
+				return err
+			}
+			if warn != "" {
+				c.warnings = append(c.warnings, warn)
+			}
+			c.PublicURL = u
+			return nil
+		},
+	}
+
+	// Options of gatehouse demo: flags only, so that the environment of a
+	// real server never leaks into the demo.
+	optDemoDataDir = option{
+		name: "data-dir", arg: "DIR", def: defaultDemoDataDir,
+		usage: "Directory for the demo's SQLite database and encryption key. Delete it to start over.",
+		set:   func(c *config, v string) error { c.DataDir = v; return nil },
+	}
+	optDemoAddr = option{
+		name: "addr", arg: "HOST:PORT", def: defaultAddr,
+		usage: "Address Gatehouse listens on. Port 0 picks a free port.",
+		set:   func(c *config, v string) error { return checkAddr("addr", v, &c.Addr) },
+	}
+	optDemoSampleAddr = option{
+		name: "sample-addr", arg: "HOST:PORT", def: defaultSampleAddr,
+		usage: "Address the sample app listens on. Port 0 picks a free port.",
+		set:   func(c *config, v string) error { return checkAddr("sample-addr", v, &c.SampleAddr) },
+	}
+	optDemoAdminEmail = option{
+		name: "admin-email", arg: "EMAIL", def: defaultDemoAdmin,
+		usage: "Email address of the demo tenant's administrator, used when the tenant is created (the first run).",
+		set:   func(c *config, v string) error { c.AdminEmail = v; return nil },
+	}
 )
+
+// checkAddr checks that v is HOST:PORT and stores it in dst.
+func checkAddr(flag, v string, dst *string) error {
+	_, port, err := net.SplitHostPort(v)
+	if err != nil {
+		return fmt.Errorf("--%s %q is not HOST:PORT", flag, v)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("--%s %q has no valid port number", flag, v)
+	}
+	*dst = v
+	return nil
+}
 
 // Option groups shared by several commands.
 var (
@@ -271,6 +351,10 @@ func parse(cmd *command, args []string, getenv func(string) string, stderr io.Wr
 		var v string
 		fromEnv := false
 		switch {
+		case o.arg == "" && !onCommandLine[o.name] && o.env != "" && getenv(o.env) != "":
+			v = getenv(o.env)
+			given[o.name] = true
+			fromEnv = true
 		case o.arg == "":
 			v = strconv.FormatBool(*bools[o.name])
 		case onCommandLine[o.name]:
@@ -313,6 +397,9 @@ func (c *config) check(cmd *command, given map[string]bool) error {
 	}
 	if c.SMTPURL != "" && c.MailFrom == "" {
 		return errors.New("--mail-from is required with --smtp-url")
+	}
+	if c.SMTPURL != "" && c.DevMailbox {
+		return errors.New("--smtp-url and --dev-mailbox exclude each other: mail is either sent or kept in the development mailbox")
 	}
 	return nil
 }

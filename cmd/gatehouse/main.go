@@ -49,6 +49,8 @@ type command struct {
 func commands() []*command {
 	return []*command{
 		serveCommand(),
+		demoCommand(),
+		sampleAppCommand(),
 		tenantCreateCommand(),
 		tenantRotateKeysCommand(),
 		migrateCommand(),
@@ -101,8 +103,8 @@ func lookup(args []string) (*command, []string, error) {
 
 // run runs gatehouse with the command line args (args[0] is the program
 // name), reading the environment through getenv. It returns when the
-// command is done or, for serve, when ctx is cancelled and the server has
-// shut down.
+// command is done or, for the commands that serve (serve, demo,
+// sample-app), when ctx is cancelled and the servers have shut down.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	e := &env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
 	if len(args) > 0 {

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/gatehouse/gatehouse/notify"
 	"github.com/gatehouse/gatehouse/oidc"
 	"github.com/gatehouse/gatehouse/password"
 	"github.com/gatehouse/gatehouse/web"
@@ -47,13 +48,37 @@ Storage is SQLite in --data-dir unless --database-url names a PostgreSQL
 database; any number of servers may share one PostgreSQL database and one
 encryption key.
 
-Email: this version sends no email yet. --smtp-url and --mail-from are
-validated and accepted so that configurations stay valid, but no flow
-that needs email (one-time codes, password reset) is served.`,
-		options: join([]option{optAddr, optPublicURL}, storageOptions, []option{optSMTPURL, optMailFrom}, logOptions),
+Email: one-time codes (sign-up, passwordless sign-in, password reset) are
+sent through the mail server of --smtp-url, from --mail-from. For
+development, --dev-mailbox keeps them in memory instead and shows them on
+/dev/mailbox. With neither, flows that need email cannot complete.`,
+		options: join([]option{optAddr, optPublicURL}, storageOptions, []option{optSMTPURL, optMailFrom, optDevMailbox}, logOptions),
 		args:    noArgs,
 		run:     serve,
 	}
+}
+
+// newMailSender returns the sender of outgoing mail: SMTP with --smtp-url,
+// the development mailbox with --dev-mailbox (then also returned as
+// mailbox, for its page), or none. It says in the log which it is, loudly
+// for the mailbox.
+func newMailSender(c *config, logger *slog.Logger) (notify.Sender, *notify.Mailbox, error) {
+	switch {
+	case c.SMTPURL != "":
+		s, err := notify.NewSMTP(notify.SMTPConfig{URL: c.SMTPURL, From: c.MailFrom}, logger)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--smtp-url: %w", err)
+		}
+		srv, _ := notify.ParseSMTPURL(c.SMTPURL)
+		logger.Info("email is sent through a mail server", "smtp", srv.String(), "tls", srv.TLS.String(), "from", c.MailFrom)
+		return s, nil, nil
+	case c.DevMailbox:
+		mb := notify.NewMailbox(0, time.Now)
+		logger.Warn("DEVELOPMENT MAILBOX: --dev-mailbox is set, so no email is sent: messages, with their one-time codes, are kept in memory and shown to anyone on /dev/mailbox. Never use this where real people sign in.")
+		return mb, mb, nil
+	}
+	logger.Warn("no --smtp-url: email delivery is not configured")
+	return nil, nil, nil
 }
 
 // serve runs the server until ctx is done, then shuts it down gracefully.
@@ -62,10 +87,9 @@ func serve(ctx context.Context, e *env, c *config) error {
 	for _, w := range c.warnings {
 		logger.Warn(w)
 	}
-	if c.SMTPURL == "" {
-		logger.Warn("no --smtp-url: email delivery is not configured")
-	} else {
-		logger.Warn("--smtp-url is set, but this version of Gatehouse sends no email yet")
+	mail, mailbox, err := newMailSender(c, logger)
+	if err != nil {
+		return err
 	}
 
 	store, err := openStore(ctx, c, logger)
@@ -112,6 +136,8 @@ func serve(ctx context.Context, e *env, c *config) error {
 		DBStats:   store.PoolStats,
 		Now:       time.Now,
 		Version:   versionString(),
+		Mail:      mail,
+		Mailbox:   mailbox,
 	})
 	if err != nil {
 		return err
@@ -132,6 +158,19 @@ func serve(ctx context.Context, e *env, c *config) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	logger.Info("listening", "addr", ln.Addr().String(), "public_url", publicURL, "version", versionString())
+	// Probe the mail server now, so that one that is down is reported at
+	// start rather than at the first sign-up; the probe ends with serve.
+	if smtp, ok := mail.(*notify.SMTP); ok {
+		pctx, cancel := context.WithCancel(ctx)
+		probed := make(chan struct{})
+		go func() {
+			defer close(probed)
+			if err := smtp.Check(pctx); err != nil && pctx.Err() == nil {
+				logger.Warn("the mail server does not answer as it should; sign-ups and password resets will fail until it does", "err", err)
+			}
+		}()
+		defer func() { cancel(); <-probed }()
+	}
 
 	select {
 	case err := <-serveErr:

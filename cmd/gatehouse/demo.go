@@ -1,0 +1,574 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"runtime"
+	"slices"
+	"time"
+
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/notify"
+	"github.com/gatehouse/gatehouse/oidc"
+	"github.com/gatehouse/gatehouse/password"
+	"github.com/gatehouse/gatehouse/provision"
+	"github.com/gatehouse/gatehouse/sampleapp"
+	"github.com/gatehouse/gatehouse/web"
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// What gatehouse demo sets up.
+const (
+	demoTenant          = "demo"
+	demoAppName         = "Gatehouse sample app"
+	demoSecretName      = "demo"
+	demoFlowName        = "Sign up and sign in"
+	demoBreakGlassGroup = "Break-glass accounts"
+	demoBreakGlassMail  = "breakglass@demo.gatehouse.test"
+	demoBreakGlassName  = "Break-glass account"
+	demoActor           = "gatehouse demo"
+)
+
+func demoCommand() *command {
+	return &command{
+		name:    "demo",
+		usage:   "demo [flags]",
+		summary: "Try Gatehouse: a demo tenant, the sample app and a development mailbox.",
+		help: `Runs Gatehouse and the sample customer app in one process, with everything
+a first sign-in needs, and prints every URL and credential:
+
+  - SQLite in --data-dir (created if missing);
+  - the tenant "demo", its administrator and automation client;
+  - the sample app, registered as an application with a client secret, and
+    connected to the user flow "Sign up and sign in" (email with password;
+    sign-up collects a display name and a city);
+  - a break-glass account in the group "Break-glass accounts";
+  - a development mailbox: no email is sent; the codes of sign-up and
+    password reset are shown on /dev/mailbox.
+
+Open the sample app, select Sign in, sign up, and read the verification
+code in the mailbox.
+
+The first run creates all of this and shows the passwords and the
+automation client's secret once. Later runs in the same --data-dir reuse
+it and give the sample app a new client secret; delete the directory to
+start over. Ctrl-C stops both servers gracefully.
+
+For development and evaluation only: the mailbox shows every code to
+anyone who can reach the server.`,
+		options: join([]option{optDemoDataDir, optDemoAddr, optDemoSampleAddr, optDemoAdminEmail}, logOptions),
+		args:    noArgs,
+		run:     runDemo,
+	}
+}
+
+// demoSetup is what the demo's setup created or reused, for the banner.
+// Passwords and secrets are set only when they were created by this run.
+type demoSetup struct {
+	FirstRun      bool
+	Issuer        string
+	AdminAPI      string
+	AdminEmail    string
+	AdminPassword string
+	Automation    *provision.AutomationClient
+	// AutomationID is the automation client's ID on a later run.
+	AutomationID     string
+	SampleClientID   string
+	SampleSecret     string
+	BreakGlassEmail  string
+	BreakGlassPass   string
+	BreakGlassGroup  string
+	BreakGlassExists bool
+}
+
+func runDemo(ctx context.Context, e *env, c *config) error {
+	if err := gatehouse.ValidateMail("--admin-email", c.AdminEmail); err != nil {
+		return err
+	}
+	logger := newLogger(c, e.stderr)
+	store, err := openStore(ctx, c, logger)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	v, err := openVault(ctx, c, store)
+	if err != nil {
+		return err
+	}
+
+	// Listen first: the URLs registered and printed need the ports.
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return fmt.Errorf("listen for Gatehouse: %w (is another Gatehouse running? pick another address with --addr)", err)
+	}
+	defer ln.Close()
+	sln, err := net.Listen("tcp", c.SampleAddr)
+	if err != nil {
+		return fmt.Errorf("listen for the sample app: %w (pick another address with --sample-addr)", err)
+	}
+	defer sln.Close()
+	publicURL := derivePublicURL(listenAddr(c.Addr, ln))
+	sampleURL := derivePublicURL(listenAddr(c.SampleAddr, sln))
+
+	hasher := password.NewHasher(password.DefaultParams, runtime.GOMAXPROCS(0), hashQueue)
+	keys := oidc.NewKeys(store, v, time.Now)
+	setup, err := setUpDemo(ctx, provision.Deps{
+		Store: store, Keys: keys, Vault: v, Passwords: hasher, PublicURL: publicURL, Now: time.Now,
+	}, c.AdminEmail, sampleURL)
+	if err != nil {
+		return fmt.Errorf("set up the demo tenant: %w", err)
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	mailbox := notify.NewMailbox(0, time.Now)
+	h, err := web.NewServer(web.Options{
+		Store:     store,
+		Keys:      keys,
+		Vault:     v,
+		Passwords: hasher,
+		PublicURL: publicURL,
+		Logger:    logger,
+		Registry:  reg,
+		DBStats:   store.PoolStats,
+		Now:       time.Now,
+		Version:   versionString(),
+		Mail:      mailbox,
+		Mailbox:   mailbox,
+	})
+	if err != nil {
+		return err
+	}
+	logger.Warn("DEVELOPMENT MAILBOX: gatehouse demo sends no email; messages, with their one-time codes, are kept in memory and shown on " + publicURL + "/dev/mailbox")
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	srv := newServers(ctx, logger)
+	srv.start("gatehouse", ln, h)
+	// Gatehouse is serving, so the sample app's discovery succeeds now.
+	app, err := sampleapp.New(ctx, sampleapp.Config{
+		Issuer:       setup.Issuer,
+		ClientID:     setup.SampleClientID,
+		ClientSecret: setup.SampleSecret,
+		BaseURL:      sampleURL,
+		Logger:       logger,
+	})
+	if err != nil {
+		cancel()
+		srv.wait(ctx)
+		return err
+	}
+	srv.start("sample app", sln, app)
+	logger.Info("listening", "addr", ln.Addr().String(), "public_url", publicURL, "sample_app", sampleURL, "version", versionString())
+	printDemo(e.stdout, setup, publicURL, sampleURL, c.DataDir)
+
+	err = srv.wait(ctx)
+	if cerr := store.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("close the database: %w", cerr)
+	}
+	logger.Info("stopped")
+	return err
+}
+
+// setUpDemo creates the demo tenant on the first run and, on every run,
+// makes sure that the sample app's registration, its user flow and the
+// break-glass account exist, creating what is missing, and gives the sample
+// app a new client secret (replacing the previous run's). Every change is
+// recorded in the tenant's audit log.
+func setUpDemo(ctx context.Context, d provision.Deps, adminEmail, sampleURL string) (*demoSetup, error) {
+	out := &demoSetup{
+		Issuer:          gatehouse.IssuerURL(d.PublicURL, demoTenant),
+		AdminAPI:        gatehouse.AdminAPIURL(d.PublicURL, demoTenant),
+		BreakGlassEmail: demoBreakGlassMail,
+		BreakGlassGroup: demoBreakGlassGroup,
+	}
+	t, err := d.Store.TenantByName(ctx, demoTenant)
+	switch {
+	case gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND:
+		res, err := provision.CreateTenant(ctx, d, demoTenant, adminEmail)
+		if err != nil {
+			return nil, err
+		}
+		out.FirstRun = true
+		out.AdminEmail, out.AdminPassword = res.Admin.Email, res.Admin.Password
+		out.Automation = &res.AutomationClient
+		if t, err = d.Store.Tenant(ctx, res.TenantID); err != nil {
+			return nil, err
+		}
+	case err != nil:
+		return nil, err
+	default:
+		out.AdminEmail = demoAdminEmail(ctx, d.Store, t.ID)
+		apps, _, err := d.Store.ListApplications(ctx, t.ID, gatehouse.ListOptions{Filter: map[string]string{"displayName": provision.AutomationAppName}})
+		if err == nil && len(apps) == 1 {
+			out.AutomationID = apps[0].AppID
+		}
+	}
+
+	// The random and expensive parts come before the transaction, which
+	// may run more than once.
+	secret, hint, err := oidc.NewClientSecret()
+	if err != nil {
+		return nil, fmt.Errorf("generate the client secret: %w", err)
+	}
+	secretHash := oidc.HashClientSecret(d.Vault, secret)
+	keyID, appID := uuid.NewString(), uuid.NewString()
+	bgPassword, err := password.Generate()
+	if err != nil {
+		return nil, fmt.Errorf("generate the break-glass password: %w", err)
+	}
+	bgHash, err := d.Passwords.Hash(ctx, bgPassword)
+	if err != nil {
+		return nil, fmt.Errorf("hash the break-glass password: %w", err)
+	}
+	redirectURI := sampleapp.RedirectURI(sampleURL)
+	logoutURI := sampleapp.PostLogoutRedirectURI(sampleURL)
+
+	err = d.Store.Update(ctx, func(tx gatehouse.Tx) error {
+		out.SampleClientID, out.BreakGlassExists = "", false
+		a := demoAuditor{tx: tx, tenantID: t.ID, at: d.Now().UTC()}
+		cred := gatehouse.PasswordCredential{KeyID: keyID, DisplayName: demoSecretName, Hint: hint, Hash: secretHash, Start: a.at}
+
+		// The sample app's registration, with a new secret.
+		apps, _, err := tx.ListApplications(ctx, t.ID, gatehouse.ListOptions{Filter: map[string]string{"displayName": demoAppName}})
+		if err != nil {
+			return err
+		}
+		var app *gatehouse.Application
+		if len(apps) == 0 {
+			app = &gatehouse.Application{
+				TenantID: t.ID, AppID: appID, DisplayName: demoAppName,
+				WebRedirectURIs:        []string{redirectURI},
+				PostLogoutRedirectURIs: []string{logoutURI},
+				RequirePKCE:            true,
+				PasswordCredentials:    []gatehouse.PasswordCredential{cred},
+			}
+			if err := app.Validate(); err != nil {
+				return err
+			}
+			if err := tx.CreateApplication(ctx, app); err != nil {
+				return fmt.Errorf("register the sample app: %w", err)
+			}
+			if err := a.add(ctx, "ApplicationManagement", "Add application", "Add", gatehouse.AuditTarget{
+				ID: app.ID, Type: "Application", DisplayName: app.DisplayName,
+				ModifiedProperties: props("appId", app.AppID, "displayName", app.DisplayName,
+					"web.redirectUris", app.WebRedirectURIs, "postLogoutRedirectUris", app.PostLogoutRedirectURIs, "requirePkce", true),
+			}); err != nil {
+				return err
+			}
+		} else {
+			before := apps[0]
+			var removed []gatehouse.PasswordCredential
+			app, err = tx.UpdateApplication(ctx, t.ID, before.ID, func(x *gatehouse.Application) error {
+				removed = nil
+				x.PasswordCredentials = slices.DeleteFunc(x.PasswordCredentials, func(p gatehouse.PasswordCredential) bool {
+					if p.DisplayName == demoSecretName {
+						removed = append(removed, p)
+						return true
+					}
+					return false
+				})
+				x.PasswordCredentials = append(x.PasswordCredentials, cred)
+				// The ports may differ from the last run's.
+				if !slices.Contains(x.WebRedirectURIs, redirectURI) {
+					x.WebRedirectURIs = append(x.WebRedirectURIs, redirectURI)
+				}
+				if !slices.Contains(x.PostLogoutRedirectURIs, logoutURI) {
+					x.PostLogoutRedirectURIs = append(x.PostLogoutRedirectURIs, logoutURI)
+				}
+				return x.Validate()
+			})
+			if err != nil {
+				return fmt.Errorf("update the sample app's registration: %w", err)
+			}
+			for _, p := range removed {
+				if err := a.add(ctx, "ApplicationManagement", "Remove client secret", "Update", gatehouse.AuditTarget{
+					ID: app.ID, Type: "Application", DisplayName: app.DisplayName,
+					ModifiedProperties: []gatehouse.ModifiedProperty{{DisplayName: "keyId", OldValue: jsonText(p.KeyID)}},
+				}); err != nil {
+					return err
+				}
+			}
+			if !slices.Equal(before.WebRedirectURIs, app.WebRedirectURIs) || !slices.Equal(before.PostLogoutRedirectURIs, app.PostLogoutRedirectURIs) {
+				if err := a.add(ctx, "ApplicationManagement", "Update application", "Update", gatehouse.AuditTarget{
+					ID: app.ID, Type: "Application", DisplayName: app.DisplayName,
+					ModifiedProperties: []gatehouse.ModifiedProperty{
+						{DisplayName: "web.redirectUris", OldValue: jsonText(before.WebRedirectURIs), NewValue: jsonText(app.WebRedirectURIs)},
+						{DisplayName: "postLogoutRedirectUris", OldValue: jsonText(before.PostLogoutRedirectURIs), NewValue: jsonText(app.PostLogoutRedirectURIs)},
+					},
+				}); err != nil {
+					return err
+				}
+			}
+		}
+		// The credential's record names it; never its secret, hint or hash.
+		if err := a.add(ctx, "ApplicationManagement", "Add client secret", "Update", gatehouse.AuditTarget{
+			ID: app.ID, Type: "Application", DisplayName: app.DisplayName,
+			ModifiedProperties: props("keyId", keyID, "displayName", demoSecretName, "startDateTime", a.at.Format(time.RFC3339)),
+		}); err != nil {
+			return err
+		}
+		out.SampleClientID = app.AppID
+
+		// Its user flow, unless an administrator has moved it to another.
+		if err := ensureDemoFlow(ctx, tx, a, app.AppID); err != nil {
+			return err
+		}
+
+		// The break-glass account and its group.
+		groups, _, err := tx.ListGroups(ctx, t.ID, gatehouse.ListOptions{Filter: map[string]string{"displayName": demoBreakGlassGroup}})
+		if err != nil {
+			return err
+		}
+		var group *gatehouse.Group
+		if len(groups) > 0 {
+			group = groups[0]
+		} else {
+			group = &gatehouse.Group{TenantID: t.ID, DisplayName: demoBreakGlassGroup,
+				Description: "Emergency access accounts: exclude this group from Conditional Access policies, so that a policy mistake cannot lock every administrator out."}
+			if err := tx.CreateGroup(ctx, group); err != nil {
+				return fmt.Errorf("create the break-glass group: %w", err)
+			}
+			if err := a.add(ctx, "GroupManagement", "Add group", "Add", gatehouse.AuditTarget{
+				ID: group.ID, Type: "Group", DisplayName: group.DisplayName,
+				ModifiedProperties: props("displayName", group.DisplayName, "description", group.Description),
+			}); err != nil {
+				return err
+			}
+		}
+		user, err := tx.UserByMail(ctx, t.ID, demoBreakGlassMail)
+		switch {
+		case err == nil:
+			out.BreakGlassExists = true
+		case gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND:
+			user = &gatehouse.User{TenantID: t.ID, Mail: demoBreakGlassMail, DisplayName: demoBreakGlassName,
+				AccountEnabled: true, PasswordHash: bgHash}
+			if err := user.Validate(); err != nil {
+				return err
+			}
+			if err := tx.CreateUser(ctx, user); err != nil {
+				return fmt.Errorf("create the break-glass account: %w", err)
+			}
+			if err := a.add(ctx, "UserManagement", "Add user", "Add", gatehouse.AuditTarget{
+				ID: user.ID, Type: "User", DisplayName: user.DisplayName,
+				ModifiedProperties: props("mail", user.Mail, "displayName", user.DisplayName, "accountEnabled", true),
+			}); err != nil {
+				return err
+			}
+		default:
+			return err
+		}
+		member, err := tx.UserGroupIDs(ctx, t.ID, user.ID)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(member, group.ID) {
+			if err := tx.AddGroupMember(ctx, t.ID, group.ID, user.ID); err != nil {
+				return fmt.Errorf("add the break-glass account to its group: %w", err)
+			}
+			if err := a.add(ctx, "GroupManagement", "Add member to group", "Assign", gatehouse.AuditTarget{
+				ID: group.ID, Type: "Group", DisplayName: group.DisplayName,
+				ModifiedProperties: props("memberId", user.ID, "memberMail", user.Mail),
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out.SampleSecret = secret
+	if !out.BreakGlassExists {
+		out.BreakGlassPass = bgPassword
+	}
+	return out, nil
+}
+
+// ensureDemoFlow makes sure the sample app uses a user flow: the demo's
+// "Sign up and sign in", created if missing. An app already using another
+// flow is left where an administrator put it.
+func ensureDemoFlow(ctx context.Context, tx gatehouse.Tx, a demoAuditor, appID string) error {
+	if _, err := tx.UserFlowByAppID(ctx, a.tenantID, appID); err == nil {
+		return nil
+	} else if gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+		return err
+	}
+	flows, _, err := tx.ListUserFlows(ctx, a.tenantID, gatehouse.ListOptions{Filter: map[string]string{"displayName": demoFlowName}})
+	if err != nil {
+		return err
+	}
+	if len(flows) > 0 {
+		before := flows[0]
+		after, err := tx.UpdateUserFlow(ctx, a.tenantID, before.ID, func(f *gatehouse.UserFlow) error {
+			if !slices.Contains(f.AppIDs, appID) {
+				f.AppIDs = append(f.AppIDs, appID)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("connect the sample app to the user flow: %w", err)
+		}
+		return a.add(ctx, "Policy", "Add application to user flow", "Assign", gatehouse.AuditTarget{
+			ID: after.ID, Type: "Policy", DisplayName: after.DisplayName,
+			ModifiedProperties: []gatehouse.ModifiedProperty{{DisplayName: "appIds", OldValue: jsonText(before.AppIDs), NewValue: jsonText(after.AppIDs)}},
+		})
+	}
+	displayName, _ := gatehouse.BuiltInAttribute("displayName")
+	displayName.Required = true
+	city, _ := gatehouse.BuiltInAttribute("city")
+	f := &gatehouse.UserFlow{
+		TenantID:         a.tenantID,
+		DisplayName:      demoFlowName,
+		Description:      "Customers of the sample app sign up and sign in with their email address and a password.",
+		IdentityProvider: gatehouse.IdentityProviderEmailPassword,
+		SignUpAllowed:    true,
+		Attributes:       []gatehouse.FlowAttribute{displayName, city},
+		AppIDs:           []string{appID},
+	}
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	if err := tx.CreateUserFlow(ctx, f); err != nil {
+		return fmt.Errorf("create the user flow: %w", err)
+	}
+	return a.add(ctx, "Policy", "Add user flow", "Add", gatehouse.AuditTarget{
+		ID: f.ID, Type: "Policy", DisplayName: f.DisplayName,
+		ModifiedProperties: props("displayName", f.DisplayName, "identityProvider", f.IdentityProvider,
+			"signUpAllowed", f.SignUpAllowed, "attributes", []string{"displayName", "city"}, "appIds", f.AppIDs),
+	})
+}
+
+// demoAdminEmail returns the address of the demo tenant's first Global
+// Administrator, for the banner of a later run.
+func demoAdminEmail(ctx context.Context, store gatehouse.Reader, tenantID string) string {
+	as, _, err := store.ListRoleAssignments(ctx, tenantID, gatehouse.ListOptions{Filter: map[string]string{"roleDefinitionId": gatehouse.RoleGlobalAdministrator}})
+	if err != nil || len(as) == 0 {
+		return ""
+	}
+	u, err := store.User(ctx, tenantID, as[0].PrincipalID)
+	if err != nil {
+		return ""
+	}
+	return u.Mail
+}
+
+// demoAuditor writes the audit entries of the demo's setup.
+type demoAuditor struct {
+	tx       gatehouse.Tx
+	tenantID string
+	at       time.Time
+}
+
+func (a demoAuditor) add(ctx context.Context, category, activity, op string, target gatehouse.AuditTarget) error {
+	err := a.tx.CreateAuditEntry(ctx, &gatehouse.AuditEntry{
+		TenantID:      a.tenantID,
+		Time:          a.at,
+		Category:      category,
+		Activity:      activity,
+		OperationType: op,
+		Result:        "success",
+		Actor:         gatehouse.Actor{DisplayName: demoActor},
+		Targets:       []gatehouse.AuditTarget{target},
+	})
+	if err != nil {
+		return fmt.Errorf("record %q in the audit log: %w", activity, err)
+	}
+	return nil
+}
+
+// props turns name, value pairs into the modified properties of an added
+// object: no old value, the new value as JSON text.
+func props(kv ...any) []gatehouse.ModifiedProperty {
+	var out []gatehouse.ModifiedProperty
+	for i := 0; i+1 < len(kv); i += 2 {
+		out = append(out, gatehouse.ModifiedProperty{DisplayName: kv[i].(string), NewValue: jsonText(kv[i+1])})
+	}
+	return out
+}
+
+func jsonText(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// printDemo writes the banner: every URL and credential a newcomer needs.
+func printDemo(w io.Writer, s *demoSetup, publicURL, sampleURL, dataDir string) {
+	shownBefore := "(shown on the first run; delete " + dataDir + " to start over)"
+	orShown := func(v string) string {
+		if v == "" {
+			return shownBefore
+		}
+		return v + "    <- shown only this once"
+	}
+	tenantURL := gatehouse.TenantURL(publicURL, demoTenant)
+	fmt.Fprintf(w, `
+================================================================================
+ Gatehouse demo is running. Press Ctrl-C to stop.
+================================================================================
+
+ Try the sign-in
+   1. Open the sample app:   %s
+   2. Select "Sign in", then "Sign up" (under "No account?"), and sign up
+      with any email address.
+   3. No email is sent: read the verification code in the development
+      mailbox:               %s/dev/mailbox
+   4. Back in the sample app: your ID token's claims ("Signed in with: pwd")
+      and the userinfo response. "Sign out" ends both sessions.
+
+ Gatehouse                   %s
+   Tenant                    %s
+   Issuer                    %s
+   Discovery                 %s/.well-known/openid-configuration
+   Admin API                 %s
+
+ Sample app (open this to sign up and sign in)
+   URL                       %s
+   Client ID                 %s
+   Redirect URI              %s
+   User flow                 %s (email with password;
+                             sign-up asks for a display name and a city)
+
+ Development mailbox (DEVELOPMENT ONLY: no email leaves this machine; every
+ one-time code is shown here to anyone who can open the page)
+   URL                       %s/dev/mailbox
+
+ Administrator (Global Administrator)
+   Email                     %s
+   Password                  %s
+`, sampleURL, publicURL, publicURL, demoTenant, s.Issuer, s.Issuer, s.AdminAPI,
+		sampleURL, s.SampleClientID, sampleapp.RedirectURI(sampleURL), demoFlowName,
+		publicURL, s.AdminEmail, orShown(s.AdminPassword))
+
+	fmt.Fprintf(w, "\n Automation client (every admin API permission; client credentials)\n")
+	if a := s.Automation; a != nil {
+		fmt.Fprintf(w, `   Client ID                 %s
+   Client secret             %s
+   Scope                     %s
+   Token endpoint            %s/oauth2/v2.0/token
+`, a.ClientID, orShown(a.ClientSecret), a.Scope, tenantURL)
+	} else if s.AutomationID != "" {
+		fmt.Fprintf(w, "   Client ID                 %s\n   Client secret             %s\n", s.AutomationID, shownBefore)
+	} else {
+		fmt.Fprintf(w, "   Client ID and secret      %s\n", shownBefore)
+	}
+	fmt.Fprintf(w, `
+ Break-glass account (member of %q;
+ exclude that group from Conditional Access policies)
+   Email                     %s
+   Password                  %s
+
+ Data                        %s (SQLite; delete the directory to start over)
+`, s.BreakGlassGroup, s.BreakGlassEmail, orShown(s.BreakGlassPass), dataDir)
+	if s.FirstRun {
+		fmt.Fprintf(w, "\n The passwords and the client secret above are shown only this once: store them now.\n")
+	} else {
+		fmt.Fprintf(w, "\n Reused the demo tenant from %s; the sample app got a new client secret.\n", dataDir)
+	}
+	fmt.Fprintln(w)
+}
