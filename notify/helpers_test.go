@@ -1,9 +1,12 @@
 package notify_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"runtime"
 	"strings"
 	"sync"
@@ -88,4 +91,51 @@ func checkGoroutines(t *testing.T, baseline int) {
 		}
 		<-tick.C
 	}
+}
+
+// startStaller starts a mail server on 127.0.0.1 that sends its greeting,
+// reads the client's first command and then never answers again. It
+// signals on the returned channel each time it has read a first command,
+// so a test knows the client is in the middle of the SMTP exchange.
+func startStaller(t *testing.T) (addr string, stalled <-chan struct{}) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := make(chan struct{}, 10)
+	var (
+		mu    sync.Mutex
+		conns []net.Conn
+	)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			if _, err := io.WriteString(c, "220 staller ESMTP\r\n"); err != nil {
+				continue
+			}
+			if _, err := bufio.NewReader(c).ReadString('\n'); err != nil {
+				continue
+			}
+			ch <- struct{}{}
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		<-done
+	})
+	return l.Addr().String(), ch
 }

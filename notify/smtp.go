@@ -13,6 +13,7 @@ import (
 	netmail "net/mail"
 	"net/textproto"
 	"os"
+	"strings"
 	"syscall"
 	"time"
 
@@ -107,6 +108,10 @@ func NewSMTP(cfg SMTPConfig, logger *slog.Logger) (*SMTP, error) {
 // the server refuses the recipient permanently, and wrapping
 // ErrUnavailable for every other failure. The error's text and the log
 // name the recipient's domain only; the message body is never logged.
+//
+// With the defaults, a server that accepts connections and never answers
+// holds Send for about 31 seconds (3 × 10s and the backoffs); a caller
+// that must answer sooner passes a ctx with a deadline.
 func (s *SMTP) Send(ctx context.Context, m Message) error {
 	msg, rcpt, err := s.message(m)
 	if err != nil {
@@ -226,7 +231,7 @@ func (s *SMTP) session(parent context.Context, fn func(*gomail.Client, *gosmtp.C
 			<-stopped // the AfterFunc ran or is running: let it finish
 		}
 		if conn != nil {
-			_ = conn
+			conn.Close()
 		}
 		if err == nil {
 			return
@@ -245,6 +250,9 @@ func (s *SMTP) session(parent context.Context, fn func(*gomail.Client, *gosmtp.C
 	}()
 	dial := func(dctx context.Context, network, addr string) (net.Conn, error) {
 		var d net.Dialer
+		if conn != nil {
+			return nil, errors.New("notify: one attempt dialled twice") // go-mail dials once without a fallback port
+		}
 		c, err := d.DialContext(dctx, network, addr)
 		if err != nil {
 			return nil, err
@@ -295,6 +303,9 @@ func (s *SMTP) session(parent context.Context, fn func(*gomail.Client, *gosmtp.C
 	}
 	sc, err := client.DialToSMTPClientWithContext(ctx)
 	if err != nil {
+		if s.server.TLS == TLSStartTLS && strings.Contains(err.Error(), "not support STARTTLS") {
+			return fmt.Errorf("the server does not offer STARTTLS, which this URL requires (it has credentials, or starttls=required); use smtps://, or starttls=off for a relay on this machine: %w", err)
+		}
 		return err
 	}
 	return fn(client, sc)

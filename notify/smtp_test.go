@@ -424,6 +424,33 @@ func TestSMTPHonoursContext(t *testing.T) {
 		checkGoroutines(t, baseline)
 	})
 
+	t.Run("cancelled in the middle of the exchange", func(t *testing.T) {
+		addr, stalled := startStaller(t)
+		s := newSMTP(t, notify.SMTPConfig{URL: "smtp://" + addr, Timeout: time.Minute}, &logRecorder{})
+		baseline := runtime.NumGoroutine()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+
+		done := make(chan error, 1)
+		go func() { done <- s.Send(ctx, codeMessage(t, testTo)) }()
+		select {
+		case <-stalled:
+		case <-time.After(10 * time.Second):
+			t.Fatal("Send did not say EHLO")
+		}
+		cancel()
+
+		select {
+		case err := <-done:
+			if !errors.Is(err, context.Canceled) || !errors.Is(err, notify.ErrUnavailable) {
+				t.Errorf("Send: %v, want context.Canceled and ErrUnavailable", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("Send did not return after its context was cancelled")
+		}
+		checkGoroutines(t, baseline)
+	})
+
 	t.Run("cancelled while waiting to retry", func(t *testing.T) {
 		log := &logRecorder{}
 		ctx, cancel := context.WithCancel(context.Background())
@@ -453,9 +480,13 @@ func TestSMTPHonoursContext(t *testing.T) {
 		s := newSMTP(t, notify.SMTPConfig{URL: hole.URL(), Timeout: time.Minute}, log)
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		defer cancel()
+		start := time.Now()
 
 		err := s.Send(ctx, codeMessage(t, testTo))
 
+		if elapsed := time.Since(start); elapsed > 5*time.Second {
+			t.Errorf("Send returned after %v, want soon after the context's 200ms deadline", elapsed)
+		}
 		if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, notify.ErrUnavailable) {
 			t.Errorf("Send: %v, want context.DeadlineExceeded and ErrUnavailable", err)
 		}

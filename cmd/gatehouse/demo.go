@@ -363,6 +363,25 @@ func setUpDemo(ctx context.Context, d provision.Deps, adminEmail, sampleURL stri
 		default:
 			return err
 		}
+		// An emergency-access account is a Global Administrator, as in Entra:
+		// it is how an administrator gets back in when a policy locks the
+		// others out.
+		roles, _, err := tx.ListRoleAssignments(ctx, t.ID, gatehouse.ListOptions{Filter: map[string]string{"principalId": user.ID}})
+		if err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(roles, func(r *gatehouse.RoleAssignment) bool { return r.RoleDefinitionID == gatehouse.RoleGlobalAdministrator }) {
+			ra := &gatehouse.RoleAssignment{TenantID: t.ID, RoleDefinitionID: gatehouse.RoleGlobalAdministrator, PrincipalID: user.ID, DirectoryScopeID: "/"}
+			if err := tx.CreateRoleAssignment(ctx, ra); err != nil {
+				return fmt.Errorf("make the break-glass account a Global Administrator: %w", err)
+			}
+			if err := a.add(ctx, "RoleManagement", "Add member to role", "Assign", gatehouse.AuditTarget{
+				ID: user.ID, Type: "User", DisplayName: user.DisplayName,
+				ModifiedProperties: props("role.templateId", gatehouse.RoleGlobalAdministrator, "role.displayName", "Global Administrator"),
+			}); err != nil {
+				return err
+			}
+		}
 		member, err := tx.UserGroupIDs(ctx, t.ID, user.ID)
 		if err != nil {
 			return err
@@ -444,18 +463,28 @@ func ensureDemoFlow(ctx context.Context, tx gatehouse.Tx, a demoAuditor, appID s
 	})
 }
 
-// demoAdminEmail returns the address of the demo tenant's first Global
-// Administrator, for the banner of a later run.
+// demoAdminEmail returns the address of the demo tenant's administrator
+// for the banner of a later run: the oldest Global Administrator that is
+// not the break-glass account.
 func demoAdminEmail(ctx context.Context, store gatehouse.Reader, tenantID string) string {
 	as, _, err := store.ListRoleAssignments(ctx, tenantID, gatehouse.ListOptions{Filter: map[string]string{"roleDefinitionId": gatehouse.RoleGlobalAdministrator}})
-	if err != nil || len(as) == 0 {
-		return ""
-	}
-	u, err := store.User(ctx, tenantID, as[0].PrincipalID)
 	if err != nil {
 		return ""
 	}
-	return u.Mail
+	var admin *gatehouse.User
+	for _, a := range as {
+		u, err := store.User(ctx, tenantID, a.PrincipalID)
+		if err != nil || u.Mail == demoBreakGlassMail {
+			continue
+		}
+		if admin == nil || u.CreatedAt.Before(admin.CreatedAt) {
+			admin = u
+		}
+	}
+	if admin == nil {
+		return ""
+	}
+	return admin.Mail
 }
 
 // demoAuditor writes the audit entries of the demo's setup.
@@ -558,7 +587,7 @@ func printDemo(w io.Writer, s *demoSetup, publicURL, sampleURL, dataDir string) 
 		fmt.Fprintf(w, "   Client ID and secret      %s\n", shownBefore)
 	}
 	fmt.Fprintf(w, `
- Break-glass account (member of %q;
+ Break-glass account (Global Administrator, member of %q;
  exclude that group from Conditional Access policies)
    Email                     %s
    Password                  %s

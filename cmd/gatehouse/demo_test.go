@@ -191,6 +191,21 @@ func TestDemo(t *testing.T) {
 	if len(members.Value) != 1 || members.Value[0].Mail != "breakglass@demo.gatehouse.test" {
 		t.Errorf("break-glass group members = %+v", members.Value)
 	}
+	// The break-glass account is a Global Administrator.
+	var users struct {
+		Value []struct{ ID string } `json:"value"`
+	}
+	getJSONWith(t, api, d.gatehouse+"/demo/graph/v1.0/users?$filter=mail%20eq%20'breakglass@demo.gatehouse.test'", &users)
+	if len(users.Value) != 1 {
+		t.Fatalf("break-glass users = %+v", users.Value)
+	}
+	var roles struct {
+		Value []struct{ RoleDefinitionID string } `json:"value"`
+	}
+	getJSONWith(t, api, d.gatehouse+"/demo/graph/v1.0/roleManagement/directory/roleAssignments?$filter=principalId%20eq%20'"+users.Value[0].ID+"'", &roles)
+	if len(roles.Value) != 1 || roles.Value[0].RoleDefinitionID != gatehouse.RoleGlobalAdministrator {
+		t.Errorf("break-glass role assignments = %+v, want Global Administrator", roles.Value)
+	}
 	// The development mailbox page is there.
 	if res, err := http.Get(d.gatehouse + "/dev/mailbox"); err != nil || res.StatusCode != 200 {
 		t.Errorf("/dev/mailbox: %v %v", res, err)

@@ -194,7 +194,8 @@ func (s *Server) FailNext(n, code int, text string) {
 }
 
 // WaitFor returns the newest message for which pred is true, waiting up to
-// timeout for one to arrive; it fails the test if none does.
+// timeout for one to arrive; it fails the test if none does. With a timeout
+// of 0 it only looks at the messages already received.
 func (s *Server) WaitFor(t testing.TB, pred func(Received) bool, timeout time.Duration) Received {
 	t.Helper()
 	r, _, ok := s.wait(pred, 0, timeout)
