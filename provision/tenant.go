@@ -112,7 +112,7 @@ func CreateTenant(ctx context.Context, d Deps, name, adminEmail string) (*Result
 		} else if gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
 			return err
 		}
-		audit := auditor{tx: tx, at: at}
+		audit := Auditor{Tx: tx, At: at, Actor: auditActorDisplayName}
 
 		tenant := &gatehouse.Tenant{Name: name, DisplayName: name}
 		if err := tx.CreateTenant(ctx, tenant); err != nil {
@@ -122,10 +122,10 @@ func CreateTenant(ctx context.Context, d Deps, name, adminEmail string) (*Result
 			return fmt.Errorf("create the tenant: %w", err)
 		}
 		tenantID = tenant.ID
-		audit.tenantID = tenant.ID
-		if err := audit.add(ctx, "DirectoryManagement", "Add tenant", "Add", gatehouse.AuditTarget{
+		audit.TenantID = tenant.ID
+		if err := audit.Add(ctx, "DirectoryManagement", "Add tenant", "Add", gatehouse.AuditTarget{
 			ID: tenant.ID, Type: "Tenant", DisplayName: tenant.DisplayName,
-			ModifiedProperties: props("name", tenant.Name, "displayName", tenant.DisplayName),
+			ModifiedProperties: Props("name", tenant.Name, "displayName", tenant.DisplayName),
 		}); err != nil {
 			return err
 		}
@@ -138,9 +138,9 @@ func CreateTenant(ctx context.Context, d Deps, name, adminEmail string) (*Result
 			return fmt.Errorf("read the signing keys: %w", err)
 		}
 		for _, k := range keys {
-			if err := audit.add(ctx, "KeyManagement", "Add signing key", "Add", gatehouse.AuditTarget{
+			if err := audit.Add(ctx, "KeyManagement", "Add signing key", "Add", gatehouse.AuditTarget{
 				ID: k.ID, Type: "Key", DisplayName: k.Algorithm,
-				ModifiedProperties: props("kid", k.ID, "alg", k.Algorithm),
+				ModifiedProperties: Props("kid", k.ID, "alg", k.Algorithm),
 			}); err != nil {
 				return err
 			}
@@ -159,9 +159,9 @@ func CreateTenant(ctx context.Context, d Deps, name, adminEmail string) (*Result
 		if err := tx.CreateUser(ctx, admin); err != nil {
 			return fmt.Errorf("create the admin user: %w", err)
 		}
-		if err := audit.add(ctx, "UserManagement", "Add user", "Add", gatehouse.AuditTarget{
+		if err := audit.Add(ctx, "UserManagement", "Add user", "Add", gatehouse.AuditTarget{
 			ID: admin.ID, Type: "User", DisplayName: admin.DisplayName,
-			ModifiedProperties: props("mail", admin.Mail, "displayName", admin.DisplayName, "accountEnabled", true),
+			ModifiedProperties: Props("mail", admin.Mail, "displayName", admin.DisplayName, "accountEnabled", true),
 		}); err != nil {
 			return err
 		}
@@ -175,9 +175,9 @@ func CreateTenant(ctx context.Context, d Deps, name, adminEmail string) (*Result
 		if err := tx.CreateRoleAssignment(ctx, ra); err != nil {
 			return fmt.Errorf("assign the Global Administrator role: %w", err)
 		}
-		if err := audit.add(ctx, "RoleManagement", "Add member to role", "Assign", gatehouse.AuditTarget{
+		if err := audit.Add(ctx, "RoleManagement", "Add member to role", "Assign", gatehouse.AuditTarget{
 			ID: ra.ID, Type: "RoleAssignment", DisplayName: "Global Administrator",
-			ModifiedProperties: props("roleDefinitionId", ra.RoleDefinitionID, "principalId", ra.PrincipalID, "directoryScopeId", ra.DirectoryScopeID),
+			ModifiedProperties: Props("roleDefinitionId", ra.RoleDefinitionID, "principalId", ra.PrincipalID, "directoryScopeId", ra.DirectoryScopeID),
 		}); err != nil {
 			return err
 		}
@@ -203,24 +203,24 @@ func CreateTenant(ctx context.Context, d Deps, name, adminEmail string) (*Result
 		if err := tx.CreateApplication(ctx, app); err != nil {
 			return fmt.Errorf("create the automation client: %w", err)
 		}
-		if err := audit.add(ctx, "ApplicationManagement", "Add application", "Add", gatehouse.AuditTarget{
+		if err := audit.Add(ctx, "ApplicationManagement", "Add application", "Add", gatehouse.AuditTarget{
 			ID: app.ID, Type: "Application", DisplayName: app.DisplayName,
-			ModifiedProperties: props("appId", app.AppID, "displayName", app.DisplayName, "isFallbackPublicClient", false),
+			ModifiedProperties: Props("appId", app.AppID, "displayName", app.DisplayName, "isFallbackPublicClient", false),
 		}); err != nil {
 			return err
 		}
 		// The credential's record names it; never its secret, hint or hash.
-		if err := audit.add(ctx, "ApplicationManagement", "Add client secret", "Update", gatehouse.AuditTarget{
+		if err := audit.Add(ctx, "ApplicationManagement", "Add client secret", "Update", gatehouse.AuditTarget{
 			ID: app.ID, Type: "Application", DisplayName: app.DisplayName,
-			ModifiedProperties: props("keyId", keyID, "displayName", AutomationSecretName, "startDateTime", at.Format(time.RFC3339)),
+			ModifiedProperties: Props("keyId", keyID, "displayName", AutomationSecretName, "startDateTime", at.Format(time.RFC3339)),
 		}); err != nil {
 			return err
 		}
 		for _, g := range app.Permissions {
 			p, _ := gatehouse.PermissionByID(g.AppRoleID)
-			if err := audit.add(ctx, "ApplicationManagement", "Add app role assignment to service principal", "Assign", gatehouse.AuditTarget{
+			if err := audit.Add(ctx, "ApplicationManagement", "Add app role assignment to service principal", "Assign", gatehouse.AuditTarget{
 				ID: app.ID, Type: "Application", DisplayName: app.DisplayName,
-				ModifiedProperties: props("appRole.id", p.ID, "appRole.value", p.Value),
+				ModifiedProperties: Props("appRole.id", p.ID, "appRole.value", p.Value),
 			}); err != nil {
 				return err
 			}
@@ -249,22 +249,25 @@ func errTenantExists(name string) error {
 	return gatehouse.Errorf(gatehouse.ECONFLICT, "Tenant %q already exists.", name)
 }
 
-// auditor writes the audit entries of one provisioning transaction.
-type auditor struct {
-	tx       gatehouse.Tx
-	tenantID string
-	at       time.Time
+// Auditor writes the audit entries of a transaction that an operator's
+// command, not a signed-in principal, runs: provisioning and the demo.
+type Auditor struct {
+	Tx       gatehouse.Tx
+	TenantID string
+	At       time.Time
+	Actor    string // the command, e.g. "gatehouse tenant create"
 }
 
-func (a auditor) add(ctx context.Context, category, activity, op string, target gatehouse.AuditTarget) error {
-	err := a.tx.CreateAuditEntry(ctx, &gatehouse.AuditEntry{
-		TenantID:      a.tenantID,
-		Time:          a.at,
+// Add records one change to target.
+func (a Auditor) Add(ctx context.Context, category, activity, op string, target gatehouse.AuditTarget) error {
+	err := a.Tx.CreateAuditEntry(ctx, &gatehouse.AuditEntry{
+		TenantID:      a.TenantID,
+		Time:          a.At,
 		Category:      category,
 		Activity:      activity,
 		OperationType: op,
 		Result:        "success",
-		Actor:         gatehouse.Actor{DisplayName: auditActorDisplayName},
+		Actor:         gatehouse.Actor{DisplayName: a.Actor},
 		Targets:       []gatehouse.AuditTarget{target},
 	})
 	if err != nil {
@@ -273,13 +276,18 @@ func (a auditor) add(ctx context.Context, category, activity, op string, target 
 	return nil
 }
 
-// props turns name, value pairs into modified properties of an added object:
+// Props turns name, value pairs into modified properties of an added object:
 // no old value, the new value as JSON text.
-func props(kv ...any) []gatehouse.ModifiedProperty {
+func Props(kv ...any) []gatehouse.ModifiedProperty {
 	var out []gatehouse.ModifiedProperty
 	for i := 0; i+1 < len(kv); i += 2 {
-		v, _ := json.Marshal(kv[i+1])
-		out = append(out, gatehouse.ModifiedProperty{DisplayName: kv[i].(string), NewValue: string(v)})
+		out = append(out, gatehouse.ModifiedProperty{DisplayName: kv[i].(string), NewValue: JSONText(kv[i+1])})
 	}
 	return out
+}
+
+// JSONText is v as JSON text, the form of audited property values.
+func JSONText(v any) string {
+	raw, _ := json.Marshal(v)
+	return string(raw)
 }

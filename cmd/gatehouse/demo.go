@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -231,8 +230,8 @@ func setUpDemo(ctx context.Context, d provision.Deps, adminEmail, sampleURL stri
 
 	err = d.Store.Update(ctx, func(tx gatehouse.Tx) error {
 		out.SampleClientID, out.BreakGlassExists = "", false
-		a := demoAuditor{tx: tx, tenantID: t.ID, at: d.Now().UTC()}
-		cred := gatehouse.PasswordCredential{KeyID: keyID, DisplayName: demoSecretName, Hint: hint, Hash: secretHash, Start: a.at}
+		a := provision.Auditor{Tx: tx, TenantID: t.ID, At: d.Now().UTC(), Actor: demoActor}
+		cred := gatehouse.PasswordCredential{KeyID: keyID, DisplayName: demoSecretName, Hint: hint, Hash: secretHash, Start: a.At}
 
 		// The sample app's registration, with a new secret.
 		apps, _, err := tx.ListApplications(ctx, t.ID, gatehouse.ListOptions{Filter: map[string]string{"displayName": demoAppName}})
@@ -254,9 +253,9 @@ func setUpDemo(ctx context.Context, d provision.Deps, adminEmail, sampleURL stri
 			if err := tx.CreateApplication(ctx, app); err != nil {
 				return fmt.Errorf("register the sample app: %w", err)
 			}
-			if err := a.add(ctx, "ApplicationManagement", "Add application", "Add", gatehouse.AuditTarget{
+			if err := a.Add(ctx, "ApplicationManagement", "Add application", "Add", gatehouse.AuditTarget{
 				ID: app.ID, Type: "Application", DisplayName: app.DisplayName,
-				ModifiedProperties: props("appId", app.AppID, "displayName", app.DisplayName,
+				ModifiedProperties: provision.Props("appId", app.AppID, "displayName", app.DisplayName,
 					"web.redirectUris", app.WebRedirectURIs, "postLogoutRedirectUris", app.PostLogoutRedirectURIs, "requirePkce", true),
 			}); err != nil {
 				return err
@@ -287,19 +286,19 @@ func setUpDemo(ctx context.Context, d provision.Deps, adminEmail, sampleURL stri
 				return fmt.Errorf("update the sample app's registration: %w", err)
 			}
 			for _, p := range removed {
-				if err := a.add(ctx, "ApplicationManagement", "Remove client secret", "Update", gatehouse.AuditTarget{
+				if err := a.Add(ctx, "ApplicationManagement", "Remove client secret", "Update", gatehouse.AuditTarget{
 					ID: app.ID, Type: "Application", DisplayName: app.DisplayName,
-					ModifiedProperties: []gatehouse.ModifiedProperty{{DisplayName: "keyId", OldValue: jsonText(p.KeyID)}},
+					ModifiedProperties: []gatehouse.ModifiedProperty{{DisplayName: "keyId", OldValue: provision.JSONText(p.KeyID)}},
 				}); err != nil {
 					return err
 				}
 			}
 			if !slices.Equal(before.WebRedirectURIs, app.WebRedirectURIs) || !slices.Equal(before.PostLogoutRedirectURIs, app.PostLogoutRedirectURIs) {
-				if err := a.add(ctx, "ApplicationManagement", "Update application", "Update", gatehouse.AuditTarget{
+				if err := a.Add(ctx, "ApplicationManagement", "Update application", "Update", gatehouse.AuditTarget{
 					ID: app.ID, Type: "Application", DisplayName: app.DisplayName,
 					ModifiedProperties: []gatehouse.ModifiedProperty{
-						{DisplayName: "web.redirectUris", OldValue: jsonText(before.WebRedirectURIs), NewValue: jsonText(app.WebRedirectURIs)},
-						{DisplayName: "postLogoutRedirectUris", OldValue: jsonText(before.PostLogoutRedirectURIs), NewValue: jsonText(app.PostLogoutRedirectURIs)},
+						{DisplayName: "web.redirectUris", OldValue: provision.JSONText(before.WebRedirectURIs), NewValue: provision.JSONText(app.WebRedirectURIs)},
+						{DisplayName: "postLogoutRedirectUris", OldValue: provision.JSONText(before.PostLogoutRedirectURIs), NewValue: provision.JSONText(app.PostLogoutRedirectURIs)},
 					},
 				}); err != nil {
 					return err
@@ -307,9 +306,9 @@ func setUpDemo(ctx context.Context, d provision.Deps, adminEmail, sampleURL stri
 			}
 		}
 		// The credential's record names it; never its secret, hint or hash.
-		if err := a.add(ctx, "ApplicationManagement", "Add client secret", "Update", gatehouse.AuditTarget{
+		if err := a.Add(ctx, "ApplicationManagement", "Add client secret", "Update", gatehouse.AuditTarget{
 			ID: app.ID, Type: "Application", DisplayName: app.DisplayName,
-			ModifiedProperties: props("keyId", keyID, "displayName", demoSecretName, "startDateTime", a.at.Format(time.RFC3339)),
+			ModifiedProperties: provision.Props("keyId", keyID, "displayName", demoSecretName, "startDateTime", a.At.Format(time.RFC3339)),
 		}); err != nil {
 			return err
 		}
@@ -334,9 +333,9 @@ func setUpDemo(ctx context.Context, d provision.Deps, adminEmail, sampleURL stri
 			if err := tx.CreateGroup(ctx, group); err != nil {
 				return fmt.Errorf("create the break-glass group: %w", err)
 			}
-			if err := a.add(ctx, "GroupManagement", "Add group", "Add", gatehouse.AuditTarget{
+			if err := a.Add(ctx, "GroupManagement", "Add group", "Add", gatehouse.AuditTarget{
 				ID: group.ID, Type: "Group", DisplayName: group.DisplayName,
-				ModifiedProperties: props("displayName", group.DisplayName, "description", group.Description),
+				ModifiedProperties: provision.Props("displayName", group.DisplayName, "description", group.Description),
 			}); err != nil {
 				return err
 			}
@@ -354,9 +353,9 @@ func setUpDemo(ctx context.Context, d provision.Deps, adminEmail, sampleURL stri
 			if err := tx.CreateUser(ctx, user); err != nil {
 				return fmt.Errorf("create the break-glass account: %w", err)
 			}
-			if err := a.add(ctx, "UserManagement", "Add user", "Add", gatehouse.AuditTarget{
+			if err := a.Add(ctx, "UserManagement", "Add user", "Add", gatehouse.AuditTarget{
 				ID: user.ID, Type: "User", DisplayName: user.DisplayName,
-				ModifiedProperties: props("mail", user.Mail, "displayName", user.DisplayName, "accountEnabled", true),
+				ModifiedProperties: provision.Props("mail", user.Mail, "displayName", user.DisplayName, "accountEnabled", true),
 			}); err != nil {
 				return err
 			}
@@ -375,9 +374,9 @@ func setUpDemo(ctx context.Context, d provision.Deps, adminEmail, sampleURL stri
 			if err := tx.CreateRoleAssignment(ctx, ra); err != nil {
 				return fmt.Errorf("make the break-glass account a Global Administrator: %w", err)
 			}
-			if err := a.add(ctx, "RoleManagement", "Add member to role", "Assign", gatehouse.AuditTarget{
+			if err := a.Add(ctx, "RoleManagement", "Add member to role", "Assign", gatehouse.AuditTarget{
 				ID: user.ID, Type: "User", DisplayName: user.DisplayName,
-				ModifiedProperties: props("role.templateId", gatehouse.RoleGlobalAdministrator, "role.displayName", "Global Administrator"),
+				ModifiedProperties: provision.Props("role.templateId", gatehouse.RoleGlobalAdministrator, "role.displayName", "Global Administrator"),
 			}); err != nil {
 				return err
 			}
@@ -390,9 +389,9 @@ func setUpDemo(ctx context.Context, d provision.Deps, adminEmail, sampleURL stri
 			if err := tx.AddGroupMember(ctx, t.ID, group.ID, user.ID); err != nil {
 				return fmt.Errorf("add the break-glass account to its group: %w", err)
 			}
-			if err := a.add(ctx, "GroupManagement", "Add member to group", "Assign", gatehouse.AuditTarget{
+			if err := a.Add(ctx, "GroupManagement", "Add member to group", "Assign", gatehouse.AuditTarget{
 				ID: group.ID, Type: "Group", DisplayName: group.DisplayName,
-				ModifiedProperties: props("memberId", user.ID, "memberMail", user.Mail),
+				ModifiedProperties: provision.Props("memberId", user.ID, "memberMail", user.Mail),
 			}); err != nil {
 				return err
 			}
@@ -412,19 +411,19 @@ func setUpDemo(ctx context.Context, d provision.Deps, adminEmail, sampleURL stri
 // ensureDemoFlow makes sure the sample app uses a user flow: the demo's
 // "Sign up and sign in", created if missing. An app already using another
 // flow is left where an administrator put it.
-func ensureDemoFlow(ctx context.Context, tx gatehouse.Tx, a demoAuditor, appID string) error {
-	if _, err := tx.UserFlowByAppID(ctx, a.tenantID, appID); err == nil {
+func ensureDemoFlow(ctx context.Context, tx gatehouse.Tx, a provision.Auditor, appID string) error {
+	if _, err := tx.UserFlowByAppID(ctx, a.TenantID, appID); err == nil {
 		return nil
 	} else if gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
 		return err
 	}
-	flows, _, err := tx.ListUserFlows(ctx, a.tenantID, gatehouse.ListOptions{Filter: map[string]string{"displayName": demoFlowName}})
+	flows, _, err := tx.ListUserFlows(ctx, a.TenantID, gatehouse.ListOptions{Filter: map[string]string{"displayName": demoFlowName}})
 	if err != nil {
 		return err
 	}
 	if len(flows) > 0 {
 		before := flows[0]
-		after, err := tx.UpdateUserFlow(ctx, a.tenantID, before.ID, func(f *gatehouse.UserFlow) error {
+		after, err := tx.UpdateUserFlow(ctx, a.TenantID, before.ID, func(f *gatehouse.UserFlow) error {
 			if !slices.Contains(f.AppIDs, appID) {
 				f.AppIDs = append(f.AppIDs, appID)
 			}
@@ -433,16 +432,16 @@ func ensureDemoFlow(ctx context.Context, tx gatehouse.Tx, a demoAuditor, appID s
 		if err != nil {
 			return fmt.Errorf("connect the sample app to the user flow: %w", err)
 		}
-		return a.add(ctx, "Policy", "Add application to user flow", "Assign", gatehouse.AuditTarget{
+		return a.Add(ctx, "Policy", "Add application to user flow", "Assign", gatehouse.AuditTarget{
 			ID: after.ID, Type: "Policy", DisplayName: after.DisplayName,
-			ModifiedProperties: []gatehouse.ModifiedProperty{{DisplayName: "appIds", OldValue: jsonText(before.AppIDs), NewValue: jsonText(after.AppIDs)}},
+			ModifiedProperties: []gatehouse.ModifiedProperty{{DisplayName: "appIds", OldValue: provision.JSONText(before.AppIDs), NewValue: provision.JSONText(after.AppIDs)}},
 		})
 	}
 	displayName, _ := gatehouse.BuiltInAttribute("displayName")
 	displayName.Required = true
 	city, _ := gatehouse.BuiltInAttribute("city")
 	f := &gatehouse.UserFlow{
-		TenantID:         a.tenantID,
+		TenantID:         a.TenantID,
 		DisplayName:      demoFlowName,
 		Description:      "Customers of the sample app sign up and sign in with their email address and a password.",
 		IdentityProvider: gatehouse.IdentityProviderEmailPassword,
@@ -456,9 +455,9 @@ func ensureDemoFlow(ctx context.Context, tx gatehouse.Tx, a demoAuditor, appID s
 	if err := tx.CreateUserFlow(ctx, f); err != nil {
 		return fmt.Errorf("create the user flow: %w", err)
 	}
-	return a.add(ctx, "Policy", "Add user flow", "Add", gatehouse.AuditTarget{
+	return a.Add(ctx, "Policy", "Add user flow", "Add", gatehouse.AuditTarget{
 		ID: f.ID, Type: "Policy", DisplayName: f.DisplayName,
-		ModifiedProperties: props("displayName", f.DisplayName, "identityProvider", f.IdentityProvider,
+		ModifiedProperties: provision.Props("displayName", f.DisplayName, "identityProvider", f.IdentityProvider,
 			"signUpAllowed", f.SignUpAllowed, "attributes", []string{"displayName", "city"}, "appIds", f.AppIDs),
 	})
 }
@@ -485,45 +484,6 @@ func demoAdminEmail(ctx context.Context, store gatehouse.Reader, tenantID string
 		return ""
 	}
 	return admin.Mail
-}
-
-// demoAuditor writes the audit entries of the demo's setup.
-type demoAuditor struct {
-	tx       gatehouse.Tx
-	tenantID string
-	at       time.Time
-}
-
-func (a demoAuditor) add(ctx context.Context, category, activity, op string, target gatehouse.AuditTarget) error {
-	err := a.tx.CreateAuditEntry(ctx, &gatehouse.AuditEntry{
-		TenantID:      a.tenantID,
-		Time:          a.at,
-		Category:      category,
-		Activity:      activity,
-		OperationType: op,
-		Result:        "success",
-		Actor:         gatehouse.Actor{DisplayName: demoActor},
-		Targets:       []gatehouse.AuditTarget{target},
-	})
-	if err != nil {
-		return fmt.Errorf("record %q in the audit log: %w", activity, err)
-	}
-	return nil
-}
-
-// props turns name, value pairs into the modified properties of an added
-// object: no old value, the new value as JSON text.
-func props(kv ...any) []gatehouse.ModifiedProperty {
-	var out []gatehouse.ModifiedProperty
-	for i := 0; i+1 < len(kv); i += 2 {
-		out = append(out, gatehouse.ModifiedProperty{DisplayName: kv[i].(string), NewValue: jsonText(kv[i+1])})
-	}
-	return out
-}
-
-func jsonText(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
 }
 
 // printDemo writes the banner: every URL and credential a newcomer needs.
