@@ -59,6 +59,7 @@ type hostedOptions struct {
 	mailbox   *notify.Mailbox
 	accent    string
 	logger    *slog.Logger
+	perIP     int // sign-in attempts per address and 5 minutes; 0: the default
 }
 
 func newHostedEnv(t *testing.T, eng storetest.Engine, o hostedOptions) *hostedEnv {
@@ -86,6 +87,7 @@ func newHostedEnv(t *testing.T, eng storetest.Engine, o hostedOptions) *hostedEn
 		opt.Now = clk.Now
 		opt.Mail = sender
 		opt.Mailbox = o.mailbox
+		opt.SignInsPerIP = o.perIP
 		if o.logger != nil {
 			opt.Logger = o.logger
 		}

@@ -37,6 +37,10 @@ type Options struct {
 	// Mailbox, set only in development (gatehouse demo, --dev-mailbox),
 	// is shown on /dev/mailbox. When Mail is nil, mail goes to it.
 	Mailbox *notify.Mailbox
+	// SignInsPerIP is how many password sign-in attempts one client address
+	// may make per 5 minutes (0 means 300). It bounds credential stuffing
+	// from one address while leaving room for many people behind one NAT.
+	SignInsPerIP int
 }
 
 // server holds the dependencies every handler shares.

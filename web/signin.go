@@ -19,11 +19,11 @@ import (
 // the same treatment from rate counters (RL-4), so that throttling does not
 // tell which addresses have accounts.
 const (
-	signInsPerIP       = 30
-	signInIPWindow     = 5 * time.Minute
-	signInFreeFailures = 5
-	signInMaxFailures  = 100
-	signInMaxDelay     = 15 * time.Minute
+	defaultSignInsPerIP = 300
+	signInIPWindow      = 5 * time.Minute
+	signInFreeFailures  = 5
+	signInMaxFailures   = 100
+	signInMaxDelay      = 15 * time.Minute
 )
 
 // Messages of sign-in. The first two are the same for every address,
@@ -140,7 +140,7 @@ func (s *server) passwordSignIn(r *http.Request, p *flowPage, mail, pw string) (
 		if err != nil {
 			return err
 		}
-		if n > signInsPerIP {
+		if n > s.signInsPerIP() {
 			ipLimited = true
 			return nil
 		}
@@ -374,4 +374,12 @@ var loginCodePage = codePage{
 		}
 		s.completeSignIn(w, r, p.ar, u, []string{"otp"})
 	},
+}
+
+// signInsPerIP is the per-address limit of password sign-in attempts.
+func (s *server) signInsPerIP() int {
+	if s.SignInsPerIP > 0 {
+		return s.SignInsPerIP
+	}
+	return defaultSignInsPerIP
 }

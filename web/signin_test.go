@@ -147,7 +147,7 @@ func TestSignInDelays(t *testing.T) {
 }
 
 func TestSignInPerIPLimit(t *testing.T) {
-	h := newHostedEnv(t, storetest.Engines(t)[0], hostedOptions{})
+	h := newHostedEnv(t, storetest.Engines(t)[0], hostedOptions{perIP: 30})
 	b := newBrowser(t, rpRedirect)
 	login := h.begin(b)
 	for i := 1; i <= 30; i++ {

@@ -33,6 +33,9 @@ type config struct {
 	JSON              bool
 	// DevMailbox keeps outgoing mail in memory, shown on /dev/mailbox.
 	DevMailbox bool
+	// HashWorkers is how many password hashes run at once (0: the default,
+	// one fewer than the cores, at least one).
+	HashWorkers int
 	// SampleAddr is where gatehouse demo runs the sample app.
 	SampleAddr string
 	// Issuer, ClientID and ClientSecret are the sample app's client
@@ -188,6 +191,22 @@ var (
 		name:  "json",
 		usage: "Print the result as JSON.",
 		set:   func(c *config, v string) error { c.JSON = v == "true"; return nil },
+	}
+	optHashWorkers = option{
+		name: "hash-workers", env: "GATEHOUSE_HASH_WORKERS", arg: "N",
+		usage: "How many argon2id password hashes run at once (each holds 19 MiB). Default: one fewer than the CPU cores, at least 1, so that token, JWKS and admin requests keep a core while sign-ins are hashing.",
+		set: func(c *config, v string) error {
+			if v == "" {
+				c.HashWorkers = 0 // the default
+				return nil
+			}
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 1024 {
+				return fmt.Errorf("--hash-workers %q is not a whole number from 1 to 1024", v)
+			}
+			c.HashWorkers = n
+			return nil
+		},
 	}
 	optDevMailbox = option{
 		name: "dev-mailbox", env: "GATEHOUSE_DEV_MAILBOX",

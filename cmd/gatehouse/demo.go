@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"runtime"
 	"slices"
 	"time"
 
@@ -114,7 +113,7 @@ func runDemo(ctx context.Context, e *env, c *config) error {
 	publicURL := derivePublicURL(listenAddr(c.Addr, ln))
 	sampleURL := derivePublicURL(listenAddr(c.SampleAddr, sln))
 
-	hasher := password.NewHasher(password.DefaultParams, runtime.GOMAXPROCS(0), hashQueue)
+	hasher := password.NewHasher(password.DefaultParams, hashWorkers(0), hashQueue)
 	keys := oidc.NewKeys(store, v, time.Now)
 	setup, err := setUpDemo(ctx, provision.Deps{
 		Store: store, Keys: keys, Vault: v, Passwords: hasher, PublicURL: publicURL, Now: time.Now,

@@ -54,6 +54,7 @@ func commands() []*command {
 		tenantCreateCommand(),
 		tenantRotateKeysCommand(),
 		migrateCommand(),
+		loadSetupCommand(), loadSignInCommand(), loadTokenCommand(), loadRefreshCommand(),
 		versionCommand(),
 	}
 }

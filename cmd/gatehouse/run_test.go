@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -285,6 +286,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"migrate", "--addr", ":1"}, []string{"flag provided but not defined", "addr"}},
 		{[]string{"serve", "--addr", "8080"}, []string{"not HOST:PORT"}},
 		{[]string{"serve", "--log-format", "xml"}, []string{"--log-format"}},
+		{[]string{"serve", "--hash-workers", "0"}, []string{"--hash-workers", "from 1 to 1024"}},
+		{[]string{"serve", "--hash-workers", "many"}, []string{"--hash-workers"}},
 		{[]string{"serve", "--smtp-url", "http://mail.example.com"}, []string{"smtp://"}},
 		{[]string{"serve", "--smtp-url", "smtp://u:hunter2@mail.example.com:587"}, []string{"--mail-from is required"}},
 		{[]string{"help", "frobnicate"}, []string{"unknown command"}},
@@ -742,5 +745,18 @@ func TestPublicURLWarning(t *testing.T) {
 	}
 	if !strings.Contains(r.stderr, "plain http") {
 		t.Errorf("no warning about plain http on a public host; stderr:\n%s", r.stderr)
+	}
+}
+
+func TestHashWorkers(t *testing.T) {
+	cores := runtime.GOMAXPROCS(0)
+	for _, tc := range []struct{ set, want int }{
+		{0, max(1, cores-1)},
+		{1, 1},
+		{7, 7},
+	} {
+		if got := hashWorkers(tc.set); got != tc.want {
+			t.Errorf("hashWorkers(%d) = %d, want %d (with %d cores)", tc.set, got, tc.want, cores)
+		}
 	}
 }

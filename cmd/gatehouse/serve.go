@@ -52,7 +52,7 @@ Email: one-time codes (sign-up, passwordless sign-in, password reset) are
 sent through the mail server of --smtp-url, from --mail-from. For
 development, --dev-mailbox keeps them in memory instead and shows them on
 /dev/mailbox. With neither, flows that need email cannot complete.`,
-		options: join([]option{optAddr, optPublicURL}, storageOptions, []option{optSMTPURL, optMailFrom, optDevMailbox}, logOptions),
+		options: join([]option{optAddr, optPublicURL}, storageOptions, []option{optSMTPURL, optMailFrom, optDevMailbox, optHashWorkers}, logOptions),
 		args:    noArgs,
 		run:     serve,
 	}
@@ -101,7 +101,7 @@ func serve(ctx context.Context, e *env, c *config) error {
 	if err != nil {
 		return err
 	}
-	hasher := password.NewHasher(password.DefaultParams, runtime.GOMAXPROCS(0), hashQueue)
+	hasher := password.NewHasher(password.DefaultParams, hashWorkers(c.HashWorkers), hashQueue)
 	keys := oidc.NewKeys(store, v, time.Now)
 
 	reg := prometheus.NewRegistry()
@@ -192,4 +192,15 @@ func serve(ctx context.Context, e *env, c *config) error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// hashWorkers is the size of the password hashing pool: n when set, else
+// one fewer than the cores (at least one). Leaving a core free keeps the
+// token endpoint's and JWKS's tail latency low while sign-ins saturate the
+// pool (docs/benchmarks.md measures both settings).
+func hashWorkers(n int) int {
+	if n > 0 {
+		return n
+	}
+	return max(1, runtime.GOMAXPROCS(0)-1)
 }

@@ -1,0 +1,245 @@
+package load_test
+
+import (
+	"crypto/rand"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatehouse/gatehouse/load"
+	"github.com/gatehouse/gatehouse/oidc"
+	"github.com/gatehouse/gatehouse/password"
+	"github.com/gatehouse/gatehouse/provision"
+	"github.com/gatehouse/gatehouse/storetest"
+	"github.com/gatehouse/gatehouse/vault"
+	"github.com/gatehouse/gatehouse/web"
+)
+
+// gatehouse starts a real Gatehouse over SQLite in the test's process,
+// creates the tenant "acme" and prepares it for the sign-in load with
+// users users.
+func gatehouse(t *testing.T, users int) (*provision.Result, *load.Setup) {
+	t.Helper()
+	store := storetest.SQLite(t)
+	key := make([]byte, 32)
+	rand.Read(key)
+	v, err := vault.New(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := oidc.NewKeys(store, v, time.Now)
+	hasher := password.NewHasher(password.DefaultParams, 0, 64)
+	var h http.Handler
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	url := "http://" + srv.Listener.Addr().String()
+	h, err = web.NewServer(web.Options{Store: store, Keys: keys, Vault: v, Passwords: hasher, PublicURL: url, Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	acme, err := provision.CreateTenant(t.Context(), provision.Deps{Store: store, Keys: keys, Vault: v, Passwords: hasher, PublicURL: url}, "acme", "admin@acme.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	setup, err := load.RunSetup(t.Context(), load.SetupConfig{
+		Issuer: acme.Issuer, ClientID: acme.AutomationClient.ClientID, ClientSecret: acme.AutomationClient.ClientSecret,
+		Users: users, Password: "correct horse battery",
+	})
+	if err != nil {
+		t.Fatalf("RunSetup: %v", err)
+	}
+	return acme, setup
+}
+
+func newClient(t *testing.T, s *load.Setup, single bool) *load.Client {
+	t.Helper()
+	c, err := load.New(t.Context(), load.Config{Issuer: s.Issuer, ClientID: s.ClientID, ClientSecret: s.ClientSecret, RedirectURI: s.RedirectURI, SingleSource: single})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+func accounts(s *load.Setup) load.Accounts {
+	return load.Accounts{Prefix: s.UserPrefix, N: s.Users, Password: s.Password}
+}
+
+// checkRun fails the test unless the run completed iterations without
+// errors and timed each of steps.
+func checkRun(t *testing.T, r *load.Report, steps ...string) {
+	t.Helper()
+	var b strings.Builder
+	r.WriteText(&b)
+	t.Logf("\n%s", b.String())
+	if r.Failed != 0 || r.Completed == 0 {
+		t.Fatalf("load %s: %d completed, %d failed, want some and none:\n%s", r.Scenario, r.Completed, r.Failed, b.String())
+	}
+	for _, step := range steps {
+		s, ok := r.Step(step)
+		if !ok || s.Count == 0 || s.P50 <= 0 || s.P50 > s.P99 || s.P99 > s.Max {
+			t.Errorf("load %s: step %q: %+v (seen %v), want a count and ordered percentiles", r.Scenario, step, s, ok)
+		}
+	}
+}
+
+func TestLoadAgainstGatehouse(t *testing.T) {
+	acme, setup := gatehouse(t, 8)
+	c := newClient(t, setup, false)
+	if runtime.GOOS == "linux" && !c.SpreadsSources() {
+		t.Errorf("a client of a server on 127.0.0.1 does not spread its browsers over loopback addresses")
+	}
+
+	t.Run("signin", func(t *testing.T) {
+		const workers = 4
+		r := load.Run(t.Context(), "signin", load.Options{Concurrency: workers, Duration: 2 * time.Second}, load.SignIns(c, accounts(setup), workers))
+		checkRun(t, r, load.StepAuthorize, load.StepLoginPage, load.StepPassword, load.StepToken, load.StepIDToken, load.StepSignIn)
+		if s, _ := r.Step(load.StepSignIn); s.Count != r.Completed {
+			t.Errorf("%d complete sign-ins timed, %d completed", s.Count, r.Completed)
+		}
+	})
+	t.Run("token", func(t *testing.T) {
+		cc, err := load.New(t.Context(), load.Config{Issuer: acme.Issuer, ClientID: acme.AutomationClient.ClientID, ClientSecret: acme.AutomationClient.ClientSecret})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cc.Close()
+		r := load.Run(t.Context(), "token", load.Options{Concurrency: 4, Duration: time.Second}, load.ClientCredentialsGrants(cc, load.AdminAPIScope(acme.Issuer)))
+		checkRun(t, r, load.StepClientCredentials)
+	})
+	t.Run("refresh", func(t *testing.T) {
+		const workers = 4
+		r := load.Run(t.Context(), "refresh", load.Options{Concurrency: workers, Duration: time.Second}, load.Refreshes(c, accounts(setup), workers))
+		checkRun(t, r, load.StepRefresh, load.StepSignIn)
+		if s, _ := r.Step(load.StepSignIn); s.Count != workers {
+			t.Errorf("%d sign-ins for %d workers, want one each", s.Count, workers)
+		}
+	})
+	t.Run("guesser", func(t *testing.T) {
+		g, err := c.NewGuesser(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer g.Close()
+		for _, tc := range []struct {
+			mail, password string
+			want           int
+		}{
+			{"nobody@example.com", "guess one", http.StatusBadRequest},
+			{"else@example.com", "guess two", http.StatusBadRequest},
+			{load.UserMail(setup.UserPrefix, 1), setup.Password, http.StatusSeeOther},
+		} {
+			if got, err := g.Try(t.Context(), tc.mail, tc.password); got != tc.want || err != nil {
+				t.Errorf("Try(%s, %s) = %d, %v; want %d", tc.mail, tc.password, got, err, tc.want)
+			}
+		}
+	})
+	t.Run("errors by kind", func(t *testing.T) {
+		bad := accounts(setup)
+		bad.Password = "not the password"
+		r := load.Run(t.Context(), "signin", load.Options{Concurrency: 2, Duration: 300 * time.Millisecond}, load.SignIns(c, bad, 2))
+		if r.Completed != 0 || r.Failed == 0 || r.Errors["password: HTTP 400"] != r.Failed {
+			t.Fatalf("sign-ins with a wrong password: completed %d, errors %v; want only password: HTTP 400", r.Completed, r.Errors)
+		}
+		if ex := r.ErrorExamples["password: HTTP 400"]; !strings.Contains(ex, "The email address or password is incorrect.") {
+			t.Errorf("error example %q lacks the page's message", ex)
+		}
+		_, err := c.SignIn(t.Context(), "nobody@example.com", "", nil)
+		var se *load.StepError
+		if !errors.As(err, &se) || se.Step != load.StepPassword || se.Kind != "HTTP 400" {
+			t.Errorf("sign-in without a password: %v, want a password step error with HTTP 400", err)
+		}
+	})
+}
+
+// TestSourceAddresses shows why browsers need addresses of their own: from
+// one address, the server refuses sign-ins after its limit per address.
+func TestSourceAddresses(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("only Linux answers on all of 127.0.0.0/8")
+	}
+	_, setup := gatehouse(t, 1)
+	spread, single := newClient(t, setup, false), newClient(t, setup, true)
+	mail := load.UserMail(setup.UserPrefix, 1)
+	var err error
+	for i := 0; err == nil && i < 100; i++ {
+		_, err = single.SignIn(t.Context(), mail, setup.Password, nil)
+	}
+	var se *load.StepError
+	if !errors.As(err, &se) || se.Kind != "HTTP 429" {
+		t.Fatalf("100 sign-ins from one address: %v, want HTTP 429 before the end", err)
+	}
+	for range 3 {
+		if _, err := spread.SignIn(t.Context(), mail, setup.Password, nil); err != nil {
+			t.Fatalf("sign-in from an address of its own after the limit of another: %v", err)
+		}
+	}
+}
+
+func TestOnlyTheIssuersOrigin(t *testing.T) {
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("the load client reached another server: %s %s", r.Method, r.URL)
+	}))
+	defer other.Close()
+	// issuer is a server that is not Gatehouse: its discovery document
+	// names endpoint (on other, for the token endpoint with badToken);
+	// its authorization endpoint redirects to where (a path of its own or
+	// a URL), and its sign-in form posts to action.
+	var (
+		issuer, where, action string
+		badToken              bool
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/acme/v2.0/.well-known/openid-configuration":
+			token := issuer + "/token"
+			if badToken {
+				token = other.URL + "/token"
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`{"issuer":"` + issuer + `","authorization_endpoint":"` + issuer + `/authorize",` +
+				`"token_endpoint":"` + token + `","jwks_uri":"` + issuer + `/keys",` +
+				`"id_token_signing_alg_values_supported":["RS256"]}`))
+		case "/acme/v2.0/authorize":
+			http.Redirect(w, r, where, http.StatusSeeOther)
+		case "/login":
+			w.Write([]byte(`<form method="post" action="` + action + `"><input type="email" name="email"><input type="password" name="password"></form>`))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	issuer = srv.URL + "/acme/v2.0"
+	cfg := load.Config{Issuer: issuer, ClientID: "app", RedirectURI: load.DefaultRedirectURI}
+
+	badToken = true
+	if _, err := load.New(t.Context(), cfg); err == nil || !strings.Contains(err.Error(), other.URL) {
+		t.Errorf("New with a token endpoint on another server: %v, want an error naming it", err)
+	}
+	badToken = false
+	c, err := load.New(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, tc := range []struct {
+		where, action string
+		step, kind    string
+	}{
+		{other.URL + "/login", "/post", load.StepAuthorize, "foreign redirect"},
+		{"/login", other.URL + "/post", load.StepLoginPage, "foreign form"},
+		{load.DefaultRedirectURI + "?error=access_denied", "", load.StepAuthorize, "access_denied"},
+	} {
+		where, action = tc.where, tc.action
+		_, err := c.SignIn(t.Context(), "ada@example.com", "pw", nil)
+		var se *load.StepError
+		if !errors.As(err, &se) || se.Step != tc.step || se.Kind != tc.kind {
+			t.Errorf("authorize redirecting to %s, form posting to %s: %v, want %s: %s", tc.where, tc.action, err, tc.step, tc.kind)
+		}
+	}
+}

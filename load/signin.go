@@ -1,0 +1,326 @@
+package load
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+)
+
+// Steps of a sign-in, in order, as Observer and StepError name them.
+const (
+	StepAuthorize = "authorize"  // GET the authorization endpoint: a redirect to the sign-in page
+	StepLoginPage = "login page" // GET the hosted sign-in page
+	StepPassword  = "password"   // POST the sign-in form: a redirect to the app with a code
+	StepToken     = "token"      // exchange the code at the token endpoint
+	StepIDToken   = "id token"   // verify the ID token (no request)
+	StepSignIn    = "sign-in"    // all of the above
+)
+
+// Observer receives the duration of each step that succeeded.
+type Observer func(step string, d time.Duration)
+
+func (o Observer) observe(step string, start time.Time) {
+	if o != nil {
+		o(step, time.Since(start))
+	}
+}
+
+// maxPageHops bounds the redirects between the authorization endpoint and
+// the sign-in form.
+const maxPageHops = 5
+
+// SignIn signs mail in with password, completely and from a new browser
+// (see Client): the authorization request with PKCE (S256), state and a
+// nonce, the hosted sign-in form, the code exchange, and the ID token's
+// verification (signature, issuer, audience, expiry, nonce). It reports
+// the duration of each step to obs, which may be nil, and returns the
+// tokens. Its errors are *StepError.
+func (c *Client) SignIn(ctx context.Context, mail, password string, obs Observer) (*oauth2.Token, error) {
+	start := time.Now()
+	b := c.newBrowser()
+	defer b.close()
+	verifier := oauth2.GenerateVerifier()
+	state, nonce := randomString(), randomString()
+
+	form, target, err := c.loginForm(ctx, b, c.oauth.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce)), obs)
+	if err != nil {
+		return nil, err
+	}
+
+	// The password, answered with a redirect to the app with a code.
+	t := time.Now()
+	resp, err := b.fetch(ctx, "POST", target, strings.NewReader(form.values(mail, password).Encode()), c.origin)
+	if err != nil {
+		return nil, stepErr(StepPassword, err)
+	}
+	code, err := c.callback(resp, state)
+	if err != nil {
+		return nil, err
+	}
+	obs.observe(StepPassword, t)
+
+	// The app's side: the code exchange and the ID token.
+	t = time.Now()
+	tok, err := c.oauth.Exchange(c.appContext(ctx), code, oauth2.VerifierOption(verifier))
+	if err != nil {
+		return nil, stepErr(StepToken, err)
+	}
+	obs.observe(StepToken, t)
+	t = time.Now()
+	if err := c.verifyID(ctx, tok, nonce); err != nil {
+		return nil, err
+	}
+	obs.observe(StepIDToken, t)
+	obs.observe(StepSignIn, start)
+	return tok, nil
+}
+
+// loginForm takes browser b from the authorization request authURL to
+// the hosted sign-in form, and returns the form and the URL it posts to.
+// It reports the duration of the authorization request and of the sign-in
+// page to obs, which may be nil.
+func (c *Client) loginForm(ctx context.Context, b *browser, authURL string, obs Observer) (*signInForm, string, error) {
+	// The authorization request, answered with a redirect to the sign-in
+	// page (a fresh browser has no session).
+	t := time.Now()
+	resp, err := b.fetch(ctx, "GET", authURL, nil, "")
+	if err != nil {
+		return nil, "", stepErr(StepAuthorize, err)
+	}
+	next, err := c.nextHop(StepAuthorize, resp)
+	if err != nil {
+		return nil, "", err
+	}
+	obs.observe(StepAuthorize, t)
+
+	// The sign-in page, after any further redirects of the hosted pages.
+	t = time.Now()
+	var page *response
+	for hop := 0; page == nil; hop++ {
+		if hop == maxPageHops {
+			return nil, "", failf(StepLoginPage, "redirect loop", "more than %d redirects after the authorization request", maxPageHops)
+		}
+		resp, err := b.fetch(ctx, "GET", next.String(), nil, "")
+		if err != nil {
+			return nil, "", stepErr(StepLoginPage, err)
+		}
+		if resp.status == http.StatusOK {
+			page = resp
+		} else if next, err = c.nextHop(StepLoginPage, resp); err != nil {
+			return nil, "", err
+		}
+	}
+	form, err := passwordForm(page.body)
+	if err != nil {
+		return nil, "", failf(StepLoginPage, "no password form", "%s: %v", page.url.Path, err)
+	}
+	target, err := page.url.Parse(form.action)
+	if err != nil || !c.sameOrigin(target.String()) {
+		return nil, "", failf(StepLoginPage, "foreign form", "the sign-in form posts to %q", form.action)
+	}
+	obs.observe(StepLoginPage, t)
+	return form, target.String(), nil
+}
+
+// verifyID verifies the ID token of tok with go-oidc and checks its nonce.
+func (c *Client) verifyID(ctx context.Context, tok *oauth2.Token, nonce string) error {
+	raw, _ := tok.Extra("id_token").(string)
+	if raw == "" {
+		return failf(StepIDToken, "missing", "the token response has no id_token")
+	}
+	idt, err := c.verifier.Verify(c.appContext(ctx), raw)
+	if err != nil {
+		return failf(StepIDToken, "invalid", "%v", err)
+	}
+	if idt.Nonce != nonce {
+		return failf(StepIDToken, "nonce mismatch", "nonce %q, want %q", idt.Nonce, nonce)
+	}
+	return nil
+}
+
+// response is a response read in full (up to maxBody).
+type response struct {
+	url      *url.URL
+	status   int
+	location string
+	body     string
+}
+
+// fetch sends a request and reads the response. A POST carries a form and,
+// as browsers send it, the Origin header origin.
+func (b *browser) fetch(ctx context.Context, method, u string, form io.Reader, origin string) (*response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, u, form)
+	if err != nil {
+		return nil, err
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", origin)
+	}
+	req.Header.Set("Accept", "text/html")
+	resp, err := b.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return nil, err
+	}
+	return &response{url: req.URL, status: resp.StatusCode, location: resp.Header.Get("Location"), body: string(raw)}, nil
+}
+
+// nextHop returns where a redirect of the hosted pages leads: a page on
+// the issuer's origin. A redirect to the app carries the authorization
+// error; anything else is an error of step.
+func (c *Client) nextHop(step string, r *response) (*url.URL, error) {
+	if r.location == "" || r.status < 300 || r.status > 399 {
+		return nil, pageError(step, r)
+	}
+	loc, err := r.url.Parse(r.location)
+	if err != nil {
+		return nil, failf(step, "bad redirect", "Location %q: %v", r.location, err)
+	}
+	if c.isRedirectURI(loc) {
+		q := loc.Query()
+		return nil, failf(step, q.Get("error"), "redirected to the app: %s", q.Get("error_description"))
+	}
+	if !c.sameOrigin(loc.String()) {
+		return nil, failf(step, "foreign redirect", "redirected to %s", loc.Redacted())
+	}
+	return loc, nil
+}
+
+// callback checks that the response to the sign-in form is the redirect to
+// the app with a code, the state, and the issuer (RFC 9207), and returns
+// the code.
+func (c *Client) callback(r *response, state string) (string, error) {
+	if r.location == "" || r.status < 300 || r.status > 399 {
+		return "", pageError(StepPassword, r)
+	}
+	loc, err := r.url.Parse(r.location)
+	if err != nil || !c.isRedirectURI(loc) {
+		return "", failf(StepPassword, "not to the app", "redirected to %q, not to the redirect URI", r.location)
+	}
+	q := loc.Query()
+	switch {
+	case q.Get("error") != "":
+		return "", failf(StepPassword, q.Get("error"), "%s", q.Get("error_description"))
+	case q.Get("state") != state:
+		return "", failf(StepPassword, "state mismatch", "state %q, want %q", q.Get("state"), state)
+	case q.Get("iss") != c.cfg.Issuer:
+		return "", failf(StepPassword, "iss mismatch", "iss %q, want %q", q.Get("iss"), c.cfg.Issuer)
+	case q.Get("code") == "":
+		return "", failf(StepPassword, "no code", "the redirect to the app has no code")
+	}
+	return q.Get("code"), nil
+}
+
+// pageError is the error of an unexpected page: its status, with the
+// page's alert or heading as the message.
+func pageError(step string, r *response) error {
+	msg := pageMessage(r.body)
+	if msg == "" {
+		msg = "(no message on the page)"
+	}
+	return failf(step, fmt.Sprintf("HTTP %d", r.status), "%s %s", r.url.Path, msg)
+}
+
+var (
+	formRE  = regexp.MustCompile(`(?is)<form\b([^>]*)>(.*?)</form>`)
+	inputRE = regexp.MustCompile(`(?is)<input\b([^>]*)>`)
+	attrRE  = regexp.MustCompile(`(?is)([a-z][a-z0-9-]*)\s*=\s*(?:"([^"]*)"|'([^']*)')`)
+	alertRE = regexp.MustCompile(`(?is)role="alert"[^>]*>(.*?)</(?:div|p)>`)
+	h1RE    = regexp.MustCompile(`(?is)<h1\b[^>]*>(.*?)</h1>`)
+	tagRE   = regexp.MustCompile(`(?s)<[^>]*>`)
+)
+
+// attrs returns the attributes of a tag's inside, names in lower case.
+func attrs(s string) map[string]string {
+	m := map[string]string{}
+	for _, a := range attrRE.FindAllStringSubmatch(s, -1) {
+		m[strings.ToLower(a[1])] = html.UnescapeString(a[2] + a[3])
+	}
+	return m
+}
+
+// signInForm is a sign-in form: where it posts, its inputs' values, and
+// the names of its email and password inputs.
+type signInForm struct {
+	action         string
+	vals           url.Values
+	mail, password string
+}
+
+// passwordForm returns the page's first POST form with a password input.
+func passwordForm(page string) (*signInForm, error) {
+	for _, f := range formRE.FindAllStringSubmatch(page, -1) {
+		fa := attrs(f[1])
+		if !strings.EqualFold(fa["method"], "post") {
+			continue
+		}
+		form := &signInForm{action: fa["action"], vals: url.Values{}}
+		for _, in := range inputRE.FindAllStringSubmatch(f[2], -1) {
+			a := attrs(in[1])
+			name := a["name"]
+			if name == "" {
+				continue
+			}
+			switch typ := strings.ToLower(a["type"]); {
+			case typ == "password" && form.password == "":
+				form.password = name
+			case typ == "email" || (typ == "text" || typ == "") && (name == "email" || name == "username"):
+				form.mail = name
+			case typ == "checkbox", typ == "radio", typ == "submit", typ == "button":
+				continue
+			}
+			form.vals.Set(name, a["value"])
+		}
+		if form.password != "" && form.mail != "" {
+			return form, nil
+		}
+	}
+	return nil, fmt.Errorf("no POST form with an email and a password input")
+}
+
+// values returns the form's values with mail and password filled in.
+func (f *signInForm) values(mail, password string) url.Values {
+	v := make(url.Values, len(f.vals))
+	for k, vs := range f.vals {
+		v[k] = vs
+	}
+	v.Set(f.mail, mail)
+	v.Set(f.password, password)
+	return v
+}
+
+// pageMessage returns the text of a page's alert or, without one, of its
+// heading.
+func pageMessage(page string) string {
+	m := alertRE.FindStringSubmatch(page)
+	if m == nil {
+		m = h1RE.FindStringSubmatch(page)
+	}
+	if m == nil {
+		return ""
+	}
+	text := html.UnescapeString(tagRE.ReplaceAllString(m[1], ""))
+	return strings.Join(strings.Fields(text), " ")
+}
+
+func randomString() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
