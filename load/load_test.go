@@ -36,7 +36,9 @@ func gatehouse(t *testing.T, users int) (*provision.Result, *load.Setup) {
 	var h http.Handler
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	url := "http://" + srv.Listener.Addr().String()
-	h, err = web.NewServer(web.Options{Store: store, Keys: keys, Vault: v, Passwords: hasher, PublicURL: url, Version: "test"})
+	h, err = web.NewServer(web.Options{Store: store, Keys: keys, Vault: v, Passwords: hasher, PublicURL: url, Version: "test",
+		// A low per-address limit, so that TestSourceAddresses reaches it soon.
+		SignInsPerIP: 30})
 	if err != nil {
 		t.Fatal(err)
 	}
