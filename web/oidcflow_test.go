@@ -271,3 +271,76 @@ func TestAuthorizationRequestErrors(t *testing.T) {
 		t.Errorf("registered post_logout_redirect_uri without a session: status %d location %q", pg.status, pg.location)
 	}
 }
+
+// TestSessionsEndWithTheUser covers SE-6 and the smaller OP items: a
+// POSTed authorization request (OP-4), userinfo by POST (OP-8),
+// prompt=login (OP-2), and an administrator ending a user's sessions
+// (revokeSignInSessions) or disabling the user.
+func TestSessionsEndWithTheUser(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
+		ctx := context.Background()
+		e := newEnv(t, eng.Open(t), newKey(t))
+		acme := e.createTenant("acme")
+		tok := e.token(e.url+"/acme/oauth2/v2.0/token", acme.AutomationClient.ClientID, acme.AutomationClient.ClientSecret, acme.AutomationClient.Scope)
+		uid := e.must(201, "POST", acme.AdminAPI+"/users", tok, map[string]any{"mail": "ada@example.com", "passwordProfile": map[string]any{"password": "correct horse battery"}}).str("id")
+		shop := e.newRP("acme", tok, "Shop", nil)
+		e.createFlow(acme.TenantID, gatehouse.IdentityProviderEmailPassword, true, shop.cfg.ClientID)
+
+		signIn := func(b *browser) *oauth2.Token {
+			t.Helper()
+			res, _ := shop.authorize(b, "ada@example.com", "correct horse battery")
+			tk, err := shop.cfg.Exchange(ctx, res.code)
+			if err != nil {
+				t.Fatalf("exchange: %v (%+v)", err, res)
+			}
+			return tk
+		}
+
+		// The authorization endpoint accepts POST.
+		b := newBrowser(t, rpRedirect)
+		u, _ := url.Parse(shop.cfg.AuthCodeURL("posted"))
+		req, _ := http.NewRequest("POST", u.Scheme+"://"+u.Host+u.Path, strings.NewReader(u.RawQuery))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		pg := b.do(req)
+		if pg.status != 200 || !strings.Contains(pg.body, "Password") {
+			t.Fatalf("POST to the authorization endpoint: status %d, want the sign-in page", pg.status)
+		}
+
+		first := signIn(b)
+		// Userinfo by POST with the bearer header.
+		req, _ = http.NewRequest("POST", e.url+"/acme/oidc/userinfo", nil)
+		req.Header.Set("Authorization", "Bearer "+first.AccessToken)
+		if got := b.do(req); got.status != 200 || !strings.Contains(got.body, uid) {
+			t.Errorf("userinfo by POST: status %d body %s", got.status, got.body)
+		}
+		// prompt=login shows the sign-in page despite the session.
+		if _, shown := shop.authorize(b, "ada@example.com", "correct horse battery", oauth2.SetAuthURLParam("prompt", "login")); !shown {
+			t.Errorf("prompt=login did not show the sign-in page")
+		}
+
+		// An administrator ends the user's sessions: SSO and refresh stop.
+		r := e.must(200, "POST", acme.AdminAPI+"/users/"+uid+"/revokeSignInSessions", tok, nil)
+		if r.body["value"] != true {
+			t.Errorf("revokeSignInSessions = %s", r.raw)
+		}
+		if res, _ := shop.authorize(b, "", "", oauth2.SetAuthURLParam("prompt", "none")); res.err != "login_required" {
+			t.Errorf("prompt=none after revokeSignInSessions: %+v", res)
+		}
+		if _, err := shop.cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: first.RefreshToken}).Token(); err == nil {
+			t.Errorf("refresh after revokeSignInSessions still works")
+		}
+
+		// Disabling the user ends what a new sign-in started.
+		second := signIn(b)
+		e.must(204, "PATCH", acme.AdminAPI+"/users/"+uid, tok, map[string]any{"accountEnabled": false})
+		if _, err := shop.cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: second.RefreshToken}).Token(); err == nil {
+			t.Errorf("refresh of a disabled user still works")
+		}
+		if _, err := shop.provider.UserInfo(ctx, oauth2.StaticTokenSource(second)); err == nil {
+			t.Errorf("userinfo of a disabled user still works")
+		}
+		if res, _ := shop.authorize(b, "", "", oauth2.SetAuthURLParam("prompt", "none")); res.err != "login_required" {
+			t.Errorf("prompt=none in the browser of a disabled user: %+v", res)
+		}
+	})
+}

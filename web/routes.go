@@ -37,6 +37,7 @@ func (s *server) routes(mux *http.ServeMux) {
 	api("PATCH "+base+"/users/{id}", usersWrite, s.handleUserUpdate())
 	api("DELETE "+base+"/users/{id}", usersWrite, s.handleUserDelete())
 	api("GET "+base+"/users/{id}/memberOf", usersRead, s.handleUserMemberOf())
+	api("POST "+base+"/users/{id}/revokeSignInSessions", usersWrite, s.handleUserRevokeSignInSessions())
 
 	api("GET "+base+"/groups", groupsRead, s.handleGroupList())
 	api("POST "+base+"/groups", groupsWrite, s.handleGroupCreate())

@@ -287,6 +287,10 @@ func (s *server) handleUserUpdate() http.Handler {
 				if err := s.guardLastGlobalAdmin(r, tx, updated.ID, ""); err != nil {
 					return err
 				}
+				// A disabled user's sessions and refresh tokens end now (SE-6).
+				if err := s.endSignIns(r, tx, updated); err != nil {
+					return err
+				}
 			}
 			c := change{category: "UserManagement", activity: "Update user", operation: "Update",
 				targetType: "User", targetID: updated.ID, name: updated.Mail,
@@ -360,5 +364,42 @@ func (s *server) handleUserMemberOf() http.Handler {
 			out = append(out, toGraphGroup(g))
 		}
 		s.writeCollection(w, r, "directoryObjects", out, "")
+	})
+}
+
+// endSignIns ends every browser session of the user and revokes every
+// grant, and so every refresh token, issued to the user's sign-ins (SE-6).
+func (s *server) endSignIns(r *http.Request, tx gatehouse.Tx, u *gatehouse.User) error {
+	if err := tx.DeleteUserSessions(r.Context(), u.TenantID, u.ID); err != nil {
+		return err
+	}
+	return tx.RevokeUserGrants(r.Context(), u.TenantID, u.ID, s.Now())
+}
+
+// handleUserRevokeSignInSessions is Graph's revokeSignInSessions: it ends
+// the user's sessions and refresh tokens, so that the user must sign in
+// again everywhere.
+func (s *server) handleUserRevokeSignInSessions() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t := tenantFrom(r.Context())
+		err := s.Store.Update(r.Context(), func(tx gatehouse.Tx) error {
+			u, err := tx.User(r.Context(), t.ID, r.PathValue("id"))
+			if err != nil {
+				return err
+			}
+			if err := s.guardPrivileged(r, tx, u); err != nil {
+				return err
+			}
+			if err := s.endSignIns(r, tx, u); err != nil {
+				return err
+			}
+			return s.audit(r, tx, change{category: "UserManagement", activity: "Revoke user sign-in sessions", operation: "Update",
+				targetType: "User", targetID: u.ID, name: u.Mail})
+		})
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, map[string]any{"@odata.context": gatehouse.AdminAPIURL(s.PublicURL, t.Name) + "/$metadata#Edm.Boolean", "value": true})
 	})
 }
