@@ -146,3 +146,36 @@ func TestAdminAPITokenChecks(t *testing.T) {
 		t.Errorf("unsupported filter message %q", r.errMessage())
 	}
 }
+
+// TestCORS: single-page apps may call the token, userinfo, JWKS and
+// discovery endpoints from their own origin; the admin API and the pages
+// are not opened to other origins.
+func TestCORS(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t), newKey(t))
+	e.createTenant("acme")
+	for _, c := range []struct {
+		method, path string
+		want         string
+	}{
+		{"OPTIONS", "/acme/oauth2/v2.0/token", "*"},
+		{"OPTIONS", "/acme/oidc/userinfo", "*"},
+		{"GET", "/acme/discovery/v2.0/keys", "*"},
+		{"GET", "/acme/v2.0/.well-known/openid-configuration", "*"},
+		{"GET", "/acme/graph/v1.0/users", ""},
+	} {
+		req, _ := http.NewRequest(c.method, e.url+c.path, nil)
+		req.Header.Set("Origin", "https://spa.example.com")
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("Access-Control-Allow-Origin"); got != c.want {
+			t.Errorf("%s %s: Access-Control-Allow-Origin %q, want %q", c.method, c.path, got, c.want)
+		}
+		if c.method == "OPTIONS" && (resp.StatusCode != 204 || !strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "Authorization")) {
+			t.Errorf("preflight %s: status %d headers %v", c.path, resp.StatusCode, resp.Header)
+		}
+	}
+}

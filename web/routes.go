@@ -10,13 +10,17 @@ func (s *server) routes(mux *http.ServeMux) {
 
 	// OpenID provider, per tenant. The endpoints a browser visits
 	// (authorize, logout) answer errors with pages, the others with JSON.
-	mux.Handle("GET /{tenant}/v2.0/.well-known/openid-configuration", s.withTenant(s.handleDiscovery()))
-	mux.Handle("GET /{tenant}/discovery/v2.0/keys", s.withTenant(s.handleJWKS()))
-	mux.Handle("POST /{tenant}/oauth2/v2.0/token", s.withTenant(s.handleToken()))
+	mux.Handle("GET /{tenant}/v2.0/.well-known/openid-configuration", allowCORS(s.withTenant(s.handleDiscovery())))
+	mux.Handle("GET /{tenant}/discovery/v2.0/keys", allowCORS(s.withTenant(s.handleJWKS())))
+	mux.Handle("POST /{tenant}/oauth2/v2.0/token", allowCORS(s.withTenant(s.handleToken())))
+	mux.Handle("OPTIONS /{tenant}/oauth2/v2.0/token", allowCORS(http.NotFoundHandler()))
+	mux.Handle("OPTIONS /{tenant}/oidc/userinfo", allowCORS(http.NotFoundHandler()))
+	mux.Handle("OPTIONS /{tenant}/discovery/v2.0/keys", allowCORS(http.NotFoundHandler()))
+	mux.Handle("OPTIONS /{tenant}/v2.0/.well-known/openid-configuration", allowCORS(http.NotFoundHandler()))
 	mux.Handle("GET /{tenant}/oauth2/v2.0/authorize", s.withPageTenant(s.handleAuthorize()))
 	mux.Handle("POST /{tenant}/oauth2/v2.0/authorize", s.withPageTenant(s.handleAuthorize()))
-	mux.Handle("GET /{tenant}/oidc/userinfo", s.withTenant(s.handleUserinfo()))
-	mux.Handle("POST /{tenant}/oidc/userinfo", s.withTenant(s.handleUserinfo()))
+	mux.Handle("GET /{tenant}/oidc/userinfo", allowCORS(s.withTenant(s.handleUserinfo())))
+	mux.Handle("POST /{tenant}/oidc/userinfo", allowCORS(s.withTenant(s.handleUserinfo())))
 	mux.Handle("POST /{tenant}/oauth2/v2.0/revoke", s.withTenant(s.handleRevoke()))
 	mux.Handle("POST /{tenant}/oauth2/v2.0/introspect", s.withTenant(s.handleIntrospect()))
 	mux.Handle("GET /{tenant}/oauth2/v2.0/logout", s.withPageTenant(s.handleLogout()))
@@ -85,4 +89,22 @@ func (s *server) routes(mux *http.ServeMux) {
 
 	// Anything else under the admin API is a Graph-shaped 404, not HTML.
 	mux.Handle(base+"/", s.withTenant(s.handleAPINotFound()))
+}
+
+// allowCORS lets single-page apps on any origin call an endpoint that
+// takes no ambient credentials (no cookies: tokens travel in the body or
+// the Authorization header), and answers CORS preflight requests.
+func allowCORS(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Access-Control-Allow-Origin", "*")
+		if r.Method == http.MethodOptions {
+			h.Set("Access-Control-Allow-Methods", "GET, POST")
+			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+			h.Set("Access-Control-Max-Age", "600")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }

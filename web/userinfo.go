@@ -32,7 +32,6 @@ func writeBearerError(w http.ResponseWriter, status int, code, description strin
 // whose user is still enabled.
 func (s *server) handleUserinfo() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Access-Control-Allow-Origin", "*")
 		t := tenantFrom(r.Context())
 		scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
