@@ -344,3 +344,84 @@ func TestSessionsEndWithTheUser(t *testing.T) {
 		}
 	})
 }
+
+// TestRevocationAndIntrospection: RFC 7009 and RFC 7662 for a client's own
+// tokens; another client can neither see nor revoke them. Also the per-app
+// ID token algorithm (ES256).
+func TestRevocationAndIntrospection(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
+		ctx := context.Background()
+		e := newEnv(t, eng.Open(t), newKey(t))
+		acme := e.createTenant("acme")
+		tok := e.token(e.url+"/acme/oauth2/v2.0/token", acme.AutomationClient.ClientID, acme.AutomationClient.ClientSecret, acme.AutomationClient.Scope)
+		e.must(201, "POST", acme.AdminAPI+"/users", tok, map[string]any{"mail": "ada@example.com", "passwordProfile": map[string]any{"password": "correct horse battery"}})
+		shop := e.newRP("acme", tok, "Shop", map[string]any{"gatehouse": map[string]any{"idTokenSigningAlg": "ES256"}})
+		blog := e.newRP("acme", tok, "Blog", nil)
+		e.createFlow(acme.TenantID, gatehouse.IdentityProviderEmailPassword, true, shop.cfg.ClientID, blog.cfg.ClientID)
+		res, _ := shop.authorize(newBrowser(t, rpRedirect), "ada@example.com", "correct horse battery")
+		tk, err := shop.cfg.Exchange(ctx, res.code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := tk.Extra("id_token").(string)
+		es := shop.provider.Verifier(&gooidc.Config{ClientID: shop.cfg.ClientID, SupportedSigningAlgs: []string{"ES256"}})
+		if _, err := es.Verify(ctx, raw); err != nil {
+			t.Errorf("the ID token of an ES256 app does not verify as ES256: %v", err)
+		}
+
+		introspect := func(p *rp, token string) map[string]any {
+			t.Helper()
+			status, body, _ := postForm(t, e.url+"/acme/oauth2/v2.0/introspect", url.Values{"token": {token}}, p.cfg.ClientID, p.cfg.ClientSecret)
+			if status != 200 {
+				t.Fatalf("introspect: status %d %v", status, body)
+			}
+			return body
+		}
+		for what, token := range map[string]string{"access": tk.AccessToken, "refresh": tk.RefreshToken} {
+			if got := introspect(shop, token); got["active"] != true || got["client_id"] != shop.cfg.ClientID {
+				t.Errorf("introspection of the %s token by its client = %v", what, got)
+			}
+			if got := introspect(blog, token); got["active"] != false || len(got) != 1 {
+				t.Errorf("introspection of shop's %s token by another client = %v, want only active=false", what, got)
+			}
+		}
+		revoke := func(p *rp, token string) int {
+			t.Helper()
+			req, _ := http.NewRequest("POST", e.url+"/acme/oauth2/v2.0/revoke", strings.NewReader(url.Values{"token": {token}}.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.SetBasicAuth(url.QueryEscape(p.cfg.ClientID), url.QueryEscape(p.cfg.ClientSecret))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		// Another client's revocation request changes nothing.
+		if status := revoke(blog, tk.RefreshToken); status != 200 {
+			t.Errorf("revoke by another client: status %d, want 200", status)
+		}
+		if got := introspect(shop, tk.RefreshToken); got["active"] != true {
+			t.Errorf("another client revoked shop's refresh token")
+		}
+		// The owner's revocation ends the grant: both tokens go inactive.
+		if status := revoke(shop, tk.RefreshToken); status != 200 {
+			t.Errorf("revoke: status %d", status)
+		}
+		for what, token := range map[string]string{"access": tk.AccessToken, "refresh": tk.RefreshToken} {
+			if got := introspect(shop, token); got["active"] != false {
+				t.Errorf("after revocation the %s token is %v", what, got)
+			}
+		}
+		if _, err := shop.provider.UserInfo(ctx, oauth2.StaticTokenSource(tk)); err == nil {
+			t.Errorf("userinfo accepts a revoked access token")
+		}
+		// Unknown tokens are simply inactive; revocation still answers 200.
+		if got := introspect(shop, "nonsense"); got["active"] != false {
+			t.Errorf("introspection of garbage = %v", got)
+		}
+		if status := revoke(shop, "nonsense"); status != 200 {
+			t.Errorf("revoke of garbage: status %d", status)
+		}
+	})
+}
