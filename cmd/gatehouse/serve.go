@@ -77,7 +77,7 @@ func newMailSender(c *config, logger *slog.Logger) (notify.Sender, *notify.Mailb
 		logger.Warn("DEVELOPMENT MAILBOX: --dev-mailbox is set, so no email is sent: messages, with their one-time codes, are kept in memory and shown to anyone on /dev/mailbox. Never use this where real people sign in.")
 		return mb, mb, nil
 	}
-	logger.Warn("no --smtp-url: email delivery is not configured")
+	logger.Warn("no --smtp-url: email delivery is not configured, so sign-up, passwordless sign-in and password reset cannot send their codes (set --smtp-url and --mail-from, or --dev-mailbox on a development machine)")
 	return nil, nil, nil
 }
 
