@@ -91,6 +91,9 @@ func parseAuthorizeParams(f url.Values, app *gatehouse.Application) (*gatehouse.
 	if f.Has("request_uri") {
 		return nil, &authError{"request_uri_not_supported", "The request_uri parameter is not supported."}
 	}
+	if f.Has("claims") {
+		return nil, &authError{"invalid_request", "The claims parameter is not supported; request claims with scopes (profile, email)."}
+	}
 	switch rt := f.Get("response_type"); rt {
 	case "code":
 	case "":
@@ -145,8 +148,13 @@ func parseAuthorizeParams(f url.Values, app *gatehouse.Application) (*gatehouse.
 		}
 		ar.MaxAge = n
 	}
-	if len(ar.State) > 2048 || len(ar.Nonce) > 512 || len(ar.LoginHint) > 320 {
-		return nil, &authError{"invalid_request", "state, nonce or login_hint is too long."}
+	for _, p := range []struct {
+		name, value string
+		max         int
+	}{{"state", ar.State, 2048}, {"nonce", ar.Nonce, 512}, {"login_hint", ar.LoginHint, 320}, {"ui_locales", ar.UILocales, 256}, {"acr_values", ar.ACRValues, 256}} {
+		if len(p.value) > p.max {
+			return nil, &authError{"invalid_request", "The " + p.name + " parameter is longer than " + strconv.Itoa(p.max) + " bytes."}
+		}
 	}
 	return ar, nil
 }
@@ -231,9 +239,19 @@ func (s *server) handleAuthorize() http.Handler {
 			s.renderInternalError(w, r, err)
 			return
 		}
+		hintSub := ""
+		if hint := f.Get("id_token_hint"); hint != "" {
+			c, err := s.Keys.VerifyIDTokenHint(r.Context(), t.ID, gatehouse.IssuerURL(s.PublicURL, t.Name), hint)
+			if err != nil {
+				s.redirectError(w, r, t, redirectURI, ar.State, authError{"invalid_request", "The id_token_hint was not issued by this tenant."})
+				return
+			}
+			hintSub = c.Subject
+		}
 		now := s.Now()
 		needLogin := sess == nil || strings.Contains(ar.Prompt, "login") ||
-			(ar.MaxAge >= 0 && now.Sub(sess.AuthTime) > time.Duration(ar.MaxAge)*time.Second)
+			(ar.MaxAge >= 0 && now.Sub(sess.AuthTime) > time.Duration(ar.MaxAge)*time.Second) ||
+			(hintSub != "" && hintSub != user.ID) // the hint names someone else (OIDC Core 3.1.2.1)
 		if !needLogin {
 			s.issueCode(w, r, t, ar, user, sess)
 			return
@@ -244,6 +262,18 @@ func (s *server) handleAuthorize() http.Handler {
 		}
 		if ar.LoginHint == "" && user != nil {
 			ar.LoginHint = user.Mail
+		}
+		// Each authorization request is stored for a while: bound them per
+		// client address, as the sign-in attempts are.
+		n, err := s.hitLimit(r, t, "authz-ip:"+rateIP(r))
+		if err != nil {
+			s.renderInternalError(w, r, err)
+			return
+		}
+		if n > authRequestsPerIP {
+			w.Header().Set("Retry-After", "60")
+			s.renderError(w, r, http.StatusTooManyRequests, "Too many sign-in attempts from your network. Wait a few minutes and try again.")
+			return
 		}
 		ar.TenantID = t.ID
 		ar.BrowserBinding = s.browserBinding(w, r, t.Name)
@@ -290,12 +320,17 @@ func (s *server) completeSignIn(w http.ResponseWriter, r *http.Request, ar *gate
 				return err
 			}
 		}
-		if err := tx.DeleteAuthRequest(r.Context(), t.ID, ar.ID); err != nil && gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+		// Deleting the request is what makes it single use: of concurrent
+		// completions, only the one that deletes it goes on.
+		if err := tx.DeleteAuthRequest(r.Context(), t.ID, ar.ID); err != nil {
 			return err
 		}
 		return tx.CreateSession(r.Context(), sess)
 	})
-	if err != nil {
+	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+		s.renderError(w, r, http.StatusConflict, "This sign-in was already completed. Go back to the application.")
+		return
+	} else if err != nil {
 		s.renderInternalError(w, r, err)
 		return
 	}
@@ -348,4 +383,23 @@ func tenantDisplayName(t *gatehouse.Tenant) string {
 		return t.DisplayName
 	}
 	return t.Name
+}
+
+// authRequestsPerIP bounds the authorization requests one client address
+// may start in authRequestWindow.
+const (
+	authRequestsPerIP = 600
+	authRequestWindow = 5 * time.Minute
+)
+
+// hitLimit counts one event under key for the tenant in the window of the
+// authorization request limit and returns the count so far.
+func (s *server) hitLimit(r *http.Request, t *gatehouse.Tenant, key string) (int, error) {
+	var n int
+	err := s.Store.Update(r.Context(), func(tx gatehouse.Tx) error {
+		var err error
+		n, err = tx.Hit(r.Context(), t.ID, key, authRequestWindow, s.Now())
+		return err
+	})
+	return n, err
 }

@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -80,6 +81,9 @@ func decodeRefBytes(body []byte, dst **string) error {
 	if !json.Valid(body) {
 		return syntaxError(body)
 	}
+	if err := checkNUL(body); err != nil {
+		return err
+	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(body, &top); err != nil {
 		return gatehouse.Errorf(gatehouse.EINVALID, "The request body must be a JSON object.")
@@ -101,6 +105,9 @@ func decodeBytes(body []byte, dst any) (*decoded, error) {
 	}
 	if !json.Valid(body) {
 		return nil, syntaxError(body)
+	}
+	if err := checkNUL(body); err != nil {
+		return nil, err
 	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(body, &top); err != nil {
@@ -250,4 +257,16 @@ func syntaxError(body []byte) error {
 		return gatehouse.Errorf(gatehouse.EINVALID, "The request body is not valid JSON: %s (line %d, column %d).", se.Error(), line, col)
 	}
 	return gatehouse.Errorf(gatehouse.EINVALID, "The request body is not valid JSON.")
+}
+
+// nulEscapeRE finds a JSON-escaped NUL character.
+var nulEscapeRE = regexp.MustCompile(`(?i)\\u0000`)
+
+// checkNUL refuses a JSON body with a NUL character in a string: no
+// property may hold one, and PostgreSQL cannot store it.
+func checkNUL(body []byte) error {
+	if nulEscapeRE.Match(body) {
+		return gatehouse.Errorf(gatehouse.EINVALID, "The request body contains a NUL character (\\u0000); no property may hold one.")
+	}
+	return nil
 }

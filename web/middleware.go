@@ -6,10 +6,14 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"mime"
+	"net"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gatehouse/gatehouse"
 )
@@ -150,4 +154,88 @@ func clientIP(r *http.Request) string {
 		host = host[:i]
 	}
 	return strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+}
+
+// maxFormBody bounds every form-encoded request body: the hosted pages,
+// the authorization, token, revocation, introspection and logout
+// endpoints.
+const maxFormBody = 64 << 10
+
+// checkInput refuses, with 400, a request whose path, query or form holds
+// a NUL character or text that is not UTF-8: no stored value can contain
+// either, and PostgreSQL refuses them outright. It also bounds and parses
+// form bodies here, once, so no handler reads an unbounded form.
+func (s *server) checkInput(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		bad := !cleanText(r.URL.Path)
+		if !bad {
+			bad = !cleanValues(r.URL.Query())
+		}
+		if !bad && r.Method == http.MethodPost {
+			if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/x-www-form-urlencoded" {
+				r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+				if err := r.ParseForm(); err != nil {
+					s.refuseInput(w, r, http.StatusRequestEntityTooLarge, "The form is larger than 64 KiB or malformed.")
+					return
+				}
+				bad = !cleanValues(r.PostForm)
+			}
+		}
+		if bad {
+			s.refuseInput(w, r, http.StatusBadRequest, "The request contains a NUL character or text that is not UTF-8.")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func cleanText(v string) bool { return utf8.ValidString(v) && !strings.ContainsRune(v, 0) }
+
+func cleanValues(vs url.Values) bool {
+	for k, list := range vs {
+		if !cleanText(k) {
+			return false
+		}
+		for _, v := range list {
+			if !cleanText(v) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// refuseInput answers bad input in the format of the endpoint it was sent
+// to: Graph errors for the admin API, OAuth errors for back-channel
+// endpoints, a page for everything a browser visits.
+func (s *server) refuseInput(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	p := r.URL.Path
+	switch {
+	case strings.Contains(p, "/graph/"):
+		code := gatehouse.EINVALID
+		if status == http.StatusRequestEntityTooLarge {
+			code = gatehouse.ETOOLARGE
+		}
+		s.writeAPIError(w, r, gatehouse.Errorf(code, "%s", msg))
+	case strings.HasSuffix(p, "/oauth2/v2.0/token"), strings.HasSuffix(p, "/oauth2/v2.0/revoke"),
+		strings.HasSuffix(p, "/oauth2/v2.0/introspect"), strings.HasSuffix(p, "/oidc/userinfo"):
+		w.Header().Set("Pragma", "no-cache")
+		encode(w, status, &oauthError{Code: "invalid_request", Description: msg})
+	default:
+		s.renderError(w, r, status, msg)
+	}
+}
+
+// rateIP is the client address as rate limits count it: an IPv4 address,
+// or the /64 network of an IPv6 address (one subscriber usually holds a
+// whole /64, so counting single IPv6 addresses would not limit anyone).
+func rateIP(r *http.Request) string {
+	ip := net.ParseIP(clientIP(r))
+	if ip == nil {
+		return clientIP(r)
+	}
+	if v4 := ip.To4(); v4 != nil {
+		return v4.String()
+	}
+	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
 }

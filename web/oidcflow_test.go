@@ -425,3 +425,102 @@ func TestRevocationAndIntrospection(t *testing.T) {
 		}
 	})
 }
+
+// TestHostileInput: what the security review found, kept fixed. NUL
+// characters and bad UTF-8 are a 400 on every engine (PostgreSQL refuses
+// them, which used to surface as a 500); oversized and unsupported
+// authorization parameters are refused; a code presented by another client
+// is neither burnt nor revoked; an id_token_hint for someone else is not
+// answered with the signed-in user's code; refresh may narrow the scope.
+func TestHostileInput(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
+		ctx := context.Background()
+		e := newEnv(t, eng.Open(t), newKey(t))
+		acme := e.createTenant("acme")
+		tok := e.token(e.url+"/acme/oauth2/v2.0/token", acme.AutomationClient.ClientID, acme.AutomationClient.ClientSecret, acme.AutomationClient.Scope)
+		e.must(201, "POST", acme.AdminAPI+"/users", tok, map[string]any{"mail": "ada@example.com", "passwordProfile": map[string]any{"password": "correct horse battery"}})
+		e.must(201, "POST", acme.AdminAPI+"/users", tok, map[string]any{"mail": "bob@example.com", "passwordProfile": map[string]any{"password": "correct horse battery"}})
+		shop := e.newRP("acme", tok, "Shop", nil)
+		blog := e.newRP("acme", tok, "Blog", nil)
+		e.createFlow(acme.TenantID, gatehouse.IdentityProviderEmailPassword, true, shop.cfg.ClientID, blog.cfg.ClientID)
+
+		for _, c := range []struct {
+			method, path, body string
+			want               int
+		}{
+			{"GET", "/acme/oauth2/v2.0/authorize?client_id=%00", "", 400},
+			{"GET", "/acme/oauth2/v2.0/authorize?client_id=%FF", "", 400},
+			{"GET", "/%00/oauth2/v2.0/authorize", "", 400},
+			{"GET", "/%00/graph/v1.0/users", "", 400},
+			{"GET", "/acme/login?tx=%00", "", 400},
+			{"POST", "/acme/oauth2/v2.0/token", "grant_type=client_credentials&client_id=%00&client_secret=x", 400},
+			{"POST", "/acme/oauth2/v2.0/authorize", "client_id=" + strings.Repeat("a", 70<<10), 413},
+		} {
+			req, _ := http.NewRequest(c.method, e.url+c.path, strings.NewReader(c.body))
+			if c.body != "" {
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != c.want {
+				t.Errorf("%s %s: status %d, want %d", c.method, c.path, resp.StatusCode, c.want)
+			}
+		}
+		if r := e.call("POST", acme.AdminAPI+"/roleManagement/directory/roleAssignments", tok, `{"roleDefinitionId":"`+gatehouse.RoleUserAdministrator+`","principalId":"a\u0000b"}`); r.status != 400 || !strings.Contains(r.errMessage(), "NUL") {
+			t.Errorf("a NUL in a JSON body: status %d %q", r.status, r.errMessage())
+		}
+
+		for _, c := range []struct {
+			name string
+			opts []oauth2.AuthCodeOption
+		}{
+			{"claims", []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("claims", `{"id_token":{"acr":{"essential":true}}}`)}},
+			{"long ui_locales", []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("ui_locales", strings.Repeat("de ", 200))}},
+		} {
+			if res, _ := shop.authorize(newBrowser(t, rpRedirect), "", "", c.opts...); res.err != "invalid_request" {
+				t.Errorf("%s: %+v, want invalid_request", c.name, res)
+			}
+		}
+
+		// A code offered by another client stays good for its own.
+		b := newBrowser(t, rpRedirect)
+		res, _ := shop.authorize(b, "ada@example.com", "correct horse battery")
+		if _, err := blog.cfg.Exchange(ctx, res.code); err == nil {
+			t.Fatalf("another client redeemed shop's code")
+		}
+		shopTok, err := shop.cfg.Exchange(ctx, res.code)
+		if err != nil {
+			t.Fatalf("the code no longer works for its own client after another tried it: %v", err)
+		}
+
+		// prompt=none with an id_token_hint for Bob while Ada is signed in.
+		bobBrowser := newBrowser(t, rpRedirect)
+		bres, _ := shop.authorize(bobBrowser, "bob@example.com", "correct horse battery")
+		bobTok, err := shop.cfg.Exchange(ctx, bres.code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bobHint, _ := bobTok.Extra("id_token").(string)
+		if res, _ := shop.authorize(b, "", "", oauth2.SetAuthURLParam("prompt", "none"), oauth2.SetAuthURLParam("id_token_hint", bobHint)); res.err != "login_required" {
+			t.Errorf("prompt=none with another user's id_token_hint: %+v, want login_required", res)
+		}
+
+		// Refresh with a narrower scope gets tokens of that scope only
+		// (x/oauth2 does not send a scope with a refresh: post it here).
+		status, body, _ := postForm(t, e.url+"/acme/oauth2/v2.0/token", url.Values{"grant_type": {"refresh_token"},
+			"refresh_token": {shopTok.RefreshToken}, "scope": {"openid"}}, shop.cfg.ClientID, shop.cfg.ClientSecret)
+		if status != 200 || body["scope"] != "openid" {
+			t.Fatalf("refresh with a narrower scope: status %d, %v", status, body)
+		}
+		narrow := (&oauth2.Token{AccessToken: body["access_token"].(string)}).WithExtra(body)
+		if c := shop.verifyID(narrow); c["email"] != nil {
+			t.Errorf("an openid-only ID token carries email: %v", c)
+		}
+		if ui, err := shop.provider.UserInfo(ctx, oauth2.StaticTokenSource(narrow)); err != nil || ui.Email != "" {
+			t.Errorf("userinfo with an openid-only token: %+v %v, want no email", ui, err)
+		}
+	})
+}

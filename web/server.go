@@ -92,7 +92,7 @@ func NewServer(opt Options) (http.Handler, error) {
 	s.metrics = m
 	mux := http.NewServeMux()
 	s.routes(mux)
-	return s.recoverPanics(s.observe(mux)), nil
+	return s.recoverPanics(s.observe(s.checkInput(mux))), nil
 }
 
 type errorString string

@@ -74,6 +74,12 @@ func (s *server) grantAuthorizationCode(w http.ResponseWriter, r *http.Request) 
 				return jerr
 			}
 		}
+		if item != nil && p.ClientID != app.AppID {
+			// Another client may neither burn the code nor revoke what it
+			// issued: roll back.
+			bad = &oauthError{Code: "invalid_grant", Description: "The authorization code was issued to another client."}
+			return errRollback
+		}
 		switch gatehouse.ErrorCode(err) {
 		case "":
 		case gatehouse.ECONFLICT:
@@ -90,8 +96,6 @@ func (s *server) grantAuthorizationCode(w http.ResponseWriter, r *http.Request) 
 			return err
 		}
 		switch {
-		case p.ClientID != app.AppID:
-			bad = &oauthError{Code: "invalid_grant", Description: "The authorization code was issued to another client."}
 		case r.PostForm.Get("redirect_uri") != p.RedirectURI:
 			bad = &oauthError{Code: "invalid_grant", Description: "The redirect_uri does not match the one of the authorization request."}
 		case p.CodeChallenge == "" && r.PostForm.Has("code_verifier"):
@@ -104,7 +108,11 @@ func (s *server) grantAuthorizationCode(w http.ResponseWriter, r *http.Request) 
 		if bad != nil {
 			return nil // the code stays consumed
 		}
-		if grant, err = tx.Grant(r.Context(), t.ID, p.GrantID); err != nil {
+		if grant, err = tx.Grant(r.Context(), t.ID, p.GrantID); gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+			// The user or the application was deleted meanwhile.
+			bad = &oauthError{Code: "invalid_grant", Description: "The sign-in this code belongs to no longer exists."}
+			return nil
+		} else if err != nil {
 			return err
 		}
 		if user, bad = liveGrantUser(r.Context(), tx, grant); bad != nil {
@@ -118,14 +126,14 @@ func (s *server) grantAuthorizationCode(w http.ResponseWriter, r *http.Request) 
 		return nil
 	})
 	switch {
+	case errors.Is(err, errRollback) && bad != nil, err == nil && bad != nil:
+		s.writeOAuthError(w, r, bad)
+		return
 	case err != nil:
 		s.writeOAuthError(w, r, err)
 		return
-	case bad != nil:
-		s.writeOAuthError(w, r, bad)
-		return
 	}
-	s.writeTokens(w, r, app, grant, user, refresh, true)
+	s.writeTokens(w, r, app, grant, user, refresh, grant.Scope, true)
 }
 
 // grantRefreshToken rotates a refresh token (AS-6): the presented token is
@@ -148,6 +156,7 @@ func (s *server) grantRefreshToken(w http.ResponseWriter, r *http.Request) {
 		grant   *gatehouse.Grant
 		user    *gatehouse.User
 		refresh string
+		scope   string
 		bad     *oauthError
 	)
 	err := s.Store.Update(r.Context(), func(tx gatehouse.Tx) error {
@@ -184,6 +193,7 @@ func (s *server) grantRefreshToken(w http.ResponseWriter, r *http.Request) {
 		if user, bad = liveGrantUser(r.Context(), tx, grant); bad != nil {
 			return nil
 		}
+		scope = grant.Scope
 		if sc := r.PostForm.Get("scope"); sc != "" {
 			for _, want := range strings.Fields(sc) {
 				if !hasScope(grant.Scope, want) {
@@ -191,6 +201,9 @@ func (s *server) grantRefreshToken(w http.ResponseWriter, r *http.Request) {
 					return errRollback
 				}
 			}
+			// A narrower scope applies to the tokens of this response; the
+			// grant, and so the next refresh, keeps the original one.
+			scope = strings.Join(dedupe(strings.Fields(sc)), " ")
 		}
 		refresh, err = newRefreshToken(r.Context(), tx, grant, now)
 		return err
@@ -203,7 +216,7 @@ func (s *server) grantRefreshToken(w http.ResponseWriter, r *http.Request) {
 		s.writeOAuthError(w, r, err)
 		return
 	}
-	s.writeTokens(w, r, app, grant, user, refresh, false)
+	s.writeTokens(w, r, app, grant, user, refresh, scope, false)
 }
 
 // errRollback aborts a transaction whose caller has set its own answer.
@@ -233,19 +246,19 @@ func newRefreshToken(ctx context.Context, tx gatehouse.Tx, g *gatehouse.Grant, n
 func hasScope(scope, want string) bool { return slices.Contains(strings.Fields(scope), want) }
 
 // writeTokens signs and sends the access token and ID token of a grant.
-func (s *server) writeTokens(w http.ResponseWriter, r *http.Request, app *gatehouse.Application, g *gatehouse.Grant, u *gatehouse.User, refresh string, withNonce bool) {
+func (s *server) writeTokens(w http.ResponseWriter, r *http.Request, app *gatehouse.Application, g *gatehouse.Grant, u *gatehouse.User, refresh, scope string, withNonce bool) {
 	t := tenantFrom(r.Context())
 	now := s.Now()
 	issuer := gatehouse.IssuerURL(s.PublicURL, t.Name)
 	at := oidc.NewAccessToken(issuer, s.userinfoURL(t), u.ID, app.AppID, t.ID, now)
-	at.Scope, at.IDType, at.GrantID = g.Scope, "user", g.ID
+	at.Scope, at.IDType, at.GrantID = scope, "user", g.ID
 	at.AuthTime, at.AMR, at.ACR = jwt.NewNumericDate(g.AuthTime), g.AMR, g.ACR
 	access, err := s.Keys.Sign(r.Context(), t.ID, oidc.RS256, oidc.AccessTokenType, at)
 	if err != nil {
 		s.writeOAuthError(w, r, err)
 		return
 	}
-	idc := s.idTokenClaims(t, app, g, u, now)
+	idc := s.idTokenClaims(t, app, g, u, scope, now)
 	if withNonce {
 		idc.Nonce = g.Nonce
 	}
@@ -263,20 +276,20 @@ func (s *server) writeTokens(w http.ResponseWriter, r *http.Request, app *gateho
 	w.Header().Set("Pragma", "no-cache")
 	encode(w, http.StatusOK, tokenResponse{
 		AccessToken: access, TokenType: "Bearer", ExpiresIn: int(oidc.AccessTokenLifetime.Seconds()),
-		Scope: g.Scope, IDToken: idToken, RefreshToken: refresh,
+		Scope: scope, IDToken: idToken, RefreshToken: refresh,
 	})
 }
 
 // idTokenClaims builds the ID token of a grant (OP-1): amr, acr and
 // auth_time always, profile and email claims per the granted scopes.
-func (s *server) idTokenClaims(t *gatehouse.Tenant, app *gatehouse.Application, g *gatehouse.Grant, u *gatehouse.User, now time.Time) *oidc.IDTokenClaims {
+func (s *server) idTokenClaims(t *gatehouse.Tenant, app *gatehouse.Application, g *gatehouse.Grant, u *gatehouse.User, scope string, now time.Time) *oidc.IDTokenClaims {
 	c := &oidc.IDTokenClaims{
 		Issuer: gatehouse.IssuerURL(s.PublicURL, t.Name), Subject: u.ID, Audience: jwt.Audience{app.AppID},
 		Expiry: jwt.NewNumericDate(now.Add(oidc.IDTokenLifetime)), IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now),
 		AuthTime: jwt.NewNumericDate(g.AuthTime), ACR: g.ACR, AMR: g.AMR, AZP: app.AppID, TenantID: t.ID,
 		SessionID: g.SessionID,
 	}
-	userClaims(g.Scope, u, &c.Email, &c.EmailVerified, &c.Name, &c.GivenName, &c.FamilyName, &c.PreferredName)
+	userClaims(scope, u, &c.Email, &c.EmailVerified, &c.Name, &c.GivenName, &c.FamilyName, &c.PreferredName)
 	return c
 }
 
