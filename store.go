@@ -182,6 +182,19 @@ type Tx interface {
 	// Rate limits (RL-1, RL-6) use it; counters are shared by every node.
 	Hit(ctx context.Context, tenantID, key string, window time.Duration, now time.Time) (int, error)
 
+	// Strikes returns the failure record under key (such as a sign-in
+	// address): the failures added since it was last cleared and the time
+	// of the last one; 0 and the zero time when there is none. It locks the
+	// record, existing or not, until the transaction ends, so that a check
+	// of the record and the AddStrike that follows are one step for
+	// concurrent transactions (RL-1). Records are shared by every node.
+	Strikes(ctx context.Context, tenantID, key string) (count int, last time.Time, err error)
+	// AddStrike adds one failure at now to the record under key and returns
+	// the new count. ENOTFOUND if there is no such tenant.
+	AddStrike(ctx context.Context, tenantID, key string, now time.Time) (int, error)
+	// ClearStrikes removes the record under key (none is not an error).
+	ClearStrikes(ctx context.Context, tenantID, key string) error
+
 	// CreateOneTime stores a single-use item under (kind, key).
 	CreateOneTime(ctx context.Context, o *OneTime) error
 	// ConsumeOneTime marks the item used and returns it. Of any number of

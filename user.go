@@ -28,8 +28,10 @@ type User struct {
 	// CustomAttributes holds the values of a tenant's custom user
 	// attributes by attribute name.
 	CustomAttributes map[string]string
-	// FailedSignIns counts consecutive failed password sign-ins (RL-1);
-	// LastFailedSignIn is when the last one happened (RL-2 delays).
+	// FailedSignIns and LastFailedSignIn are no longer used: sign-in
+	// keeps its failures per address, with or without an account, in the
+	// store's failure records (Tx.Strikes; RL-1, RL-2, RL-4). They remain
+	// until the schema drops their columns.
 	FailedSignIns    int
 	LastFailedSignIn time.Time
 	CreatedAt        time.Time

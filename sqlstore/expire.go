@@ -13,6 +13,12 @@ const deleteBatch = 500
 // after it ended.
 const rateLimitRetention = 24 * time.Hour
 
+// strikeRetention is how long DeleteExpired keeps a failure record after
+// its last failure. The longest sign-in delay is far shorter, but a record
+// at the cap of failures then stops counting: a day without a failure
+// starts the address afresh (RL-2: no permanent lockout).
+const strikeRetention = 24 * time.Hour
+
 // expiry names the rows of one table that DeleteExpired removes.
 type expiry struct {
 	table string
@@ -35,6 +41,7 @@ var (
 		{"grants", "tenant_id, id", "expires_at < ?", "grants"},
 	}
 	expireRateLimits = expiry{"rate_limits", "tenant_id, bucket_key, window_size, window_start", "window_end < ?", "rate limit windows"}
+	expireStrikes    = expiry{"strikes", "tenant_id, strike_key", "last_at < ?", "failure records"}
 )
 
 // DeleteExpired removes, in every tenant, what expired before now: single-use
@@ -42,6 +49,7 @@ var (
 // timeout, refresh tokens, and grants past ExpiresAt (with their refresh
 // tokens), used, consumed or revoked or not; an object without an expiry
 // time counts as expired. It also removes rate limit windows that ended
+// more than a day before now, and failure records whose last failure was
 // more than a day before now. It returns how many it removed (not counting
 // refresh tokens that went with their grants). Each statement removes at
 // most a few hundred rows in a transaction of its own, so other writers go
@@ -56,6 +64,11 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 		}
 	}
 	n, err := s.deleteExpired(ctx, expireRateLimits, micros(now.Add(-rateLimitRetention)))
+	total += n
+	if err != nil {
+		return total, err
+	}
+	n, err = s.deleteExpired(ctx, expireStrikes, micros(now.Add(-strikeRetention)))
 	return total + n, err
 }
 

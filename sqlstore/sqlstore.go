@@ -305,6 +305,7 @@ func (r *reader) lock(forUpdate bool) string {
 // which never collides with two-key ones.)
 const (
 	lockClassEmailCode = 1
+	lockClassStrike    = 2
 )
 
 // lockName makes the transaction wait for, and then hold until it ends,

@@ -636,6 +636,10 @@ func TestDeleteExpired(t *testing.T) {
 					// Hour windows that ended 25 hours ago and 22 hours ago.
 					func() error { _, err := tx.Hit(ctx, id, "k", time.Hour, now.Add(-26*time.Hour)); return err },
 					func() error { _, err := tx.Hit(ctx, id, "k", time.Hour, now.Add(-23*time.Hour)); return err },
+					// Failure records last struck 25 hours and 23 hours ago.
+					func() error { _, err := tx.AddStrike(ctx, id, "old", now.Add(-25*time.Hour)); return err },
+					func() error { _, err := tx.AddStrike(ctx, id, "live", now.Add(-26*time.Hour)); return err },
+					func() error { _, err := tx.AddStrike(ctx, id, "live", now.Add(-23*time.Hour)); return err },
 				} {
 					if err := f(); err != nil {
 						return err
@@ -648,9 +652,9 @@ func TestDeleteExpired(t *testing.T) {
 
 			n, err := s.DeleteExpired(ctx, now)
 			// One-time items, and one each of email codes, authorization
-			// requests, sessions, refresh tokens, grants and rate limit
-			// windows.
-			if want := int64(manyOneTimes + 6); err != nil || n != want {
+			// requests, sessions, refresh tokens, grants, rate limit
+			// windows and failure records.
+			if want := int64(manyOneTimes + 7); err != nil || n != want {
 				t.Fatalf("DeleteExpired = %d, %v; want %d", n, err, want)
 			}
 			if n, err := s.DeleteExpired(ctx, now); err != nil || n != 0 {
@@ -689,6 +693,17 @@ func TestDeleteExpired(t *testing.T) {
 				} {
 					if err := tc.err(); gatehouse.ErrorCode(err) != tc.want {
 						t.Errorf("%s: got %v, want code %q", tc.what, err, tc.want)
+					}
+				}
+				// A record struck within the day keeps its count; the older
+				// one is gone.
+				for _, tc := range []struct {
+					key  string
+					want int
+				}{{"live", 2}, {"old", 0}} {
+					got, _, err := tx.Strikes(ctx, id, tc.key)
+					if err != nil || got != tc.want {
+						t.Errorf("Strikes(%q) after DeleteExpired = %d, %v; want %d", tc.key, got, err, tc.want)
 					}
 				}
 				// The window that ended 22 hours ago keeps its count; the

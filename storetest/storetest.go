@@ -56,6 +56,8 @@ func Run(t *testing.T, open func(t *testing.T) gatehouse.Store) {
 		{"SignInRollsBack", testSignInRollsBack},
 		{"Hit", testHit},
 		{"ConcurrentHit", testConcurrentHit},
+		{"Strikes", testStrikes},
+		{"ConcurrentStrikes", testConcurrentStrikes},
 	} {
 		t.Run(tt.name, func(t *testing.T) { tt.test(t, open(t)) })
 	}

@@ -305,7 +305,7 @@ func (s *server) completeSignIn(w http.ResponseWriter, r *http.Request, ar *gate
 		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(SessionLifetime),
 	}
 	var old string
-	if c, err := r.Cookie(sessionCookieName(t.Name)); err == nil && len(c.Value) >= 43 {
+	if c, err := r.Cookie(s.sessionCookieName(t.Name)); err == nil && len(c.Value) >= 43 {
 		old = sha256Hex(c.Value)
 	}
 	err := s.Store.Update(r.Context(), func(tx gatehouse.Tx) error {
@@ -334,7 +334,7 @@ func (s *server) completeSignIn(w http.ResponseWriter, r *http.Request, ar *gate
 		s.renderInternalError(w, r, err)
 		return
 	}
-	s.setCookie(w, sessionCookieName(t.Name), secret, 0)
+	s.setCookie(w, s.sessionCookieName(t.Name), secret, 0)
 	s.Logger.InfoContext(r.Context(), "sign-in", "tenant", t.Name, "user_id", u.ID, "client_id", ar.ClientID, "amr", strings.Join(amr, " "), "correlation_id", correlationID(r.Context()))
 	s.issueCode(w, r, t, ar, u, sess)
 }

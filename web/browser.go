@@ -30,8 +30,19 @@ const (
 	AuthRequestLifetime = 30 * time.Minute
 )
 
-func bindingCookieName(tenant string) string { return "gh_b_" + tenant }
-func sessionCookieName(tenant string) string { return "gh_s_" + tenant }
+// The cookie names get the __Host- prefix whenever the cookies are Secure:
+// browsers then refuse such a cookie unless it was set by this very host
+// over https, with Path=/ and without Domain, so a sibling subdomain cannot
+// plant a binding or session cookie.
+func (s *server) bindingCookieName(tenant string) string { return s.cookiePrefix() + "gh_b_" + tenant }
+func (s *server) sessionCookieName(tenant string) string { return s.cookiePrefix() + "gh_s_" + tenant }
+
+func (s *server) cookiePrefix() string {
+	if s.secureCookies() {
+		return "__Host-"
+	}
+	return ""
+}
 
 // secureCookies reports whether cookies get the Secure attribute: always,
 // except when the server is reached over http on a loopback host.
@@ -65,17 +76,17 @@ func sha256Hex(s string) string {
 // browserBinding returns the hash of this browser's binding secret for the
 // tenant, setting a new binding cookie when there is none.
 func (s *server) browserBinding(w http.ResponseWriter, r *http.Request, tenant string) string {
-	if c, err := r.Cookie(bindingCookieName(tenant)); err == nil && len(c.Value) >= 43 {
+	if c, err := r.Cookie(s.bindingCookieName(tenant)); err == nil && len(c.Value) >= 43 {
 		return sha256Hex(c.Value)
 	}
 	secret := randomSecret()
-	s.setCookie(w, bindingCookieName(tenant), secret, 0)
+	s.setCookie(w, s.bindingCookieName(tenant), secret, 0)
 	return sha256Hex(secret)
 }
 
 // existingBinding returns the hash of the browser's binding secret, or "".
-func existingBinding(r *http.Request, tenant string) string {
-	if c, err := r.Cookie(bindingCookieName(tenant)); err == nil && len(c.Value) >= 43 {
+func (s *server) existingBinding(r *http.Request, tenant string) string {
+	if c, err := r.Cookie(s.bindingCookieName(tenant)); err == nil && len(c.Value) >= 43 {
 		return sha256Hex(c.Value)
 	}
 	return ""
@@ -91,7 +102,7 @@ func (s *server) csrfToken(binding, scope string) string {
 // checkCSRF verifies the csrf form field of a POST against the browser's
 // binding and the scope (an authorization request ID, or a page name).
 func (s *server) checkCSRF(r *http.Request, tenant, scope string) bool {
-	binding := existingBinding(r, tenant)
+	binding := s.existingBinding(r, tenant)
 	if binding == "" {
 		return false
 	}
@@ -115,7 +126,7 @@ func (s *server) loadAuthRequest(r *http.Request) (*gatehouse.AuthRequest, error
 		}
 		return nil, err
 	}
-	b := existingBinding(r, t.Name)
+	b := s.existingBinding(r, t.Name)
 	if b == "" || subtle.ConstantTimeCompare([]byte(b), []byte(ar.BrowserBinding)) != 1 || !s.Now().Before(ar.ExpiresAt) {
 		return nil, gone
 	}
@@ -126,7 +137,7 @@ func (s *server) loadAuthRequest(r *http.Request) (*gatehouse.AuthRequest, error
 // nil. A session past its idle or absolute timeout, or of a user who is
 // disabled or gone, is not live (SE-4, SE-6).
 func (s *server) currentSession(r *http.Request, t *gatehouse.Tenant) (*gatehouse.Session, *gatehouse.User, error) {
-	c, err := r.Cookie(sessionCookieName(t.Name))
+	c, err := r.Cookie(s.sessionCookieName(t.Name))
 	if err != nil || len(c.Value) < 43 {
 		return nil, nil, nil
 	}

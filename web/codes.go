@@ -75,15 +75,20 @@ const (
 	// deliverAccountExists sends, instead of a sign-up code, a notice that
 	// the address already has an account.
 	deliverAccountExists
-	// deliverNothing sends nothing: the address has no account a code
-	// could serve. The page says the same as for a code sent (RL-4).
-	deliverNothing
+	// deliverNoAccount sends, instead of a code, a notice that the
+	// address has no account a code could serve; deliverAccountUnusable
+	// one that its account cannot use the code (disabled, or without a
+	// password to reset). Every request thus sends one mail, so that what
+	// the user sees, how long it takes and what happens when mail fails do
+	// not depend on the account (RL-4).
+	deliverNoAccount
+	deliverAccountUnusable
 )
 
 // codeDeliveryFor decides what a code of the purpose sends to mail:
 // sign-up codes only to addresses without an account (the others get a
 // notice instead), sign-in codes only to enabled accounts, and reset codes
-// only to enabled accounts with a password.
+// only to enabled accounts with a password; the others a notice.
 func (s *server) codeDeliveryFor(ctx context.Context, t *gatehouse.Tenant, purpose, mail string) (codeDelivery, error) {
 	u, err := s.Store.UserByMail(ctx, t.ID, mail)
 	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
@@ -96,12 +101,37 @@ func (s *server) codeDeliveryFor(ctx context.Context, t *gatehouse.Tenant, purpo
 		return deliverAccountExists, nil
 	case purpose == gatehouse.CodeSignUp:
 		return deliverCode, nil
-	case purpose == gatehouse.CodeSignIn && u != nil && u.AccountEnabled:
+	case u == nil:
+		return deliverNoAccount, nil
+	case purpose == gatehouse.CodeSignIn && u.AccountEnabled:
 		return deliverCode, nil
-	case purpose == gatehouse.CodeReset && u != nil && u.AccountEnabled && u.PasswordHash != "":
+	case purpose == gatehouse.CodeReset && u.AccountEnabled && u.PasswordHash != "":
 		return deliverCode, nil
 	}
-	return deliverNothing, nil
+	return deliverAccountUnusable, nil
+}
+
+// codeNotice composes the notice sent instead of a code of the purpose.
+func (s *server) codeNotice(brand notify.Branding, t *gatehouse.Tenant, purpose, mail string, delivery codeDelivery) (notify.Message, error) {
+	name := tenantDisplayName(t)
+	if delivery == deliverAccountExists {
+		return s.composer.Notice(brand, mail, "You already have a "+name+" account",
+			"Someone, hopefully you, tried to create a "+name+" account with this email address. "+
+				"This address already has an account, so we didn't create another one.\n\n"+
+				"If it was you, sign in with your password. If you've forgotten it, choose \"Forgot your password?\" on the sign-in page.\n\n"+
+				"If it wasn't you, you can ignore this email: nothing has changed.")
+	}
+	what, subject := "a sign-in code", "Sign-in request for "+name
+	if purpose == gatehouse.CodeReset {
+		what, subject = "a password reset", "Password reset request for "+name
+	}
+	why := "there is no account for it. If this wasn't you, you can ignore this email."
+	if delivery == deliverAccountUnusable {
+		why = "its account can't be used this way. If this wasn't you, you can ignore this email. " +
+			"If it was, contact the site's administrator."
+	}
+	return s.composer.Notice(brand, mail, subject,
+		"Someone asked for "+what+" for "+name+" with this email address, but "+why+"\n\nNo code was sent and nothing has changed.")
 }
 
 // codeRequest is one request for a code.
@@ -115,9 +145,9 @@ type codeRequest struct {
 }
 
 // sendEmailCode makes a new code of the purpose for the authorization
-// request and mails it (or what codeDeliveryFor decides instead), within
-// the send limits, and moves the request to cr.step. The code, or a
-// never-matching stand-in when nothing is sent, is stored whatever is
+// request and mails it (or the notice codeDeliveryFor decides on instead),
+// within the send limits, and moves the request to cr.step. The code, or a
+// never-matching stand-in when a notice is sent, is stored whatever is
 // delivered, so that every address sees the same pages, limits and
 // counters. Failures the user should see are *userError.
 func (s *server) sendEmailCode(r *http.Request, p *flowPage, cr codeRequest) error {
@@ -137,7 +167,7 @@ func (s *server) sendEmailCode(r *http.Request, p *flowPage, cr codeRequest) err
 		hash = "unsent:" + randomSecret() // never equal to a MAC
 	}
 	now := s.Now()
-	ip := clientIP(r)
+	ip := rateIP(r) // an IPv6 client counts by its /64
 	var updated *gatehouse.AuthRequest
 	err = s.Store.Update(ctx, func(tx gatehouse.Tx) error {
 		if !cr.automatic {
@@ -183,20 +213,11 @@ func (s *server) sendEmailCode(r *http.Request, p *flowPage, cr codeRequest) err
 
 	var msg notify.Message
 	brand := notify.TenantBranding(p.t)
-	switch delivery {
-	case deliverNothing:
-		log.InfoContext(ctx, "email code not sent: no account it could serve")
-		return nil
-	case deliverAccountExists:
-		name := tenantDisplayName(p.t)
-		msg, err = s.composer.Notice(brand, mail, "You already have a "+name+" account",
-			"Someone, hopefully you, tried to create a "+name+" account with this email address. "+
-				"This address already has an account, so we didn't create another one.\n\n"+
-				"If it was you, sign in with your password. If you've forgotten it, choose \"Forgot your password?\" on the sign-in page.\n\n"+
-				"If it wasn't you, you can ignore this email: nothing has changed.")
-	default:
+	if delivery == deliverCode {
 		msg, err = s.composer.Code(notify.CodeMail{Branding: brand, To: mail, Code: code, Purpose: cr.purpose,
-			ExpiresIn: emailCodeLifetime, RequestIP: ip})
+			ExpiresIn: emailCodeLifetime, RequestIP: clientIP(r)})
+	} else {
+		msg, err = s.codeNotice(brand, p.t, cr.purpose, mail, delivery)
 	}
 	if err != nil {
 		return fmt.Errorf("compose %s mail: %w", cr.purpose, err)
@@ -210,9 +231,14 @@ func (s *server) sendEmailCode(r *http.Request, p *flowPage, cr codeRequest) err
 		}
 		return &userError{http.StatusServiceUnavailable, msgMailUnavailable}
 	}
-	if delivery == deliverAccountExists {
+	switch delivery {
+	case deliverAccountExists:
 		log.InfoContext(ctx, "account-exists notice sent instead of a sign-up code")
-	} else {
+	case deliverNoAccount:
+		log.InfoContext(ctx, "no-account notice sent instead of a code")
+	case deliverAccountUnusable:
+		log.InfoContext(ctx, "notice sent instead of a code: the account cannot use it")
+	default:
 		log.InfoContext(ctx, "email code sent")
 	}
 	return nil

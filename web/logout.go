@@ -75,7 +75,7 @@ func (s *server) handleLogout() http.Handler {
 			}
 			s.Logger.InfoContext(r.Context(), "sign-out", "tenant", t.Name, "user_id", sess.UserID, "correlation_id", correlationID(r.Context()))
 		}
-		s.setCookie(w, sessionCookieName(t.Name), "", -1)
+		s.setCookie(w, s.sessionCookieName(t.Name), "", -1)
 		if redirect != "" {
 			u, _ := url.Parse(redirect)
 			if state != "" {

@@ -486,7 +486,7 @@ func (s *server) startFlowPage(w http.ResponseWriter, r *http.Request) (*flowPag
 		s.renderInternalError(w, r, err)
 		return nil, false
 	}
-	return &flowPage{t: t, ar: ar, flow: flow, csrf: s.csrfToken(existingBinding(r, t.Name), ar.ID)}, true
+	return &flowPage{t: t, ar: ar, flow: flow, csrf: s.csrfToken(s.existingBinding(r, t.Name), ar.ID)}, true
 }
 
 // passwordFlow reports whether the flow signs users in with a password.

@@ -11,11 +11,12 @@ import (
 )
 
 // Self-service password reset of email and password flows: the address,
-// a code sent to it (only when it has an account with a password; the
-// pages say the same either way, RL-4), a new password, and a page that
+// a code sent to it (only when it has an account with a password, a
+// notice otherwise, so that pages, timing and mail failures are the same
+// either way, RL-4), a new password, and a page that
 // asks the user to sign in with it. A reset never signs anyone in (LC-4):
 // it ends every session and refresh token of the user, and clears the
-// failed sign-in counter. The mail it sends has no links.
+// failure record of the address. The mail it sends has no links.
 
 const (
 	msgResetFailed = "We couldn't reset the password. Go back to the application and try again."
@@ -114,8 +115,21 @@ func (s *server) handleResetPasswordPage() http.Handler {
 		}
 		now := s.Now()
 		var u *gatehouse.User
+		norm := gatehouse.NormalizeMail(p.ar.Mail)
 		err = s.Store.Update(r.Context(), func(tx gatehouse.Tx) error {
-			found, err := tx.UserByMail(r.Context(), p.t.ID, gatehouse.NormalizeMail(p.ar.Mail))
+			// The accepted code allows one new password: of concurrent
+			// posts, only the one that finds the request still at this
+			// step (its row locked until the end) changes it.
+			if _, err := tx.UpdateAuthRequest(r.Context(), p.t.ID, p.ar.ID, func(a *gatehouse.AuthRequest) error {
+				if a.Step != stepResetPassword || gatehouse.NormalizeMail(a.Mail) != norm {
+					return &userError{http.StatusBadRequest, msgResetFailed}
+				}
+				a.Step, a.Verified = stepResetDone, false
+				return nil
+			}); err != nil {
+				return err
+			}
+			found, err := tx.UserByMail(r.Context(), p.t.ID, norm)
 			if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
 				return &userError{http.StatusBadRequest, msgResetFailed}
 			} else if err != nil {
@@ -126,22 +140,17 @@ func (s *server) handleResetPasswordPage() http.Handler {
 			}
 			if u, err = tx.UpdateUser(r.Context(), p.t.ID, found.ID, func(x *gatehouse.User) error {
 				x.PasswordHash = hash
-				x.FailedSignIns, x.LastFailedSignIn = 0, time.Time{}
 				return nil
 			}); err != nil {
+				return err
+			}
+			if err := tx.ClearStrikes(r.Context(), p.t.ID, signInStrikeKey(norm)); err != nil {
 				return err
 			}
 			if err := tx.DeleteUserSessions(r.Context(), p.t.ID, u.ID); err != nil {
 				return err
 			}
-			if err := tx.RevokeUserGrants(r.Context(), p.t.ID, u.ID, now); err != nil {
-				return err
-			}
-			_, err = tx.UpdateAuthRequest(r.Context(), p.t.ID, p.ar.ID, func(a *gatehouse.AuthRequest) error {
-				a.Step, a.Verified = stepResetDone, false
-				return nil
-			})
-			return err
+			return tx.RevokeUserGrants(r.Context(), p.t.ID, u.ID, now)
 		})
 		if ue := asUserError(err); ue != nil {
 			s.showError(w, r, p, ue.status, ue.message)
@@ -150,7 +159,7 @@ func (s *server) handleResetPasswordPage() http.Handler {
 			s.renderInternalError(w, r, err)
 			return
 		}
-		s.setCookie(w, sessionCookieName(p.t.Name), "", -1)
+		s.setCookie(w, s.sessionCookieName(p.t.Name), "", -1)
 		s.Logger.InfoContext(r.Context(), "password reset", "tenant", p.t.Name, "user_id", u.ID, "correlation_id", correlationID(r.Context()))
 		s.sendPasswordChangedNotice(r.Context(), p.t, u)
 		s.redirectTo(w, r, p, "/reset/done")

@@ -9,15 +9,17 @@ import (
 	"github.com/gatehouse/gatehouse"
 )
 
-// Password sign-in is throttled three ways. Per client IP, a fixed window
-// of attempts. Per account (RL-1, RL-2), from the counters on the user
-// kept in the database: the first signInFreeFailures consecutive failures
-// cost nothing, each later attempt waits until the last failure plus
-// 2^(n-5) seconds (at most signInMaxDelay), and after signInMaxFailures
-// consecutive failures password sign-in stops until the password is reset.
-// A delay never locks anyone out for good. Addresses without an account get
-// the same treatment from rate counters (RL-4), so that throttling does not
-// tell which addresses have accounts.
+// Password sign-in is throttled two ways. Per client IP, a fixed window
+// of attempts. Per address (RL-1, RL-2), from the address's failure record
+// in the database (Tx.Strikes): the first signInFreeFailures consecutive
+// failures cost nothing, each later attempt waits until the last failure
+// plus 2^(n-5) seconds (at most signInMaxDelay), and after
+// signInMaxFailures consecutive failures password sign-in stops until the
+// password is reset or a day passes without a failure (the store then
+// drops the record). A delay never locks anyone out for good. The record
+// is kept per normalized address, whether or not the address has an
+// account, and read the same way for both, so that throttling does not
+// tell which addresses have accounts (RL-4).
 const (
 	defaultSignInsPerIP = 300
 	signInIPWindow      = 5 * time.Minute
@@ -47,7 +49,7 @@ func signInDelay(n int) time.Duration {
 	return min(time.Second<<(n-signInFreeFailures), signInMaxDelay)
 }
 
-// signInRefused reports whether an account with n consecutive failures,
+// signInRefused reports whether an address with n consecutive failures,
 // the last at last, may not try a password now.
 func signInRefused(n int, last, now time.Time) bool {
 	return n >= signInMaxFailures || now.Before(last.Add(signInDelay(n)))
@@ -129,14 +131,17 @@ func (s *server) passwordSignIn(r *http.Request, p *flowPage, mail, pw string) (
 	norm := gatehouse.NormalizeMail(mail)
 	log := s.Logger.With("tenant", t.Name, "client_id", p.ar.ClientID, "method", "pwd", "remote", clientIP(r), "correlation_id", correlationID(ctx))
 
-	// Take the attempt: count it against the IP, and against the account
+	// Take the attempt: count it against the IP, and against the address
 	// before the password is checked, so that concurrent attempts cannot
-	// slip past the delay; a success resets the account's counter.
+	// slip past the delay (Strikes locks the address's record); a success
+	// clears the address's record. Every address, with an account or not,
+	// is throttled by the same record (RL-4).
 	var u *gatehouse.User
 	var refused, ipLimited bool
+	key := signInStrikeKey(norm)
 	err := s.Store.Update(ctx, func(tx gatehouse.Tx) error {
 		u, refused, ipLimited = nil, false, false
-		n, err := tx.Hit(ctx, t.ID, "signin-ip:"+clientIP(r), signInIPWindow, now)
+		n, err := tx.Hit(ctx, t.ID, "signin-ip:"+rateIP(r), signInIPWindow, now)
 		if err != nil {
 			return err
 		}
@@ -144,22 +149,21 @@ func (s *server) passwordSignIn(r *http.Request, p *flowPage, mail, pw string) (
 			ipLimited = true
 			return nil
 		}
-		found, err := tx.UserByMail(ctx, t.ID, norm)
-		if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
-			refused, err = unknownAccountRefused(ctx, tx, t.ID, norm, now)
-			return err
-		} else if err != nil {
+		failures, last, err := tx.Strikes(ctx, t.ID, key)
+		if err != nil {
 			return err
 		}
-		u, err = tx.UpdateUser(ctx, t.ID, found.ID, func(x *gatehouse.User) error {
-			if signInRefused(x.FailedSignIns, x.LastFailedSignIn, now) {
-				refused = true
-				return nil
-			}
-			x.FailedSignIns++
-			x.LastFailedSignIn = now
+		if signInRefused(failures, last, now) {
+			refused = true
 			return nil
-		})
+		}
+		if _, err := tx.AddStrike(ctx, t.ID, key, now); err != nil {
+			return err
+		}
+		u, err = tx.UserByMail(ctx, t.ID, norm)
+		if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+			u, err = nil, nil
+		}
 		return err
 	})
 	if err != nil {
@@ -170,7 +174,7 @@ func (s *server) passwordSignIn(r *http.Request, p *flowPage, mail, pw string) (
 		log.InfoContext(ctx, "sign-in refused", "reason", "too many attempts from this IP")
 		return nil, &userError{http.StatusTooManyRequests, msgSignInIPLimit}
 	case refused:
-		log.InfoContext(ctx, "sign-in refused", "reason", "too many failed attempts", "user_id", userID(u))
+		log.InfoContext(ctx, "sign-in refused", "reason", "too many failed attempts")
 		return nil, &userError{http.StatusTooManyRequests, msgSignInThrottled}
 	}
 
@@ -207,12 +211,18 @@ func (s *server) passwordSignIn(r *http.Request, p *flowPage, mail, pw string) (
 			newHash = ""
 		}
 	}
-	u, err = s.updateUser(ctx, t.ID, u.ID, func(x *gatehouse.User) error {
-		x.FailedSignIns, x.LastFailedSignIn = 0, time.Time{}
-		if newHash != "" {
-			x.PasswordHash = newHash
+	err = s.Store.Update(ctx, func(tx gatehouse.Tx) error {
+		if err := tx.ClearStrikes(ctx, t.ID, key); err != nil {
+			return err
 		}
-		return nil
+		if newHash == "" {
+			return nil
+		}
+		u, err = tx.UpdateUser(ctx, t.ID, u.ID, func(x *gatehouse.User) error {
+			x.PasswordHash = newHash
+			return nil
+		})
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -238,41 +248,9 @@ func userID(u *gatehouse.User) string {
 	return u.ID
 }
 
-// unknownAccountRefused throttles password attempts on an address that has
-// no account as an account would be throttled, from rate counters: the
-// first signInFreeFailures attempts in an hour pass; after that an attempt
-// is refused when the window of signInDelay(n) it falls in (aligned, as
-// Hit's windows are) already saw an attempt, an approximation of the
-// account's "last failure plus delay"; after signInMaxFailures none pass
-// for the rest of the hour. Unlike an account's counter, refused attempts
-// count too.
-func unknownAccountRefused(ctx context.Context, tx gatehouse.Tx, tenantID, norm string, now time.Time) (bool, error) {
-	key := "signin-unknown:" + norm
-	pace := func(d time.Duration) (int, error) { return tx.Hit(ctx, tenantID, key+":"+d.String(), d, now) }
-	n, err := tx.Hit(ctx, tenantID, key, time.Hour, now)
-	if err != nil {
-		return false, err
-	}
-	failures := n - 1 // the attempts before this one
-	if failures >= signInMaxFailures {
-		return true, nil
-	}
-	refused := false
-	if failures >= signInFreeFailures {
-		m, err := pace(signInDelay(failures))
-		if err != nil {
-			return false, err
-		}
-		refused = m > 1
-	}
-	// Mark this attempt in the window of the delay the next one waits for.
-	if next := signInDelay(n); n >= signInFreeFailures && (failures < signInFreeFailures || next != signInDelay(failures)) {
-		if _, err := pace(next); err != nil {
-			return false, err
-		}
-	}
-	return refused, nil
-}
+// signInStrikeKey is the key of the failure record of password sign-in
+// with the normalized address norm, whether or not it has an account.
+func signInStrikeKey(norm string) string { return "signin:" + norm }
 
 // handleEmailLoginPage is the first page of passwordless flows
 // (EmailOtpSignup-OAUTH): it asks for the address and sends a code, a

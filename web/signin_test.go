@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/notify/smtptest"
 	"github.com/gatehouse/gatehouse/storetest"
 )
 
@@ -41,15 +42,15 @@ func TestPasswordSignIn(t *testing.T) {
 		}
 
 		// The right password signs in (amr pwd) and clears the counter.
-		if u := h.user("ada@example.com"); u.FailedSignIns != 1 {
-			t.Errorf("FailedSignIns = %d after one failure, want 1", u.FailedSignIns)
+		if n, _ := h.strikes("ada@example.com"); n != 1 {
+			t.Errorf("%d failures recorded after one, want 1", n)
 		}
 		claims := h.signedIn(h.step(b, login, map[string]string{"email": "ADA@example.com ", "password": "correct horse battery"}))
 		if amr(claims) != "pwd" || claims["email"] != "ada@example.com" {
 			t.Errorf("claims %v", claims)
 		}
-		if u := h.user("ada@example.com"); u.FailedSignIns != 0 || !u.LastFailedSignIn.IsZero() {
-			t.Errorf("after a sign-in: FailedSignIns %d, LastFailedSignIn %v", u.FailedSignIns, u.LastFailedSignIn)
+		if n, last := h.strikes("ada@example.com"); n != 0 || !last.IsZero() {
+			t.Errorf("after a sign-in: %d failures recorded, the last at %v", n, last)
 		}
 
 		// Disabled accounts never sign in, and say nothing more.
@@ -92,8 +93,8 @@ func TestSignInDelays(t *testing.T) {
 		if unknown.status != known.status || strings.ReplaceAll(unknown.body, "nobody@", "ada@") != known.body {
 			t.Errorf("attempt 6: unknown address answered differently: %d %.300s", unknown.status, text(unknown.body))
 		}
-		if u := h.user("ada@example.com"); u.FailedSignIns != 5 {
-			t.Errorf("a refused attempt counted: FailedSignIns = %d, want 5", u.FailedSignIns)
+		if n, _ := h.strikes("ada@example.com"); n != 5 {
+			t.Errorf("a refused attempt counted: %d failures recorded, want 5", n)
 		}
 		// After 2^0 s the next attempt is let through; a failure then
 		// doubles the wait.
@@ -107,28 +108,14 @@ func TestSignInDelays(t *testing.T) {
 		}
 		h.clk.Advance(time.Second)
 		h.signedIn(h.step(b, login, map[string]string{"email": "ada@example.com", "password": "correct horse battery"}))
-		if u := h.user("ada@example.com"); u.FailedSignIns != 0 {
-			t.Errorf("FailedSignIns = %d after a sign-in", u.FailedSignIns)
+		if n, _ := h.strikes("ada@example.com"); n != 0 {
+			t.Errorf("%d failures recorded after a sign-in", n)
 		}
 
 		// The delays are capped at 15 minutes...
-		ctx := context.Background()
-		setFailures := func(n int) {
-			t.Helper()
-			err := h.store.Update(ctx, func(tx gatehouse.Tx) error {
-				_, err := tx.UpdateUser(ctx, h.tenant.TenantID, h.user("ada@example.com").ID, func(u *gatehouse.User) error {
-					u.FailedSignIns, u.LastFailedSignIn = n, h.clk.Now()
-					return nil
-				})
-				return err
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
 		b = newBrowser(t, rpRedirect)
 		login = h.begin(b)
-		setFailures(99)
+		h.setStrikes("ada@example.com", 99)
 		h.clk.Advance(15*time.Minute - time.Second)
 		if r := tryLogin(b, login, "ada@example.com", "correct horse battery"); r.status != http.StatusTooManyRequests {
 			t.Errorf("99 failures, 15 min less 1 s later: status %d", r.status)
@@ -206,15 +193,20 @@ func TestPasswordlessSignIn(t *testing.T) {
 func TestPasswordlessSignUpOff(t *testing.T) {
 	h := newHostedEnv(t, storetest.Engines(t)[0], hostedOptions{idp: gatehouse.IdentityProviderEmailOTP, signUpOff: true})
 	h.addUser("ada@example.com", "")
-	// An unknown address sees what an account sees, and gets no mail.
+	// An unknown address sees what an account sees, and gets one mail: a
+	// notice instead of a code.
 	bKnown, bUnknown := newBrowser(t, rpRedirect), newBrowser(t, rpRedirect)
 	known := h.step(bKnown, h.begin(bKnown), map[string]string{"email": "ada@example.com"})
 	h.smtp.CodeFor(t, "ada@example.com")
-	sent := len(h.smtp.Messages())
 	unknown := h.step(bUnknown, h.begin(bUnknown), map[string]string{"email": "nobody@example.com"})
 	if text(known.body) != strings.ReplaceAll(text(unknown.body), "nobody@", "ada@") {
 		t.Errorf("code pages differ:\n%s\n%s", text(known.body), text(unknown.body))
 	}
+	checkOneMailEach(t, h.smtp.Messages(), map[string]string{
+		"ada@example.com":    "Use this code to sign in to acme",
+		"nobody@example.com": "Someone asked for a sign-in code for acme with this email address, but there is no account for it. If this wasn't you, you can ignore this email.",
+	})
+	sent := len(h.smtp.Messages())
 	// Even a correct guess of a code cannot sign in.
 	r := noFollow(bUnknown).submit(unknown, map[string]string{"code": "12345678"})
 	if r.status != http.StatusBadRequest || !strings.Contains(text(r.body), "That code is wrong.") {
@@ -222,5 +214,149 @@ func TestPasswordlessSignUpOff(t *testing.T) {
 	}
 	if n := len(h.smtp.Messages()); n != sent {
 		t.Errorf("%d messages sent for an unknown address with sign-up off", n-sent)
+	}
+}
+
+// strikes returns the failure record of password sign-in with the
+// address: the count and the time of the last failure.
+func (h *hostedEnv) strikes(mail string) (n int, last time.Time) {
+	h.t.Helper()
+	ctx := context.Background()
+	err := h.store.Update(ctx, func(tx gatehouse.Tx) error {
+		var err error
+		n, last, err = tx.Strikes(ctx, h.tenant.TenantID, "signin:"+gatehouse.NormalizeMail(mail))
+		return err
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return n, last
+}
+
+// setStrikes makes the failure record of the address n failures, the last
+// one now.
+func (h *hostedEnv) setStrikes(mail string, n int) {
+	h.t.Helper()
+	ctx := context.Background()
+	key := "signin:" + gatehouse.NormalizeMail(mail)
+	err := h.store.Update(ctx, func(tx gatehouse.Tx) error {
+		if err := tx.ClearStrikes(ctx, h.tenant.TenantID, key); err != nil {
+			return err
+		}
+		for range n {
+			if _, err := tx.AddStrike(ctx, h.tenant.TenantID, key, h.clk.Now()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// TestSignInThrottleSameForUnknown checks RL-4 for throttling: an address
+// with an account and one without, tried at the same instants, get the
+// same statuses and pages, whatever the timing: attempts just past a
+// whole second, across the top of an hour, and at the cap of failures.
+func TestSignInThrottleSameForUnknown(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
+		h := newHostedEnv(t, eng, hostedOptions{perIP: 100000})
+		h.addUser("ada@example.com", "correct horse battery")
+		b := newBrowser(t, rpRedirect)
+		login := h.begin(b)
+
+		// Start at x.80 s, ten seconds before the top of an hour.
+		now := h.clk.Now()
+		hour := now.Truncate(time.Hour).Add(time.Hour)
+		h.clk.Advance(hour.Add(-10*time.Second + 800*time.Millisecond).Sub(now))
+
+		step := 0
+		try := func(pw string, want int) {
+			t.Helper()
+			step++
+			known := tryLogin(b, login, "ada@example.com", pw)
+			unknown := tryLogin(b, login, "nobody@example.com", pw)
+			at := h.clk.Now().Sub(hour)
+			if unknown.status != known.status || strings.ReplaceAll(unknown.body, "nobody@", "ada@") != known.body {
+				t.Fatalf("step %d (%v from the hour): the account got %d, the unknown address %d:\n%.300s\n%.300s",
+					step, at, known.status, unknown.status, text(known.body), text(unknown.body))
+			}
+			if known.status != want {
+				t.Fatalf("step %d (%v from the hour): status %d, want %d; %.300s", step, at, known.status, want, text(known.body))
+			}
+		}
+		const wrong = "wrong horse battery"
+		for range 5 { // free failures, the fifth at x.80 s
+			try(wrong, http.StatusBadRequest)
+		}
+		h.clk.Advance(350 * time.Millisecond) // (x+1).15 s: within the 1 s delay
+		try(wrong, http.StatusTooManyRequests)
+		h.clk.Advance(650 * time.Millisecond) // the delay is over
+		try(wrong, http.StatusBadRequest)     // 6 failures: 2 s
+		h.clk.Advance(1500 * time.Millisecond)
+		try(wrong, http.StatusTooManyRequests)
+		h.clk.Advance(500 * time.Millisecond)
+		try(wrong, http.StatusBadRequest) // 7: 4 s, 6.2 s before the hour
+		h.clk.Advance(4 * time.Second)
+		try(wrong, http.StatusBadRequest) // 8: 8 s, 2.2 s before the hour
+		h.clk.Advance(2 * time.Second)
+		try(wrong, http.StatusTooManyRequests) // 0.2 s before the hour
+		h.clk.Advance(time.Second)
+		try(wrong, http.StatusTooManyRequests) // past the hour, within the delay
+		h.clk.Advance(5 * time.Second)
+		try(wrong, http.StatusBadRequest) // 9: 16 s
+		h.clk.Advance(15 * time.Second)
+		try(wrong, http.StatusTooManyRequests)
+		h.clk.Advance(time.Second)
+		try(wrong, http.StatusBadRequest) // 10
+
+		// Both addresses at 98 failures: the 99th and 100th go through
+		// after the longest delay, then nothing does, not even a day
+		// later with the right password.
+		h.setStrikes("ada@example.com", 98)
+		h.setStrikes("nobody@example.com", 98)
+		// (A sign-in attempt expires: each try after a long wait starts
+		// a new one.)
+		h.clk.Advance(15*time.Minute - time.Second)
+		login = h.begin(b)
+		try(wrong, http.StatusTooManyRequests)
+		h.clk.Advance(time.Second)
+		try(wrong, http.StatusBadRequest) // 99
+		h.clk.Advance(15 * time.Minute)
+		login = h.begin(b)
+		try(wrong, http.StatusBadRequest) // 100
+		for _, d := range []time.Duration{0, 15 * time.Minute, time.Hour, 24 * time.Hour} {
+			h.clk.Advance(d)
+			login = h.begin(b)
+			try("correct horse battery", http.StatusTooManyRequests)
+		}
+		for _, mail := range []string{"ada@example.com", "nobody@example.com"} {
+			if n, _ := h.strikes(mail); n != 100 {
+				t.Errorf("%s: %d failures recorded, want 100", mail, n)
+			}
+		}
+	})
+}
+
+// checkOneMailEach checks that msgs are one mail to each address of want,
+// whose text (with its white space collapsed) contains want's text.
+func checkOneMailEach(t *testing.T, msgs []smtptest.Received, want map[string]string) {
+	t.Helper()
+	got := map[string][]string{}
+	for _, m := range msgs {
+		for _, to := range m.To {
+			got[to] = append(got[to], strings.Join(strings.Fields(m.Text), " "))
+		}
+	}
+	for to, texts := range got {
+		if _, ok := want[to]; !ok {
+			t.Errorf("%d mails to %s, want none", len(texts), to)
+		}
+	}
+	for to, w := range want {
+		if len(got[to]) != 1 || !strings.Contains(got[to][0], w) {
+			t.Errorf("mails to %s: %q, want one containing %q", to, got[to], w)
+		}
 	}
 }

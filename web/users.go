@@ -276,12 +276,18 @@ func (s *server) handleUserUpdate() http.Handler {
 				in.apply(d, u)
 				if hash != "" {
 					u.PasswordHash = hash
-					u.FailedSignIns = 0
 				}
 				return u.Validate()
 			})
 			if err != nil {
 				return err
+			}
+			if hash != "" { // a new password starts the address afresh (RL-2)
+				for _, m := range []string{before.Mail, updated.Mail} {
+					if err := tx.ClearStrikes(r.Context(), t.ID, signInStrikeKey(gatehouse.NormalizeMail(m))); err != nil {
+						return err
+					}
+				}
 			}
 			if before.AccountEnabled && !updated.AccountEnabled {
 				if err := s.guardLastGlobalAdmin(r, tx, updated.ID, ""); err != nil {
