@@ -28,14 +28,11 @@ type User struct {
 	// CustomAttributes holds the values of a tenant's custom user
 	// attributes by attribute name.
 	CustomAttributes map[string]string
-	// FailedSignIns and LastFailedSignIn are no longer used: sign-in
-	// keeps its failures per address, with or without an account, in the
-	// store's failure records (Tx.Strikes; RL-1, RL-2, RL-4). They remain
-	// until the schema drops their columns.
-	FailedSignIns    int
-	LastFailedSignIn time.Time
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
+	// Failed sign-ins are not kept on the user: they are counted per
+	// address, with or without an account, in the store's failure records
+	// (Tx.Strikes; RL-1, RL-2, RL-4).
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // NormalizeMail returns the key under which an address is unique in a

@@ -8,23 +8,20 @@ import (
 )
 
 const userColumns = "tenant_id, id, mail, display_name, given_name, surname, city, country, postal_code, state, " +
-	"street_address, job_title, account_enabled, password_hash, custom_attributes, failed_sign_ins, " +
-	"last_failed_sign_in, created_at, updated_at"
+	"street_address, job_title, account_enabled, password_hash, custom_attributes, created_at, updated_at"
 
 func scanUser(row scanner) (*gatehouse.User, error) {
 	var u gatehouse.User
 	var attrs string
-	var failed, lastFailed, created, updated int64
+	var created, updated int64
 	if err := row.Scan(&u.TenantID, &u.ID, &u.Mail, &u.DisplayName, &u.GivenName, &u.Surname, &u.City,
 		&u.Country, &u.PostalCode, &u.State, &u.StreetAddress, &u.JobTitle, &u.AccountEnabled,
-		&u.PasswordHash, &attrs, &failed, &lastFailed, &created, &updated); err != nil {
+		&u.PasswordHash, &attrs, &created, &updated); err != nil {
 		return nil, err
 	}
 	if err := fromJSON(attrs, &u.CustomAttributes); err != nil {
 		return nil, err
 	}
-	u.FailedSignIns = int(failed)
-	u.LastFailedSignIn = fromMicros(lastFailed)
 	u.CreatedAt = fromMicros(created)
 	u.UpdatedAt = fromMicros(updated)
 	return &u, nil
@@ -92,7 +89,7 @@ func (t *tx) CreateUser(ctx context.Context, u *gatehouse.User) error {
 	}
 	conflictErr := func(c string) *gatehouse.Error { return userConflict(c, u) }
 	ok, err := t.insert(ctx, "INSERT INTO users ("+userColumns+", mail_key) VALUES "+
-		"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+		"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
 		append([]any{u.TenantID, u.ID}, args...)...)
 	if err != nil {
 		return t.writeError(err, "create user", conflictErr, notFound("Tenant", u.TenantID))
@@ -112,8 +109,8 @@ func userArgs(u *gatehouse.User) ([]any, error) {
 		return nil, err
 	}
 	return []any{u.Mail, u.DisplayName, u.GivenName, u.Surname, u.City, u.Country, u.PostalCode, u.State,
-		u.StreetAddress, u.JobTitle, u.AccountEnabled, u.PasswordHash, attrs, int64(u.FailedSignIns),
-		micros(u.LastFailedSignIn), micros(u.CreatedAt), micros(u.UpdatedAt), gatehouse.NormalizeMail(u.Mail)}, nil
+		u.StreetAddress, u.JobTitle, u.AccountEnabled, u.PasswordHash, attrs,
+		micros(u.CreatedAt), micros(u.UpdatedAt), gatehouse.NormalizeMail(u.Mail)}, nil
 }
 
 // UpdateUser reads the tenant's user with the ID, calls fn with it and
@@ -149,7 +146,7 @@ func (t *tx) UpdateUser(ctx context.Context, tenantID, id string, fn func(*gateh
 	}
 	if _, err := t.exec(ctx, "UPDATE users SET mail = ?, display_name = ?, given_name = ?, surname = ?, city = ?, "+
 		"country = ?, postal_code = ?, state = ?, street_address = ?, job_title = ?, account_enabled = ?, "+
-		"password_hash = ?, custom_attributes = ?, failed_sign_ins = ?, last_failed_sign_in = ?, created_at = ?, "+
+		"password_hash = ?, custom_attributes = ?, created_at = ?, "+
 		"updated_at = ?, mail_key = ? WHERE tenant_id = ? AND id = ?",
 		append(args, tenantID, id)...); err != nil {
 		return nil, t.writeError(err, "update user", func(c string) *gatehouse.Error { return userConflict(c, &u) }, nil)

@@ -31,8 +31,6 @@ CREATE TABLE users (
 	account_enabled     BOOLEAN NOT NULL,
 	password_hash       TEXT NOT NULL,
 	custom_attributes   TEXT NOT NULL,
-	failed_sign_ins     BIGINT NOT NULL,
-	last_failed_sign_in BIGINT NOT NULL,
 	created_at          BIGINT NOT NULL,
 	updated_at          BIGINT NOT NULL,
 	CONSTRAINT users_pkey PRIMARY KEY (tenant_id, id),

@@ -31,8 +31,6 @@ CREATE TABLE users (
 	account_enabled     INTEGER NOT NULL,
 	password_hash       TEXT NOT NULL,
 	custom_attributes   TEXT NOT NULL,
-	failed_sign_ins     INTEGER NOT NULL,
-	last_failed_sign_in INTEGER NOT NULL,
 	created_at          INTEGER NOT NULL,
 	updated_at          INTEGER NOT NULL,
 	CONSTRAINT users_pkey PRIMARY KEY (tenant_id, id),
