@@ -193,6 +193,9 @@ func benchUnderHashLoad(b *testing.B, workers int) {
 					hashed.Add(1)
 				case status == http.StatusServiceUnavailable:
 					busy.Add(1)
+					// Pace the guessers as a real stuffing client backing
+					// off would; the benchmark measures, it never waits on
+					// this for a result.
 					time.Sleep(stuffPause)
 				default:
 					odd.Add(1)

@@ -79,17 +79,7 @@ var (
 	optPublicURL = option{
 		name: "public-url", env: "GATEHOUSE_PUBLIC_URL", arg: "URL", def: "http://localhost:PORT, from --addr",
 		usage: "The URL at which clients and browsers reach this server, e.g. https://id.example.com. Issuers, endpoints and links are built from it, never from a request's Host header. https, or http on localhost; no path: Gatehouse serves from the root of its host (terminate TLS in a proxy).",
-		set: func(c *config, v string) error {
-			u, warn, err := parsePublicURL(v)
-			if err != nil {
-				return err
-			}
-			if warn != "" {
-				c.warnings = append(c.warnings, warn)
-			}
-			c.PublicURL = u
-			return nil
-		},
+		set:   setPublicURL,
 	}
 	optDataDir = option{
 		name: "data-dir", env: "GATEHOUSE_DATA_DIR", arg: "DIR", def: defaultDataDir,
@@ -245,17 +235,7 @@ var (
 	optSamplePublicURL = option{
 		name: "public-url", env: "GATEHOUSE_SAMPLE_PUBLIC_URL", arg: "URL", def: "http://localhost:PORT, from --addr",
 		usage: "The URL at which browsers reach the sample app. Register PUBLIC_URL/callback as a web redirect URI of the application and PUBLIC_URL/ as a post-logout redirect URI.",
-		set: func(c *config, v string) error {
-			u, warn, err := parsePublicURL(v)
-			if err != nil {
-				return err
-			}
-			if warn != "" {
-				c.warnings = append(c.warnings, warn)
-			}
-			c.PublicURL = u
-			return nil
-		},
+		set:   setPublicURL,
 	}
 
 	// Options of gatehouse demo: flags only, so that the environment of a
@@ -515,4 +495,18 @@ func wrap(s, indent string, width int) string {
 	}
 	b.WriteString(line)
 	return b.String()
+}
+
+// setPublicURL sets the public URL of the server or of the sample app,
+// keeping the warning parsePublicURL may have.
+func setPublicURL(c *config, v string) error {
+	u, warn, err := parsePublicURL(v)
+	if err != nil {
+		return err
+	}
+	if warn != "" {
+		c.warnings = append(c.warnings, warn)
+	}
+	c.PublicURL = u
+	return nil
 }
