@@ -264,12 +264,14 @@ func TestSignInThrottleSameForUnknown(t *testing.T) {
 		h := newHostedEnv(t, eng, hostedOptions{perIP: 100000})
 		h.addUser("ada@example.com", "correct horse battery")
 		b := newBrowser(t, rpRedirect)
-		login := h.begin(b)
 
-		// Start at x.80 s, ten seconds before the top of an hour.
+		// Start at x.80 s, ten seconds before the top of an hour. The
+		// sign-in attempt begins there: one begun before the jump, up to
+		// an hour earlier, would have expired.
 		now := h.clk.Now()
 		hour := now.Truncate(time.Hour).Add(time.Hour)
 		h.clk.Advance(hour.Add(-10*time.Second + 800*time.Millisecond).Sub(now))
+		login := h.begin(b)
 
 		step := 0
 		try := func(pw string, want int) {
