@@ -31,8 +31,13 @@ type Application struct {
 	// Permissions are the admin API application permissions granted to this
 	// app by an administrator.
 	Permissions []PermissionGrant
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// AdminAPIDelegated is the delegated permission Directory.AccessAsUser.All
+	// on the admin API, granted by an administrator: the app may get admin API
+	// tokens for the users who sign in to it, which allow what those users'
+	// directory roles allow.
+	AdminAPIDelegated bool
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
 }
 
 // PasswordCredential is a client secret. The secret itself is shown once
@@ -64,6 +69,11 @@ type Permission struct {
 	ID    string
 	Value string
 }
+
+// DirectoryAccessAsUser is Graph's delegated permission (an OAuth 2.0
+// scope) Directory.AccessAsUser.All: access the directory as the signed-in
+// user. It is the one delegated permission of the admin API.
+var DirectoryAccessAsUser = Permission{"0e263e50-5827-48a4-b97c-d940288653c7", "Directory.AccessAsUser.All"}
 
 // Admin API application permissions.
 var (

@@ -32,6 +32,7 @@ func fullApplication(tenantID, appID string) *gatehouse.Application {
 		Permissions: []gatehouse.PermissionGrant{
 			{ID: "g1", AppRoleID: gatehouse.PermUserReadAll.ID, CreatedAt: oddTime(3)},
 		},
+		AdminAPIDelegated: true,
 	}
 }
 
@@ -147,6 +148,7 @@ func testApplications(t *testing.T, s gatehouse.Store) {
 				a.WebRedirectURIs = append(a.WebRedirectURIs, "https://app.example.com/new")
 				a.SPARedirectURIs = nil
 				a.RequirePKCE = false
+				a.AdminAPIDelegated = false
 				a.PasswordCredentials = a.PasswordCredentials[1:]
 				a.Permissions = append(a.Permissions, gatehouse.PermissionGrant{ID: "g2", AppRoleID: gatehouse.PermAuditLogReadAll.ID, CreatedAt: oddTime(5)})
 				a.ID, a.TenantID, a.CreatedAt = "x", "y", oddTime(6) // cannot change
@@ -160,6 +162,7 @@ func testApplications(t *testing.T, s gatehouse.Store) {
 		w.WebRedirectURIs = append(slices.Clone(want.WebRedirectURIs), "https://app.example.com/new")
 		w.SPARedirectURIs = nil
 		w.RequirePKCE = false
+		w.AdminAPIDelegated = false
 		w.PasswordCredentials = want.PasswordCredentials[1:]
 		w.Permissions = append(slices.Clone(want.Permissions), gatehouse.PermissionGrant{ID: "g2", AppRoleID: gatehouse.PermAuditLogReadAll.ID, CreatedAt: micro(oddTime(5))})
 		w.UpdatedAt = got.UpdatedAt

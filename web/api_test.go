@@ -12,6 +12,7 @@ import (
 	"github.com/gatehouse/gatehouse/oidc"
 	"github.com/gatehouse/gatehouse/provision"
 	"github.com/gatehouse/gatehouse/storetest"
+	"github.com/google/uuid"
 )
 
 // TestAdminAPIEndToEnd is the foundation's acceptance test, on every
@@ -251,14 +252,38 @@ func (e *testEnv) countAll(url, tok string) int {
 	return n
 }
 
-// delegatedToken signs the access token the token endpoint issues for a
-// signed-in user of the admin API (interactive sign-in lands with the
-// authorization code flow).
+// delegatedToken returns an access token for the admin API on behalf of
+// the user, as the token endpoint issues it after a sign-in to an app
+// granted Directory.AccessAsUser.All: under a grant of its own, issued to
+// the tenant's "Admin console (test)" app. TestDelegatedAdminAPI gets such
+// tokens through real sign-ins.
 func (e *testEnv) delegatedToken(res *provision.Result, userID string) string {
 	e.t.Helper()
-	c := oidc.NewAccessToken(res.Issuer, res.AdminAPI, userID, res.AutomationClient.ClientID, res.TenantID, time.Now())
-	c.IDType = "user"
-	tok, err := e.keys.Sign(context.Background(), res.TenantID, "RS256", "at+jwt", c)
+	ctx := context.Background()
+	const console = "Admin console (test)"
+	apps, _, err := e.store.ListApplications(ctx, res.TenantID, gatehouse.ListOptions{Top: 1, Filter: map[string]string{"displayName": console}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	g := &gatehouse.Grant{TenantID: res.TenantID, UserID: userID, Scope: "openid " + gatehouse.AdminAPIScope(e.url, res.Tenant),
+		AuthTime: time.Now(), AMR: []string{"pwd"}, ExpiresAt: time.Now().Add(time.Hour)}
+	err = e.store.Update(ctx, func(tx gatehouse.Tx) error {
+		if len(apps) == 0 {
+			app := &gatehouse.Application{TenantID: res.TenantID, AppID: uuid.NewString(), DisplayName: console, AdminAPIDelegated: true}
+			if err := tx.CreateApplication(ctx, app); err != nil {
+				return err
+			}
+			apps = append(apps, app)
+		}
+		g.ClientID = apps[0].AppID
+		return tx.CreateGrant(ctx, g)
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	c := oidc.NewAccessToken(res.Issuer, res.AdminAPI, userID, g.ClientID, res.TenantID, time.Now())
+	c.IDType, c.GrantID, c.Scope = "user", g.ID, g.Scope
+	tok, err := e.keys.Sign(ctx, res.TenantID, "RS256", "at+jwt", c)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -1,7 +1,9 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse"
@@ -21,8 +23,64 @@ type graphApplication struct {
 	SPA                    graphRedirects            `json:"spa"`
 	PublicClient           graphRedirects            `json:"publicClient"`
 	PasswordCredentials    []graphPasswordCredential `json:"passwordCredentials"`
+	RequiredResourceAccess []requiredResourceAccess  `json:"requiredResourceAccess"`
 	Gatehouse              appSettings               `json:"gatehouse"`
 	CreatedDateTime        string                    `json:"createdDateTime"`
+}
+
+// requiredResourceAccess is Graph's requiredResourceAccess: the delegated
+// permissions (scopes) an app has on an API. Gatehouse's one API is the
+// admin API, in Graph's place, with one delegated permission,
+// Directory.AccessAsUser.All. Unlike in Entra, listing it here is also
+// the administrator's consent, so only those who may grant permissions may
+// add or remove it.
+type requiredResourceAccess struct {
+	ResourceAppID  string           `json:"resourceAppId"`
+	ResourceAccess []resourceAccess `json:"resourceAccess"`
+}
+
+type resourceAccess struct {
+	ID   string `json:"id"`
+	Type string `json:"type"`
+}
+
+// delegatedAccess is the requiredResourceAccess of an app that holds
+// Directory.AccessAsUser.All.
+func delegatedAccess(delegated bool) []requiredResourceAccess {
+	if !delegated {
+		return []requiredResourceAccess{}
+	}
+	return []requiredResourceAccess{{ResourceAppID: gatehouse.GraphResourceAppID,
+		ResourceAccess: []resourceAccess{{ID: gatehouse.DirectoryAccessAsUser.ID, Type: "Scope"}}}}
+}
+
+// parseRequiredResourceAccess reports whether the list grants
+// Directory.AccessAsUser.All, or names the entry Gatehouse cannot honour.
+func parseRequiredResourceAccess(list []requiredResourceAccess) (bool, error) {
+	delegated := false
+	for i, ra := range list {
+		field := fmt.Sprintf("requiredResourceAccess[%d]", i)
+		if !strings.EqualFold(ra.ResourceAppID, gatehouse.GraphResourceAppID) {
+			return false, gatehouse.FieldErrorf(field+".resourceAppId", "%s.resourceAppId %q is not an API of this tenant; the admin API takes Microsoft Graph's place, resourceAppId %q.",
+				field, ra.ResourceAppID, gatehouse.GraphResourceAppID)
+		}
+		for j, acc := range ra.ResourceAccess {
+			f := fmt.Sprintf("%s.resourceAccess[%d]", field, j)
+			switch {
+			case acc.Type == "Scope" && strings.EqualFold(acc.ID, gatehouse.DirectoryAccessAsUser.ID):
+				delegated = true
+			case acc.Type == "Scope":
+				return false, gatehouse.FieldErrorf(f+".id", "%s.id %q is not a delegated permission of the admin API; its one delegated permission is %s (%s), which allows what the signed-in user's directory roles allow.",
+					f, acc.ID, gatehouse.DirectoryAccessAsUser.Value, gatehouse.DirectoryAccessAsUser.ID)
+			case acc.Type == "Role":
+				return false, gatehouse.FieldErrorf(f+".type", "%s: application permissions (type Role) are granted with POST /applications/{id}/appRoleAssignments, not requested here; requiredResourceAccess holds only the delegated permission %s (type Scope).",
+					f, gatehouse.DirectoryAccessAsUser.Value)
+			default:
+				return false, gatehouse.FieldErrorf(f+".type", "%s.type %q is not valid; use Scope.", f, acc.Type)
+			}
+		}
+	}
+	return delegated, nil
 }
 
 type graphWeb struct {
@@ -82,6 +140,7 @@ func toGraphApplication(a *gatehouse.Application) graphApplication {
 		SPA:                    graphRedirects{RedirectURIs: nonNil(a.SPARedirectURIs)},
 		PublicClient:           graphRedirects{RedirectURIs: nonNil(a.PublicClientRedirectURIs)},
 		PasswordCredentials:    []graphPasswordCredential{},
+		RequiredResourceAccess: delegatedAccess(a.AdminAPIDelegated),
 		Gatehouse: appSettings{PostLogoutRedirectURIs: nonNil(a.PostLogoutRedirectURIs),
 			RequirePKCE: a.RequirePKCE, IDTokenSigningAlg: a.IDTokenSigningAlg},
 		CreatedDateTime: graphTime(a.CreatedAt),
@@ -98,13 +157,16 @@ func toGraphApplication(a *gatehouse.Application) graphApplication {
 // applicationInput is what POST and PATCH /applications accept. Redirect
 // URI lists replace the current list when sent.
 type applicationInput struct {
-	DisplayName            *string           `json:"displayName"`
-	SignInAudience         *string           `json:"signInAudience"`
-	IsFallbackPublicClient *bool             `json:"isFallbackPublicClient"`
-	Web                    *webInput         `json:"web"`
-	SPA                    *redirectsInput   `json:"spa"`
-	PublicClient           *redirectsInput   `json:"publicClient"`
-	Gatehouse              *appSettingsInput `json:"gatehouse"`
+	DisplayName            *string                   `json:"displayName"`
+	SignInAudience         *string                   `json:"signInAudience"`
+	IsFallbackPublicClient *bool                     `json:"isFallbackPublicClient"`
+	Web                    *webInput                 `json:"web"`
+	SPA                    *redirectsInput           `json:"spa"`
+	PublicClient           *redirectsInput           `json:"publicClient"`
+	RequiredResourceAccess *[]requiredResourceAccess `json:"requiredResourceAccess"`
+	Gatehouse              *appSettingsInput         `json:"gatehouse"`
+
+	delegated bool // what RequiredResourceAccess grants, set by check
 }
 
 type webInput struct {
@@ -140,7 +202,24 @@ func (in *applicationInput) check() error {
 			return gatehouse.FieldErrorf("web.implicitGrantSettings.enableAccessTokenIssuance", "The implicit grant is not supported (OAuth 2.0 Security BCP); use the authorization code flow with PKCE.")
 		}
 	}
+	if in.RequiredResourceAccess != nil {
+		var err error
+		if in.delegated, err = parseRequiredResourceAccess(*in.RequiredResourceAccess); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// checkConsent refuses a change of an app's delegated admin API permission
+// by a principal who may not grant permissions: that change is a consent.
+func checkConsent(p *principal, before, after bool) error {
+	if before == after || permissionGrantsWrite.allows(p) {
+		return nil
+	}
+	return &gatehouse.Error{Code: gatehouse.EFORBIDDEN, Field: "requiredResourceAccess",
+		Message: "Insufficient privileges to grant or remove the delegated permission " + gatehouse.DirectoryAccessAsUser.Value +
+			" (requiredResourceAccess). " + permissionGrantsWrite.requirement()}
 }
 
 func (in *applicationInput) apply(a *gatehouse.Application) {
@@ -158,6 +237,9 @@ func (in *applicationInput) apply(a *gatehouse.Application) {
 	}
 	if in.PublicClient != nil && in.PublicClient.RedirectURIs != nil {
 		a.PublicClientRedirectURIs = in.PublicClient.RedirectURIs
+	}
+	if in.RequiredResourceAccess != nil {
+		a.AdminAPIDelegated = in.delegated
 	}
 	if g := in.Gatehouse; g != nil {
 		if g.PostLogoutRedirectURIs != nil {
@@ -217,7 +299,11 @@ func (s *server) handleApplicationCreate() http.Handler {
 		}
 		a := &gatehouse.Application{TenantID: t.ID, AppID: newUUID()}
 		in.apply(a)
-		if err := a.Validate(); err != nil {
+		err = a.Validate()
+		if err == nil {
+			err = checkConsent(principalFrom(r.Context()), false, a.AdminAPIDelegated)
+		}
+		if err != nil {
 			s.writeAPIError(w, r, err)
 			return
 		}
@@ -256,7 +342,10 @@ func (s *server) handleApplicationUpdate() http.Handler {
 			}
 			after, err := tx.UpdateApplication(r.Context(), t.ID, before.ID, func(a *gatehouse.Application) error {
 				in.apply(a)
-				return a.Validate()
+				if err := a.Validate(); err != nil {
+					return err
+				}
+				return checkConsent(principalFrom(r.Context()), before.AdminAPIDelegated, a.AdminAPIDelegated)
 			})
 			if err != nil {
 				return err

@@ -179,17 +179,28 @@ func (s *server) authenticate(r *http.Request) (*principal, error) {
 	switch claims.IDType {
 	case "app":
 		app, err := s.Store.ApplicationByAppID(ctx, t.ID, claims.ClientID)
+		if err != nil && gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+			return nil, err
+		}
 		if err != nil || app.ID != claims.Subject {
 			return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "The application the access token was issued to no longer exists.")
 		}
 		p.App, p.Perms = app, app.PermissionValues()
 	case "user":
-		u, err := s.Store.User(ctx, t.ID, claims.Subject)
+		// A delegated token counts while its sign-in (grant) stands, its
+		// user is enabled and its app still holds the delegated
+		// permission.
+		u, err := s.liveTokenUser(r, t, claims)
 		if err != nil {
-			return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "The user the access token was issued to no longer exists.")
+			return nil, err
 		}
-		if !u.AccountEnabled {
-			return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "The user the access token was issued to is disabled.")
+		app, err := s.Store.ApplicationByAppID(ctx, t.ID, claims.ClientID)
+		if err != nil && gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+			return nil, err
+		}
+		if err != nil || !app.AdminAPIDelegated {
+			return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "The application the access token was issued to may no longer call the admin API on behalf of users (%s was removed).",
+				gatehouse.DirectoryAccessAsUser.Value)
 		}
 		roles, err := userRoles(ctx, s.Store, t.ID, u.ID)
 		if err != nil {

@@ -78,8 +78,9 @@ func (s *server) redirectError(w http.ResponseWriter, r *http.Request, t *gateho
 }
 
 // parseAuthorizeParams validates everything of an authorization request
-// after client_id and redirect_uri.
-func parseAuthorizeParams(f url.Values, app *gatehouse.Application) (*gatehouse.AuthRequest, *authError) {
+// after client_id and redirect_uri. adminScope is the tenant's admin API
+// scope, which apps granted Directory.AccessAsUser.All may request.
+func parseAuthorizeParams(f url.Values, app *gatehouse.Application, adminScope string) (*gatehouse.AuthRequest, *authError) {
 	ar := &gatehouse.AuthRequest{
 		ClientID: app.AppID, RedirectURI: f.Get("redirect_uri"), State: f.Get("state"), Nonce: f.Get("nonce"),
 		LoginHint: f.Get("login_hint"), ACRValues: f.Get("acr_values"), UILocales: f.Get("ui_locales"), MaxAge: -1,
@@ -111,8 +112,16 @@ func parseAuthorizeParams(f url.Values, app *gatehouse.Application) (*gatehouse.
 		return nil, &authError{"invalid_scope", "The scope must include openid."}
 	}
 	for _, sc := range scopes {
-		if !slices.Contains(knownScopes, sc) {
-			return nil, &authError{"invalid_scope", "The scope " + quote(sc) + " is not supported; use openid, profile, email and offline_access."}
+		switch {
+		case slices.Contains(knownScopes, sc):
+		case sc == adminScope && !app.AdminAPIDelegated:
+			return nil, &authError{"invalid_scope", "The application may not call the admin API on behalf of users: an administrator must grant it the delegated permission " +
+				gatehouse.DirectoryAccessAsUser.Value + " (requiredResourceAccess)."}
+		case sc == adminScope:
+		case strings.HasPrefix(sc, strings.TrimSuffix(adminScope, ".default")):
+			return nil, &authError{"invalid_scope", "The scope " + quote(sc) + " is not supported; request the admin API as " + adminScope + "."}
+		default:
+			return nil, &authError{"invalid_scope", "The scope " + quote(sc) + " is not supported; use openid, profile, email, offline_access and " + adminScope + "."}
 		}
 	}
 	ar.Scope = strings.Join(dedupe(scopes), " ")
@@ -217,7 +226,7 @@ func (s *server) handleAuthorize() http.Handler {
 			s.renderError(w, r, http.StatusBadRequest, "The application asked to return you to an address it has not registered ("+redirectURI+"). For your safety, we won't send you there.")
 			return
 		}
-		ar, aerr := parseAuthorizeParams(f, app)
+		ar, aerr := parseAuthorizeParams(f, app, gatehouse.AdminAPIScope(s.PublicURL, t.Name))
 		if aerr != nil {
 			s.redirectError(w, r, t, redirectURI, f.Get("state"), *aerr)
 			return

@@ -251,6 +251,17 @@ func (s *server) writeTokens(w http.ResponseWriter, r *http.Request, app *gateho
 	now := s.Now()
 	issuer := gatehouse.IssuerURL(s.PublicURL, t.Name)
 	at := oidc.NewAccessToken(issuer, s.userinfoURL(t), u.ID, app.AppID, t.ID, now)
+	if adminScope := gatehouse.AdminAPIScope(s.PublicURL, t.Name); hasScope(scope, adminScope) {
+		if app.AdminAPIDelegated {
+			// A token for the admin API on behalf of the user; it also
+			// serves userinfo, as an Entra token for Graph does.
+			at.Audience = jwt.Audience{gatehouse.AdminAPIURL(s.PublicURL, t.Name), s.userinfoURL(t)}
+		} else {
+			// The permission was removed since the sign-in: the tokens
+			// are for the rest of the scope, and the response says so.
+			scope = strings.Join(slices.DeleteFunc(strings.Fields(scope), func(sc string) bool { return sc == adminScope }), " ")
+		}
+	}
 	at.Scope, at.IDType, at.GrantID = scope, "user", g.ID
 	at.AuthTime, at.AMR, at.ACR = jwt.NewNumericDate(g.AuthTime), g.AMR, g.ACR
 	access, err := s.Keys.Sign(r.Context(), t.ID, oidc.RS256, oidc.AccessTokenType, at)

@@ -47,9 +47,13 @@ func (s *server) handleUserinfo() http.Handler {
 			s.writeAPIError(w, r, err)
 			return
 		}
-		u, msg := s.liveTokenUser(r, t, c)
-		if msg != "" {
-			writeBearerError(w, http.StatusUnauthorized, "invalid_token", msg)
+		u, err := s.liveTokenUser(r, t, c)
+		if gatehouse.ErrorCode(err) == gatehouse.EUNAUTHORIZED {
+			writeBearerError(w, http.StatusUnauthorized, "invalid_token", gatehouse.ErrorMessage(err))
+			return
+		}
+		if err != nil {
+			s.writeAPIError(w, r, err)
 			return
 		}
 		out := userinfoResponse{Subject: u.ID}
@@ -59,20 +63,27 @@ func (s *server) handleUserinfo() http.Handler {
 }
 
 // liveTokenUser returns the user of a delegated access token whose grant
-// is not revoked, or a message saying why the token no longer counts.
-func (s *server) liveTokenUser(r *http.Request, t *gatehouse.Tenant, c *oidc.AccessTokenClaims) (*gatehouse.User, string) {
+// still stands and whose user is enabled; otherwise an EUNAUTHORIZED error
+// that says why the token no longer counts, or the store's error.
+func (s *server) liveTokenUser(r *http.Request, t *gatehouse.Tenant, c *oidc.AccessTokenClaims) (*gatehouse.User, error) {
 	if c.IDType != "user" || c.GrantID == "" {
-		return nil, "The access token was not issued for a user."
+		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "The access token was not issued for a user.")
 	}
 	g, err := s.Store.Grant(r.Context(), t.ID, c.GrantID)
-	if err != nil || g.Revoked() || g.UserID != c.Subject {
-		return nil, "The access token has been revoked."
+	if err != nil && gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+		return nil, err
+	}
+	if err != nil || g.Revoked() || g.UserID != c.Subject || g.ClientID != c.ClientID {
+		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "The access token has been revoked.")
 	}
 	u, err := s.Store.User(r.Context(), t.ID, c.Subject)
-	if err != nil || !u.AccountEnabled {
-		return nil, "The user's account no longer exists or is disabled."
+	if err != nil && gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+		return nil, err
 	}
-	return u, ""
+	if err != nil || !u.AccountEnabled {
+		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "The user's account no longer exists or is disabled.")
+	}
+	return u, nil
 }
 
 // handleRevoke is the revocation endpoint (RFC 7009). Revoking a refresh
@@ -167,8 +178,11 @@ func (s *server) handleIntrospect() http.Handler {
 				encode(w, http.StatusOK, inactive)
 				return
 			}
-			if _, msg := s.liveTokenUser(r, t, c); msg != "" {
+			if _, err := s.liveTokenUser(r, t, c); gatehouse.ErrorCode(err) == gatehouse.EUNAUTHORIZED {
 				encode(w, http.StatusOK, inactive)
+				return
+			} else if err != nil {
+				s.writeOAuthError(w, r, err)
 				return
 			}
 			encode(w, http.StatusOK, map[string]any{
