@@ -3,6 +3,7 @@ package gatehouse
 import (
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -178,15 +179,19 @@ func (a *Application) Validate() error {
 	return nil
 }
 
-// IsLoopbackHost reports whether host (without port) is localhost,
-// 127.0.0.1 or ::1.
+// IsLoopbackHost reports whether host (without port) is localhost (in
+// any case), 127.0.0.1 or ::1: the loopback hosts of AS-12 and RFC 8252.
+// Other addresses of 127.0.0.0/8 and IPv4-mapped forms are not.
 func IsLoopbackHost(host string) bool {
 	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
-	if host == "localhost" {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	if host == "127.0.0.1" {
 		return true
 	}
 	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return ip != nil && ip.To4() == nil && ip.Equal(net.IPv6loopback)
 }
 
 // ValidateRedirectURI returns an EINVALID error naming field unless uri is an
@@ -207,6 +212,13 @@ func ValidateRedirectURI(field, uri string) error {
 		return FieldErrorf(field, "%s: %q uses http; only https is allowed, except on localhost, 127.0.0.1 and [::1].", field, uri)
 	default:
 		return FieldErrorf(field, "%s: %q has scheme %q; use https (or http on a loopback host).", field, uri, u.Scheme)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return FieldErrorf(field, "%s: %q has port %s; a port is a number from 1 to 65535.", field, uri, p)
+		}
+	} else if strings.HasSuffix(u.Host, ":") {
+		return FieldErrorf(field, "%s: %q has an empty port.", field, uri)
 	}
 	if strings.Contains(uri, "#") {
 		return FieldErrorf(field, "%s: %q contains a fragment; redirect URIs must not.", field, uri)
