@@ -164,16 +164,22 @@ func (s *server) currentSession(r *http.Request, t *gatehouse.Tenant) (*gatehous
 }
 
 // pageCSP is the Content-Security-Policy of a hosted page: nothing inline,
-// scripts and styles only from this server, and forms that may post only
-// here or, for the redirect after sign-in, to the origins in redirectTo
-// (Chromium applies form-action to the redirects that follow a post).
-func pageCSP(redirectTo ...string) string {
+// scripts and styles only from this server, images from here, https and,
+// for a development logo on http, that logo's origin; and forms that may
+// post only here or, for the redirect after sign-in, to the origins in
+// redirectTo (Chromium applies form-action to the redirects that follow a
+// post).
+func pageCSP(logo string, redirectTo ...string) string {
+	images := "'self' https: data:"
+	if u, err := url.Parse(logo); err == nil && u.Scheme == "http" && u.Host != "" {
+		images += " http://" + u.Host
+	}
 	actions := []string{"'self'"}
 	for _, raw := range redirectTo {
 		if u, err := url.Parse(raw); err == nil && u.Scheme != "" && u.Host != "" {
 			actions = append(actions, u.Scheme+"://"+u.Host)
 		}
 	}
-	return "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; " +
+	return "default-src 'none'; script-src 'self'; style-src 'self'; img-src " + images + "; " +
 		"form-action " + strings.Join(actions, " ") + "; frame-ancestors 'none'; base-uri 'none'"
 }

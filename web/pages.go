@@ -317,7 +317,7 @@ func (s *server) renderPage(w http.ResponseWriter, r *http.Request, status int, 
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", pageCSP(redirectTo...))
+	h.Set("Content-Security-Policy", pageCSP(v.Brand.LogoURL, redirectTo...))
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
@@ -364,11 +364,13 @@ func (s *server) renderInternalError(w http.ResponseWriter, r *http.Request, err
 // pageAccentRE is a valid accent colour.
 var pageAccentRE = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
 
-// pageBrand returns how the pages show t: its name, its logo when that is
-// an https URL (the pages' CSP allows no other), and its accent colour.
+// pageBrand returns how the pages show t: its name, its logo (an https
+// URL, or http on a loopback host for development, as the branding API
+// accepts), and its accent colour.
 func (s *server) pageBrand(t *gatehouse.Tenant) pageBrand {
 	b := pageBrand{Name: tenantDisplayName(t)}
-	if u, err := url.Parse(t.Branding.LogoURL); err == nil && u.Scheme == "https" && u.Host != "" && u.User == nil {
+	if u, err := url.Parse(t.Branding.LogoURL); err == nil && u.Host != "" && u.User == nil &&
+		(u.Scheme == "https" || u.Scheme == "http" && gatehouse.IsLoopbackHost(u.Hostname())) {
 		b.LogoURL = u.String()
 	}
 	if c := t.Branding.AccentColor; pageAccentRE.MatchString(c) {
