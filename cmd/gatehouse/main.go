@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -155,7 +156,7 @@ func runHelp(args []string, stdout io.Writer) error {
 		printTenantHelp(stdout)
 		return nil
 	}
-	if len(args) == 1 && args[0] == "help" {
+	if len(args) == 1 && slices.Contains([]string{"help", "-h", "-help", "--help"}, args[0]) {
 		fmt.Fprintf(stdout, "Usage: gatehouse help [COMMAND]\n\nExplains a command, its flags and environment variables.\n")
 		return nil
 	}

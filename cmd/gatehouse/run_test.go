@@ -264,6 +264,11 @@ func TestHelp(t *testing.T) {
 			}
 		}
 	}
+	for _, args := range [][]string{{"help", "-h"}, {"help", "help"}} {
+		if r := runCLI(t, nil, args...); r.err != nil || !strings.Contains(r.stdout, "Usage: gatehouse help [COMMAND]") {
+			t.Errorf("%v: err %v, output %q; want help's own usage", args, r.err, r.stdout)
+		}
+	}
 	for _, args := range [][]string{{"tenant", "-h"}, {"help", "tenant"}} {
 		r := runCLI(t, nil, args...)
 		if r.err != nil || !strings.Contains(r.stdout+r.stderr, "rotate-keys") {
