@@ -14,6 +14,7 @@ import (
 	"net/textproto"
 	"os"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -53,6 +54,40 @@ type SMTP struct {
 	backoff    []time.Duration // wait before attempt i+2; the last repeats
 	tlsConfig  *tls.Config
 	logger     *slog.Logger
+
+	mu     sync.Mutex
+	status Status
+}
+
+// Status is what a sender has seen of its mail server: when a delivery or
+// a check last went through, and when one last failed. A recipient the
+// server refuses is the recipient's problem, not the server's: it counts
+// as going through.
+type Status struct {
+	LastReached time.Time // zero before the first success
+	LastFailed  time.Time // zero before the first failure
+}
+
+// Failing reports whether the latest delivery or check failed.
+func (st Status) Failing() bool { return st.LastFailed.After(st.LastReached) }
+
+// Status returns what the sender has seen of its mail server.
+func (s *SMTP) Status() Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.status
+}
+
+// record notes how a delivery or check ended.
+func (s *SMTP) record(err error) {
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err == nil || errors.Is(err, ErrRejected) {
+		s.status.LastReached = now
+	} else {
+		s.status.LastFailed = now
+	}
 }
 
 // NewSMTP returns an SMTP sender configured by cfg. It does not connect;
@@ -132,6 +167,7 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 			return nil
 		})
 		if err == nil {
+			s.record(nil)
 			s.logger.InfoContext(ctx, "email sent", "recipient_domain", domain, "attempts", attempt,
 				"duration", time.Since(start).Round(time.Millisecond))
 			return nil
@@ -156,6 +192,7 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 		text:  fmt.Sprintf("notify: mail to %s through %s failed after %s: %s", redacted(rcpt), s.server.Addr(), plural(attempt, "attempt"), redactAddress(err.Error(), rcpt)),
 		cause: err,
 	}
+	s.record(e)
 	s.logger.ErrorContext(ctx, "email not sent", "recipient_domain", domain, "attempts", attempt,
 		"duration", time.Since(start).Round(time.Millisecond), "err", e.text)
 	return e
@@ -170,12 +207,15 @@ func (s *SMTP) Check(ctx context.Context) error {
 		return c.CloseWithSMTPClient(sc)
 	})
 	if err != nil {
-		return &sendError{
+		e := &sendError{
 			kind:  ErrUnavailable,
 			text:  fmt.Sprintf("notify: mail server %s: %s", s.server.Addr(), err),
 			cause: err,
 		}
+		s.record(e)
+		return e
 	}
+	s.record(nil)
 	return nil
 }
 

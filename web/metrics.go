@@ -134,7 +134,7 @@ func (s *server) handleReadyz() http.Handler {
 		case s.Mailbox != nil && s.Mail == notify.Sender(s.Mailbox):
 			checks["mail"] = "development mailbox: mail is kept in memory, not delivered"
 		default:
-			checks["mail"] = "ok"
+			checks["mail"] = mailCheck(s.Mail)
 		}
 		state := "ready"
 		if status != http.StatusOK {
@@ -142,4 +142,22 @@ func (s *server) handleReadyz() http.Handler {
 		}
 		encode(w, status, map[string]any{"status": state, "checks": checks})
 	})
+}
+
+// mailCheck says what is known of a configured mail sender: whether its
+// last delivery or check went through. The server's address and the error
+// stay in the log.
+func mailCheck(m notify.Sender) string {
+	st, ok := m.(interface{ Status() notify.Status })
+	if !ok {
+		return "configured"
+	}
+	switch s := st.Status(); {
+	case s.Failing():
+		return "failing: the last attempt to send mail, at " + s.LastFailed.UTC().Format(time.RFC3339) + ", failed (see the log); codes may not arrive"
+	case !s.LastReached.IsZero():
+		return "ok: the mail server was last reached at " + s.LastReached.UTC().Format(time.RFC3339)
+	default:
+		return "configured: the mail server has not been contacted yet"
+	}
 }

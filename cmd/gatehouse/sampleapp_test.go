@@ -269,6 +269,16 @@ func TestServeMailServerDown(t *testing.T) {
 	if res, err := http.Get(base + "/healthz"); err != nil || res.StatusCode != 200 {
 		t.Errorf("/healthz with the mail server down: %v %v", res, err)
 	}
+	// Readiness is not lost, but it says that mail fails.
+	res, err := http.Get(base + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(body), "failing: the last attempt to send mail") {
+		t.Errorf("/readyz with the mail server down: %d %s", res.StatusCode, body)
+	}
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
