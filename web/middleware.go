@@ -24,6 +24,7 @@ const (
 	ctxCorrelationID ctxKey = iota
 	ctxTenant
 	ctxPrincipal
+	ctxClient
 )
 
 // correlationID returns the request's correlation ID ("" outside a request).
@@ -67,9 +68,11 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-// observe gives every request a correlation ID, sets the security headers
-// every response carries, and records the request in the log and metrics.
-// It never logs headers or bodies: they carry secrets.
+// observe gives every request a correlation ID and its client address
+// (clientaddr.go), sets the security headers every response carries, and
+// records the request in the log and metrics: remote is the client
+// address, and peer, only when it differs, the proxy that forwarded the
+// request. It never logs headers or bodies: they carry secrets.
 func (s *server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -82,7 +85,9 @@ func (s *server) observe(next http.Handler) http.Handler {
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Cache-Control", "no-store")
 		rec := &statusRecorder{ResponseWriter: w}
-		r = r.WithContext(context.WithValue(r.Context(), ctxCorrelationID, id))
+		addrs := s.clientOf(r)
+		ctx := context.WithValue(r.Context(), ctxCorrelationID, id)
+		r = r.WithContext(context.WithValue(ctx, ctxClient, addrs))
 		next.ServeHTTP(rec, r)
 		if rec.status == 0 {
 			rec.status = http.StatusOK
@@ -93,10 +98,15 @@ func (s *server) observe(next http.Handler) http.Handler {
 		}
 		elapsed := time.Since(start)
 		s.metrics.observeRequest(route, r.Method, rec.status, elapsed)
-		s.Logger.LogAttrs(r.Context(), levelFor(rec.status), "request",
+		attrs := []slog.Attr{
 			slog.String("method", r.Method), slog.String("route", route), slog.String("path", r.URL.Path),
 			slog.Int("status", rec.status), slog.Duration("duration", elapsed),
-			slog.String("correlation_id", id), slog.String("remote", clientIP(r)))
+			slog.String("correlation_id", id), slog.String("remote", addrs.client),
+		}
+		if addrs.peer != addrs.client {
+			attrs = append(attrs, slog.String("peer", addrs.peer))
+		}
+		s.Logger.LogAttrs(r.Context(), levelFor(rec.status), "request", attrs...)
 	})
 }
 
@@ -146,14 +156,14 @@ func levelFor(status int) slog.Level {
 	return slog.LevelInfo
 }
 
-// clientIP is the address of the immediate peer. Gatehouse does not trust
-// forwarding headers unless a proxy is configured (a later option).
+// clientIP is the full address of the client that sent r, as observe
+// resolved it: the peer, or, behind a trusted proxy, the address the
+// proxies forwarded (clientaddr.go). Outside observe it is the peer.
 func clientIP(r *http.Request) string {
-	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i >= 0 {
-		host = host[:i]
+	if a, ok := r.Context().Value(ctxClient).(clientAddrs); ok {
+		return a.client
 	}
-	return strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	return resolveClient(nil, r.RemoteAddr, nil).client
 }
 
 // maxFormBody bounds every form-encoded request body: the hosted pages,
@@ -226,9 +236,10 @@ func (s *server) refuseInput(w http.ResponseWriter, r *http.Request, status int,
 	}
 }
 
-// rateIP is the client address as rate limits count it: an IPv4 address,
-// or the /64 network of an IPv6 address (one subscriber usually holds a
-// whole /64, so counting single IPv6 addresses would not limit anyone).
+// rateIP is the client address (clientIP) as rate limits count it: an
+// IPv4 address, or the /64 network of an IPv6 address (one subscriber
+// usually holds a whole /64, so counting single IPv6 addresses would not
+// limit anyone). Logs record the full address.
 func rateIP(r *http.Request) string {
 	ip := net.ParseIP(clientIP(r))
 	if ip == nil {

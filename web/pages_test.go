@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
@@ -59,7 +60,8 @@ type hostedOptions struct {
 	mailbox   *notify.Mailbox
 	accent    string
 	logger    *slog.Logger
-	perIP     int // sign-in attempts per address and 5 minutes; 0: the default
+	perIP     int            // sign-in attempts per address and 5 minutes; 0: the default
+	trusted   []netip.Prefix // the trusted proxies
 }
 
 func newHostedEnv(t *testing.T, eng storetest.Engine, o hostedOptions) *hostedEnv {
@@ -88,6 +90,7 @@ func newHostedEnv(t *testing.T, eng storetest.Engine, o hostedOptions) *hostedEn
 		opt.Mail = sender
 		opt.Mailbox = o.mailbox
 		opt.SignInsPerIP = o.perIP
+		opt.TrustedProxies = o.trusted
 		if o.logger != nil {
 			opt.Logger = o.logger
 		}
@@ -154,7 +157,7 @@ func (h *hostedEnv) begin(b *browser) page {
 
 // noFollow returns a browser with b's cookies that stops at every redirect.
 func noFollow(b *browser) *browser {
-	return &browser{t: b.t, client: &http.Client{Jar: b.client.Jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+	return &browser{t: b.t, client: &http.Client{Jar: b.client.Jar, Transport: b.client.Transport, CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
 	}}}
 }

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/gatehouse/gatehouse"
@@ -41,6 +42,13 @@ type Options struct {
 	// may make per 5 minutes (0 means 300). It bounds credential stuffing
 	// from one address while leaving room for many people behind one NAT.
 	SignInsPerIP int
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For header
+	// is believed (clientaddr.go): when a request comes from one of them,
+	// its client address, for the per-address limits and the logs, is the
+	// right-most forwarded address that is not a trusted proxy. Empty:
+	// nobody is trusted, and the client address is the connection's peer.
+	// IPv4 ranges are given as IPv4, not IPv4-mapped IPv6.
+	TrustedProxies []netip.Prefix
 }
 
 // server holds the dependencies every handler shares.
@@ -61,6 +69,11 @@ func NewServer(opt Options) (http.Handler, error) {
 	}
 	if opt.PublicURL == "" {
 		return nil, errorString("web: PublicURL is required")
+	}
+	for _, p := range opt.TrustedProxies {
+		if !p.IsValid() || p != p.Masked() {
+			return nil, errorString("web: TrustedProxies holds " + p.String() + ", which is not a valid network prefix")
+		}
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)

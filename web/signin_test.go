@@ -2,7 +2,10 @@ package web_test
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -151,6 +154,85 @@ func TestSignInPerIPLimit(t *testing.T) {
 	if r := tryLogin(b, login, "ada@example.com", "x"); r.status != http.StatusBadRequest {
 		t.Errorf("5 minutes later: status %d", r.status)
 	}
+}
+
+// forwardedBrowser returns a new browser whose requests reach the server
+// as through a proxy that sets X-Forwarded-For to xff.
+func forwardedBrowser(t *testing.T, xff string) *browser {
+	b := newBrowser(t, rpRedirect)
+	b.client.Transport = forwardingTransport(xff)
+	return b
+}
+
+// forwardingTransport sets X-Forwarded-For on every request.
+type forwardingTransport string
+
+func (xff forwardingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("X-Forwarded-For", string(xff))
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestSignInPerIPLimitBehindProxy checks that behind a trusted proxy each
+// client's forwarded address has a sign-in limit of its own (an IPv6
+// client's /64), that what a client puts in front of X-Forwarded-For does
+// not change whose limit it spends, that the logs record the client's
+// full address and the proxy, and that the X-Forwarded-For of a peer that
+// is not trusted is ignored.
+func TestSignInPerIPLimitBehindProxy(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
+		const limit = 3
+		n := 0
+		attempt := func(h *hostedEnv, xff string, want int) {
+			t.Helper()
+			n++ // a new address each time: only the per-IP limit applies
+			b := forwardedBrowser(t, xff)
+			r := tryLogin(b, h.begin(b), fmt.Sprintf("n%d@example.com", n), "x")
+			if r.status != want {
+				t.Fatalf("attempt %d from %q: status %d, want %d; body %.300s", n, xff, r.status, want, text(r.body))
+			}
+			if want == http.StatusTooManyRequests && !strings.Contains(text(r.body), "Too many sign-in attempts from your network") {
+				t.Fatalf("attempt %d from %q: body %.300s", n, xff, text(r.body))
+			}
+		}
+
+		// The test's connections come from 127.0.0.1: the proxy.
+		var logs lockedBuffer
+		h := newHostedEnv(t, eng, hostedOptions{perIP: limit, trusted: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
+			logger: slog.New(slog.NewTextHandler(&logs, nil))})
+		const a, b = "198.51.100.1", "198.51.100.2"
+		for range limit {
+			attempt(h, a, http.StatusBadRequest)
+		}
+		attempt(h, a, http.StatusTooManyRequests)
+		attempt(h, b, http.StatusBadRequest)
+		// A claims to be B in front of what the proxy appended: still A.
+		attempt(h, b+", "+a, http.StatusTooManyRequests)
+		// B claims to be A: still B, with a limit left.
+		attempt(h, a+", "+b, http.StatusBadRequest)
+		// IPv6 clients count by their /64.
+		for range limit {
+			attempt(h, "2001:db8:1:2::1", http.StatusBadRequest)
+		}
+		attempt(h, "2001:db8:1:2:aaaa:bbbb:cccc:dddd", http.StatusTooManyRequests)
+		attempt(h, "2001:db8:1:3::1", http.StatusBadRequest)
+		for _, want := range []string{
+			"remote=" + a + " peer=127.0.0.1",                     // the request log
+			"method=pwd remote=2001:db8:1:2:aaaa:bbbb:cccc:dddd ", // the sign-in log: the full address
+		} {
+			if !strings.Contains(logs.String(), want) {
+				t.Errorf("the logs lack %q", want)
+			}
+		}
+
+		// A peer that is not a trusted proxy: its X-Forwarded-For is
+		// ignored, so every attempt counts against the peer.
+		h = newHostedEnv(t, eng, hostedOptions{perIP: limit, trusted: []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}})
+		for i := range limit {
+			attempt(h, fmt.Sprintf("203.0.113.%d", i+1), http.StatusBadRequest)
+		}
+		attempt(h, "203.0.113.99", http.StatusTooManyRequests)
+	})
 }
 
 func TestPasswordlessSignIn(t *testing.T) {
