@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -36,6 +37,9 @@ type config struct {
 	// HashWorkers is how many password hashes run at once (0: the default,
 	// one fewer than the cores, at least one).
 	HashWorkers int
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For header
+	// the server believes (web.Options.TrustedProxies).
+	TrustedProxies []netip.Prefix
 	// SampleAddr is where gatehouse demo runs the sample app.
 	SampleAddr string
 	// Issuer, ClientID and ClientSecret are the sample app's client
@@ -210,6 +214,11 @@ var (
 			return nil
 		},
 	}
+	optTrustedProxies = option{
+		name: "trusted-proxies", env: "GATEHOUSE_TRUSTED_PROXIES", arg: "LIST",
+		usage: trustedProxiesUsage,
+		set:   setTrustedProxies,
+	}
 
 	// Options of gatehouse sample-app.
 	optSampleIssuer = option{
@@ -255,12 +264,77 @@ var (
 		usage: "Address the sample app listens on. Port 0 picks a free port.",
 		set:   func(c *config, v string) error { return checkAddr("sample-addr", v, &c.SampleAddr) },
 	}
+	optDemoTrustedProxies = option{
+		name: "trusted-proxies", arg: "LIST",
+		usage: trustedProxiesUsage,
+		set:   setTrustedProxies,
+	}
 	optDemoAdminEmail = option{
 		name: "admin-email", arg: "EMAIL", def: defaultDemoAdmin,
 		usage: "Email address of the demo tenant's administrator, used when the tenant is created (the first run).",
 		set:   func(c *config, v string) error { c.AdminEmail = v; return nil },
 	}
 )
+
+const trustedProxiesUsage = "The reverse proxies whose X-Forwarded-For header Gatehouse believes: IP addresses and CIDR ranges separated by commas, e.g. 10.0.0.0/8,127.0.0.1. " +
+	"For a request from one of them, the client address (for the per-address limits and the logs) is the right-most X-Forwarded-For address that is not itself a trusted proxy; " +
+	"whatever the client wrote to the left of it is ignored, and so is the Forwarded header. List only proxies that append the address they received the request from to X-Forwarded-For. " +
+	"Without this option nobody is trusted: the client address is the connection's, and behind a proxy all clients share the proxy's limits."
+
+// setTrustedProxies parses the comma-separated list of trusted proxies:
+// IP addresses (a range of one) and CIDR ranges, IPv4-mapped IPv6 written
+// as IPv4. An empty list trusts nobody. It refuses empty entries, zones
+// and ranges with bits set past their length (10.0.0.1/8: is 10.0.0.0/8
+// or 10.0.0.1 meant?), and warns about a range that holds every address.
+func setTrustedProxies(c *config, v string) error {
+	c.TrustedProxies = nil
+	if strings.TrimSpace(v) == "" {
+		return nil
+	}
+	for _, entry := range strings.Split(v, ",") {
+		entry = strings.TrimSpace(entry)
+		p, err := parseTrustedProxy(entry)
+		if err != nil {
+			return fmt.Errorf("--trusted-proxies: %w; give IP addresses and CIDR ranges separated by commas, e.g. 10.0.0.0/8,127.0.0.1", err)
+		}
+		if p.Bits() == 0 {
+			c.warnings = append(c.warnings, fmt.Sprintf("--trusted-proxies %s trusts every address of its kind: any client that reaches Gatehouse directly can choose its address with X-Forwarded-For, and so escape the per-address limits; list only your proxies", entry))
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p)
+	}
+	return nil
+}
+
+// parseTrustedProxy parses one entry of --trusted-proxies.
+func parseTrustedProxy(entry string) (netip.Prefix, error) {
+	if entry == "" {
+		return netip.Prefix{}, errors.New("the list has an empty entry")
+	}
+	if strings.Contains(entry, "%") {
+		return netip.Prefix{}, fmt.Errorf("%q has an IPv6 zone; give the address without it", entry)
+	}
+	var p netip.Prefix
+	if strings.Contains(entry, "/") {
+		var err error
+		if p, err = netip.ParsePrefix(entry); err != nil {
+			return netip.Prefix{}, fmt.Errorf("%q is not a CIDR range such as 10.0.0.0/8 or 2001:db8::/32", entry)
+		}
+		if p != p.Masked() {
+			return netip.Prefix{}, fmt.Errorf("%q has bits set past its prefix length: give the range as %s, or the one address as %s", entry, p.Masked(), p.Addr())
+		}
+	} else {
+		a, err := netip.ParseAddr(entry)
+		if err != nil {
+			return netip.Prefix{}, fmt.Errorf("%q is not an IP address or CIDR range", entry)
+		}
+		p = netip.PrefixFrom(a, a.BitLen())
+	}
+	// Peers and forwarded IPv4 addresses are compared as IPv4.
+	if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+		p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+	}
+	return p, nil
+}
 
 // checkAddr checks that v is HOST:PORT and stores it in dst.
 func checkAddr(flag, v string, dst *string) error {

@@ -59,7 +59,7 @@ start over. Ctrl-C stops both servers gracefully.
 
 For development and evaluation only: the mailbox shows every code to
 anyone who can reach the server.`,
-		options: join([]option{optDemoDataDir, optDemoAddr, optDemoSampleAddr, optDemoAdminEmail}, logOptions),
+		options: join([]option{optDemoDataDir, optDemoAddr, optDemoSampleAddr, optDemoAdminEmail, optDemoTrustedProxies}, logOptions),
 		args:    noArgs,
 		run:     runDemo,
 	}
@@ -89,6 +89,9 @@ func runDemo(ctx context.Context, e *env, c *config) error {
 		return err
 	}
 	logger := newLogger(c, e.stderr)
+	for _, w := range c.warnings {
+		logger.Warn(w)
+	}
 	store, err := openStore(ctx, c, logger)
 	if err != nil {
 		return err
@@ -138,6 +141,8 @@ func runDemo(ctx context.Context, e *env, c *config) error {
 		Version:   versionString(),
 		Mail:      mailbox,
 		Mailbox:   mailbox,
+
+		TrustedProxies: c.TrustedProxies,
 	})
 	if err != nil {
 		return err
@@ -163,6 +168,7 @@ func runDemo(ctx context.Context, e *env, c *config) error {
 	}
 	srv.start("sample app", sln, app)
 	logger.Info("listening", "addr", ln.Addr().String(), "public_url", publicURL, "sample_app", sampleURL, "version", versionString())
+	logTrustedProxies(logger, c.TrustedProxies)
 	printDemo(e.stdout, setup, publicURL, sampleURL, c.DataDir)
 
 	err = srv.wait(ctx)

@@ -247,7 +247,7 @@ func TestHelp(t *testing.T) {
 		})
 	}
 	r := runCLI(t, nil, "serve", "--help")
-	for _, want := range []string{"GATEHOUSE_ADDR", "GATEHOUSE_PUBLIC_URL", "GATEHOUSE_DATA_DIR", "GATEHOUSE_DATABASE_URL", "GATEHOUSE_SMTP_URL", "GATEHOUSE_MAIL_FROM", "GATEHOUSE_DEV_MAILBOX", "/dev/mailbox"} {
+	for _, want := range []string{"GATEHOUSE_ADDR", "GATEHOUSE_PUBLIC_URL", "GATEHOUSE_DATA_DIR", "GATEHOUSE_DATABASE_URL", "GATEHOUSE_SMTP_URL", "GATEHOUSE_MAIL_FROM", "GATEHOUSE_DEV_MAILBOX", "GATEHOUSE_TRUSTED_PROXIES", "/dev/mailbox"} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("serve --help lacks %q", want)
 		}

@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse/notify"
@@ -42,7 +44,9 @@ first. It stops gracefully on SIGINT or SIGTERM, finishing requests in flight
 for up to 15 seconds.
 
 Gatehouse speaks plain HTTP; put it behind a reverse proxy that terminates
-TLS and set --public-url to the address clients use.
+TLS and set --public-url to the address clients use, and --trusted-proxies
+to the proxy's address, so that the per-address limits and the logs see
+each client's address instead of the proxy's.
 
 Storage is SQLite in --data-dir unless --database-url names a PostgreSQL
 database; any number of servers may share one PostgreSQL database and one
@@ -52,7 +56,7 @@ Email: one-time codes (sign-up, passwordless sign-in, password reset) are
 sent through the mail server of --smtp-url, from --mail-from. For
 development, --dev-mailbox keeps them in memory instead and shows them on
 /dev/mailbox. With neither, flows that need email cannot complete.`,
-		options: join([]option{optAddr, optPublicURL}, storageOptions, []option{optSMTPURL, optMailFrom, optDevMailbox, optHashWorkers}, logOptions),
+		options: join([]option{optAddr, optPublicURL}, storageOptions, []option{optSMTPURL, optMailFrom, optDevMailbox, optHashWorkers, optTrustedProxies}, logOptions),
 		args:    noArgs,
 		run:     serve,
 	}
@@ -138,6 +142,8 @@ func serve(ctx context.Context, e *env, c *config) error {
 		Version:   versionString(),
 		Mail:      mail,
 		Mailbox:   mailbox,
+
+		TrustedProxies: c.TrustedProxies,
 	})
 	if err != nil {
 		return err
@@ -158,6 +164,7 @@ func serve(ctx context.Context, e *env, c *config) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	logger.Info("listening", "addr", ln.Addr().String(), "public_url", publicURL, "version", versionString())
+	logTrustedProxies(logger, c.TrustedProxies)
 	// Probe the mail server now, so that one that is down is reported at
 	// start rather than at the first sign-up; the probe ends with serve.
 	if smtp, ok := mail.(*notify.SMTP); ok {
@@ -192,6 +199,18 @@ func serve(ctx context.Context, e *env, c *config) error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// logTrustedProxies says in the log whose X-Forwarded-For is believed.
+func logTrustedProxies(logger *slog.Logger, proxies []netip.Prefix) {
+	if len(proxies) == 0 {
+		return
+	}
+	list := make([]string, len(proxies))
+	for i, p := range proxies {
+		list[i] = p.String()
+	}
+	logger.Info("client addresses are taken from X-Forwarded-For of requests from trusted proxies", "trusted_proxies", strings.Join(list, ","))
 }
 
 // hashWorkers is the size of the password hashing pool: n when set, else
