@@ -7,6 +7,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"sync"
@@ -87,6 +88,28 @@ func (v *Vault) MAC(purpose string, data []byte) []byte {
 	m := hmac.New(sha256.New, v.macKey(purpose))
 	m.Write(data)
 	return m.Sum(nil)
+}
+
+// Key check: the MAC purpose and the fixed data whose MAC is the key check.
+const (
+	keyCheckPurpose = "key-check"
+	keyCheckData    = "gatehouse vault v1 key check"
+)
+
+// KeyCheck returns a value that identifies the root key without revealing
+// it: the MAC of a fixed string under the subkey for the purpose
+// "key-check". Two vaults have the same key check exactly when they have
+// the same root key (up to HMAC-SHA256 collisions). Stored next to sealed
+// data, it tells a process at start whether its key is the one the data
+// was sealed with, before it opens or seals anything.
+func (v *Vault) KeyCheck() []byte {
+	return v.MAC(keyCheckPurpose, []byte(keyCheckData))
+}
+
+// MatchesKeyCheck reports whether check is the vault's KeyCheck, comparing
+// in constant time.
+func (v *Vault) MatchesKeyCheck(check []byte) bool {
+	return subtle.ConstantTimeCompare(v.KeyCheck(), check) == 1
 }
 
 func (v *Vault) macKey(purpose string) []byte {

@@ -314,6 +314,53 @@ func TestMAC(t *testing.T) {
 	}
 }
 
+func TestKeyCheck(t *testing.T) {
+	key := testKey(t)
+	v := mustVault(t, key)
+	check := v.KeyCheck()
+	if len(check) != 32 {
+		t.Fatalf("len(KeyCheck) = %d, want 32", len(check))
+	}
+	if !bytes.Equal(mustVault(t, key).KeyCheck(), check) {
+		t.Errorf("two vaults of one key have different key checks")
+	}
+	if bytes.Equal(testVault(t).KeyCheck(), check) {
+		t.Errorf("a vault of another key has the same key check")
+	}
+	// It is a MAC under the key-check subkey, not anything the root key or
+	// another purpose's subkey would give.
+	if want := v.MAC(keyCheckPurpose, []byte(keyCheckData)); !bytes.Equal(check, want) {
+		t.Errorf("KeyCheck = %x, want the key-check MAC %x", check, want)
+	}
+	for name, other := range map[string][]byte{
+		"root key as HMAC key":     rawHMAC(key, []byte(keyCheckData)),
+		"root key itself":          key,
+		"client-secret purpose":    v.MAC("client-secret", []byte(keyCheckData)),
+		"empty data, same purpose": v.MAC(keyCheckPurpose, nil),
+	} {
+		if bytes.Equal(check, other) {
+			t.Errorf("KeyCheck equals the %s", name)
+		}
+	}
+
+	for _, tc := range []struct {
+		name  string
+		check []byte
+		want  bool
+	}{
+		{"own check", bytes.Clone(check), true},
+		{"other key's check", testVault(t).KeyCheck(), false},
+		{"flipped bit", func() []byte { b := bytes.Clone(check); b[31] ^= 1; return b }(), false},
+		{"truncated", check[:31], false},
+		{"extended", append(bytes.Clone(check), 0), false},
+		{"empty", nil, false},
+	} {
+		if got := v.MatchesKeyCheck(tc.check); got != tc.want {
+			t.Errorf("MatchesKeyCheck(%s) = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
 func TestConcurrentUse(t *testing.T) {
 	v := testVault(t)
 	var wg sync.WaitGroup
