@@ -19,3 +19,14 @@ type SigningKey struct {
 
 // Active reports whether the key still signs new tokens.
 func (k *SigningKey) Active() bool { return k.RetiredAt.IsZero() }
+
+// KeyCheck identifies the encryption key a database was set up with: a
+// value derived from the key (vault.Vault.KeyCheck), never the key itself.
+// A database holds at most one. Every process that opens the database with
+// a key compares its own key's value with it before it seals or opens
+// anything, so that a server or command given another key refuses to start
+// instead of sealing data no other server can open.
+type KeyCheck struct {
+	Value     []byte
+	CreatedAt time.Time
+}

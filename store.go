@@ -81,6 +81,9 @@ type Reader interface {
 
 	// SigningKeys returns all of the tenant's signing keys, newest first.
 	SigningKeys(ctx context.Context, tenantID string) ([]*SigningKey, error)
+	// KeyCheck returns the database's key check, which belongs to no
+	// tenant; ENOTFOUND if none was stored yet.
+	KeyCheck(ctx context.Context) (*KeyCheck, error)
 
 	// ListAuditEntries returns the newest entries first; it filters on
 	// "category", "activityDisplayName" and "targetId".
@@ -136,6 +139,13 @@ type Tx interface {
 
 	CreateSigningKey(ctx context.Context, k *SigningKey) error
 	UpdateSigningKey(ctx context.Context, tenantID, id string, fn func(*SigningKey) error) (*SigningKey, error)
+
+	// CreateKeyCheck stores the database's key check if it has none. A
+	// database keeps its first key check for good: of concurrent calls
+	// exactly one stores its value, and the others, and every later call,
+	// get ECONFLICT (then KeyCheck, in the same transaction, returns the
+	// stored one), whatever value they carry.
+	CreateKeyCheck(ctx context.Context, c *KeyCheck) error
 
 	CreateAuditEntry(ctx context.Context, e *AuditEntry) error
 

@@ -68,8 +68,12 @@ func TestRestart(t *testing.T) {
 			ra := &gatehouse.RoleAssignment{RoleDefinitionID: gatehouse.RoleGlobalAdministrator}
 			ae := &gatehouse.AuditEntry{Category: "UserManagement", Activity: "Add user", Targets: []gatehouse.AuditTarget{{ID: "x", Type: "User"}}}
 			o := &gatehouse.OneTime{Kind: "code", Key: "hash", Payload: []byte("payload"), ExpiresAt: time.Now().Add(time.Hour)}
+			kc := &gatehouse.KeyCheck{Value: []byte{0, 1, 2, 0xff}}
 			if err := s.Update(ctx, func(tx gatehouse.Tx) error {
 				if err := tx.CreateTenant(ctx, tn); err != nil {
+					return err
+				}
+				if err := tx.CreateKeyCheck(ctx, kc); err != nil {
 					return err
 				}
 				u.TenantID, g.TenantID, a.TenantID, k.TenantID, ra.TenantID, ae.TenantID, o.TenantID =
@@ -101,6 +105,13 @@ func TestRestart(t *testing.T) {
 			}
 			if diff := cmp.Diff(tn, gotTenant); diff != "" {
 				t.Errorf("tenant after restart (-want +got):\n%s", diff)
+			}
+			gotCheck, err := s.KeyCheck(ctx)
+			if err != nil {
+				t.Fatalf("KeyCheck: %v", err)
+			}
+			if diff := cmp.Diff(kc, gotCheck); diff != "" {
+				t.Errorf("key check after restart (-want +got):\n%s", diff)
 			}
 			gotUser, err := s.UserByMail(ctx, tn.ID, "ADA@example.com")
 			if err != nil {

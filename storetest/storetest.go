@@ -37,6 +37,8 @@ func Run(t *testing.T, open func(t *testing.T) gatehouse.Store) {
 		{"RoleAssignments", testRoleAssignments},
 		{"DeleteUserCascades", testDeleteUserCascades},
 		{"SigningKeys", testSigningKeys},
+		{"KeyCheck", testKeyCheck},
+		{"ConcurrentKeyCheck", testConcurrentKeyCheck},
 		{"AuditEntries", testAuditEntries},
 		{"UpdateRollsBack", testUpdateRollsBack},
 		{"ConcurrentUpdateUser", testConcurrentUpdateUser},
