@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -64,10 +65,22 @@ type KeyStore interface {
 // the key it replaced goes on signing, so that every node, and every
 // relying party fetching the JWK set from any node, knows a key before it
 // sees a token signed with it. A tenant's first keys sign at once.
+//
+// A stored key that cannot be unsealed (its row is damaged, or it was
+// sealed under another encryption key, which the key check now prevents
+// but older versions allowed) is logged as an error, once per node, and
+// left out: the tenant goes on signing and verifying with the keys that
+// can be read, instead of every request of the tenant failing because of
+// one row. Leaving a key out never widens what is accepted: tokens signed
+// with it fail verification, and a retired key still signs only during
+// the publish delay. When that leaves the tenant no key to sign with, Sign
+// (and, with no readable key at all, JWKS) fails saying that its keys
+// cannot be decrypted; rotating them with the right key repairs it.
 type Keys struct {
 	store   KeyStore
 	vault   *vault.Vault
 	now     func() time.Time
+	logger  atomic.Pointer[slog.Logger]
 	refresh atomic.Int64 // time.Duration
 	tenants sync.Map     // tenant ID -> *tenantKeys
 }
@@ -82,6 +95,16 @@ type tenantKeys struct {
 type keySet struct {
 	checked time.Time // when the store was last read, or tried
 	keys    []*key    // newest first (by CreatedAt, then kid descending)
+	// unreadable are the stored keys that could not be unsealed, left out
+	// of keys; they are not tried again.
+	unreadable []*unreadableKey
+}
+
+// unreadableKey is a stored key that could not be unsealed.
+type unreadableKey struct {
+	id, alg string
+	retired time.Time // zero while active
+	err     error
 }
 
 // key is one parsed signing key. It is immutable; a refresh that finds a
@@ -102,7 +125,16 @@ func NewKeys(store KeyStore, v *vault.Vault, now func() time.Time) *Keys {
 	}
 	k := &Keys{store: store, vault: v, now: now}
 	k.refresh.Store(int64(DefaultRefreshInterval))
+	k.logger.Store(slog.New(slog.DiscardHandler))
 	return k
+}
+
+// SetLogger sets the logger that reports stored keys that cannot be
+// unsealed. Without one nothing is logged.
+func (k *Keys) SetLogger(l *slog.Logger) {
+	if l != nil {
+		k.logger.Store(l)
+	}
 }
 
 // SetRefreshInterval sets how long a tenant's cached keys are used before
@@ -138,6 +170,14 @@ func (k *Keys) Create(ctx context.Context, tx gatehouse.Tx, tenantID string) err
 // Rotate creates new RS256 and ES256 keys for the tenant and retires its
 // active ones (RetiredAt = now). Retired keys stay published for
 // RetainRetired; see Keys for when the new keys start signing.
+//
+// Before it writes anything it checks that the vault opens the tenant's
+// keys, and it refuses, with an error wrapping ErrWrongEncryptionKey, when
+// the vault opens none of them: new keys sealed with a foreign key would
+// retire keys every other server can read for keys none can. One key that
+// opens suffices, so that a tenant whose active keys cannot be read (a
+// damaged row, or a rotation done with a wrong key before the key check
+// existed) is repaired by rotating with the right key.
 func (k *Keys) Rotate(ctx context.Context, tenantID string) error {
 	keys, err := k.generate(tenantID) // outside the transaction: RSA is slow
 	if err != nil {
@@ -147,6 +187,9 @@ func (k *Keys) Rotate(ctx context.Context, tenantID string) error {
 		now := k.now()
 		old, err := tx.SigningKeys(ctx, tenantID)
 		if err != nil {
+			return err
+		}
+		if err := k.opensAny(tenantID, old); err != nil {
 			return err
 		}
 		for _, o := range old {
@@ -175,6 +218,32 @@ func (k *Keys) Rotate(ctx context.Context, tenantID string) error {
 	}
 	k.expire(tenantID)
 	return nil
+}
+
+// opensAny returns nil if the tenant has no keys or the vault opens one of
+// them, trying active keys first, and otherwise an error wrapping
+// ErrWrongEncryptionKey and the vault's error.
+func (k *Keys) opensAny(tenantID string, rows []*gatehouse.SigningKey) error {
+	var firstErr error
+	for _, active := range []bool{true, false} {
+		for _, row := range rows {
+			if row.Active() != active {
+				continue
+			}
+			_, err := k.vault.Open(row.PrivateKey, sealAD(tenantID, row.ID))
+			if err == nil {
+				return nil
+			}
+			if firstErr == nil {
+				firstErr = err
+			}
+		}
+	}
+	if firstErr == nil {
+		return nil
+	}
+	return fmt.Errorf("%w: it cannot decrypt any of the tenant's %d signing keys, so new keys sealed with it would replace keys the other servers can read with keys they cannot; nothing was changed (%w)",
+		ErrWrongEncryptionKey, len(rows), firstErr)
 }
 
 // generate returns new sealed RS256 and ES256 keys for the tenant.
@@ -220,7 +289,9 @@ func randomID() string {
 
 // JWKS returns the public keys of the tenant's active keys and of keys
 // retired less than RetainRetired ago, newest first, each with kid, alg and
-// use "sig".
+// use "sig". Keys that cannot be unsealed are left out; if that leaves
+// none of the keys that should be published, it returns an error saying
+// that they cannot be decrypted.
 func (k *Keys) JWKS(ctx context.Context, tenantID string) (*jose.JSONWebKeySet, error) {
 	s, err := k.keySet(ctx, tenantID, k.refreshInterval())
 	if err != nil {
@@ -231,6 +302,14 @@ func (k *Keys) JWKS(ctx context.Context, tenantID string) (*jose.JSONWebKeySet, 
 	for _, key := range s.keys {
 		if key.published(now) {
 			set.Keys = append(set.Keys, key.public)
+		}
+	}
+	if len(set.Keys) == 0 {
+		for _, u := range s.unreadable {
+			if u.retired.IsZero() || now.Before(u.retired.Add(RetainRetired)) {
+				return nil, fmt.Errorf("oidc: the published signing keys of tenant %s cannot be decrypted with this server's encryption key (is it the one the database was set up with?); the first is %s: %w",
+					tenantID, u.id, u.err)
+			}
 		}
 	}
 	return set, nil
@@ -258,7 +337,7 @@ func (k *Keys) Sign(ctx context.Context, tenantID, alg, typ string, claims any) 
 			return "", err
 		}
 		if key = s.signer(alg, k.now(), k.publishDelay()); key == nil {
-			return "", fmt.Errorf("oidc: tenant %s has no active %s signing key", tenantID, alg)
+			return "", s.noSigner(tenantID, alg)
 		}
 	}
 	opts := &jose.SignerOptions{}
@@ -330,6 +409,23 @@ func (s *keySet) signer(alg string, now time.Time, delay time.Duration) *key {
 	return newest
 }
 
+// noSigner returns the error of Sign when the tenant has no key that signs
+// for alg: it says so, and whether active keys were left out because they
+// cannot be unsealed.
+func (s *keySet) noSigner(tenantID, alg string) error {
+	var bad []*unreadableKey
+	for _, u := range s.unreadable {
+		if u.alg == alg && u.retired.IsZero() {
+			bad = append(bad, u)
+		}
+	}
+	if len(bad) == 0 {
+		return fmt.Errorf("oidc: tenant %s has no active %s signing key", tenantID, alg)
+	}
+	return fmt.Errorf("oidc: tenant %s has no readable active %s signing key: %d active key(s), the first %s, cannot be decrypted with this server's encryption key (is it the one the database was set up with?); rotate the tenant's keys with the right key (gatehouse tenant rotate-keys): %w",
+		tenantID, alg, len(bad), bad[0].id, bad[0].err)
+}
+
 func (s *keySet) find(kid string) *key {
 	for _, key := range s.keys {
 		if key.id == kid {
@@ -353,7 +449,7 @@ func (k *Keys) expire(tenantID string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if s := t.set.Load(); s != nil {
-		t.set.Store(&keySet{keys: s.keys})
+		t.set.Store(&keySet{keys: s.keys, unreadable: s.unreadable})
 	}
 }
 
@@ -384,23 +480,21 @@ func (k *Keys) keySet(ctx context.Context, tenantID string, maxAge time.Duration
 	rows, err := k.store.SigningKeys(ctx, tenantID)
 	if err != nil {
 		if old != nil && ctx.Err() == nil {
-			t.set.Store(&keySet{checked: now, keys: old.keys})
+			t.set.Store(&keySet{checked: now, keys: old.keys, unreadable: old.unreadable})
 			return old, nil
 		}
 		return nil, fmt.Errorf("oidc: reading signing keys: %w", err)
 	}
-	s, err := k.parse(tenantID, rows, old)
-	if err != nil {
-		return nil, err
-	}
+	s := k.parse(ctx, tenantID, rows, old)
 	s.checked = now
 	t.set.Store(s)
 	return s, nil
 }
 
 // parse turns store rows into a keySet, reusing the parsed keys of old and
-// unsealing only keys with a new kid.
-func (k *Keys) parse(tenantID string, rows []*gatehouse.SigningKey, old *keySet) (*keySet, error) {
+// unsealing only keys with a new kid. A key that cannot be unsealed is
+// logged, once, and left out (see Keys).
+func (k *Keys) parse(ctx context.Context, tenantID string, rows []*gatehouse.SigningKey, old *keySet) *keySet {
 	s := &keySet{keys: make([]*key, 0, len(rows))}
 	for _, row := range rows {
 		if old != nil {
@@ -413,10 +507,22 @@ func (k *Keys) parse(tenantID string, rows []*gatehouse.SigningKey, old *keySet)
 				s.keys = append(s.keys, o)
 				continue
 			}
+			if u := old.findUnreadable(row.ID); u != nil && u.alg == row.Algorithm {
+				if !u.retired.Equal(row.RetiredAt) {
+					c := *u
+					c.retired = row.RetiredAt
+					u = &c
+				}
+				s.unreadable = append(s.unreadable, u)
+				continue
+			}
 		}
 		key, err := k.unseal(tenantID, row)
 		if err != nil {
-			return nil, err
+			k.logger.Load().ErrorContext(ctx, "a signing key cannot be decrypted with this server's encryption key and is left out of the tenant's keys; is the key the one the database was set up with? If the tenant has no other key to sign with, rotate its keys with the right key",
+				"tenant", tenantID, "kid", row.ID, "alg", row.Algorithm, "active", row.Active(), "err", err)
+			s.unreadable = append(s.unreadable, &unreadableKey{id: row.ID, alg: row.Algorithm, retired: row.RetiredAt, err: err})
+			continue
 		}
 		s.keys = append(s.keys, key)
 	}
@@ -426,7 +532,16 @@ func (k *Keys) parse(tenantID string, rows []*gatehouse.SigningKey, old *keySet)
 		}
 		return strings.Compare(b.id, a.id)
 	})
-	return s, nil
+	return s
+}
+
+func (s *keySet) findUnreadable(kid string) *unreadableKey {
+	for _, u := range s.unreadable {
+		if u.id == kid {
+			return u
+		}
+	}
+	return nil
 }
 
 // unseal decrypts and parses one stored key.
