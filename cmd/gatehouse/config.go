@@ -52,6 +52,18 @@ type config struct {
 
 	// warnings are problems worth logging but not refusing.
 	warnings []string
+	// fromEnv holds the names of the options set by their environment
+	// variable rather than their flag.
+	fromEnv map[string]bool
+}
+
+// origin names where the option's value came from, for messages:
+// "--name" or "environment variable NAME".
+func (c *config) origin(o option) string {
+	if c.fromEnv[o.name] {
+		return "environment variable " + o.env
+	}
+	return "--" + o.name
 }
 
 // Defaults.
@@ -108,7 +120,7 @@ var (
 	}
 	optEncryptionKey = option{
 		name: "encryption-key", env: "GATEHOUSE_ENCRYPTION_KEY", arg: "BASE64",
-		usage: "The key that encrypts the tenants' signing keys at rest: 32 random bytes in base64 (openssl rand -base64 32). Every server of one database must use the same key. Prefer the environment variable or --encryption-key-file: other users of the machine can see command-line arguments.",
+		usage: "The key that encrypts the tenants' signing keys at rest: 32 random bytes in base64 (openssl rand -base64 32). Every server of one database must use the same key: the database keeps a check of the key it was set up with (not the key) and every command refuses another. Prefer the environment variable or --encryption-key-file: other users of the machine can see command-line arguments.",
 		set:   func(c *config, v string) error { c.EncryptionKey = v; return nil },
 	}
 	optEncryptionKeyFile = option{
@@ -419,7 +431,7 @@ func parse(cmd *command, args []string, getenv func(string) string, stderr io.Wr
 	onCommandLine := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { onCommandLine[f.Name] = true })
 	given := map[string]bool{} // on the command line or in the environment
-	c := &config{LogLevel: slog.LevelInfo, LogFormat: "text", Args: positional}
+	c := &config{LogLevel: slog.LevelInfo, LogFormat: "text", Args: positional, fromEnv: map[string]bool{}}
 	for _, o := range cmd.options {
 		var v string
 		fromEnv := false
@@ -442,6 +454,7 @@ func parse(cmd *command, args []string, getenv func(string) string, stderr io.Wr
 		default:
 			v = o.def
 		}
+		c.fromEnv[o.name] = fromEnv
 		if err := o.set(c, v); err != nil {
 			if fromEnv {
 				return nil, fmt.Errorf("%s: environment variable %s: %w", cmd.name, o.env, err)

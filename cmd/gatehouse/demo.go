@@ -97,7 +97,7 @@ func runDemo(ctx context.Context, e *env, c *config) error {
 		return err
 	}
 	defer store.Close()
-	v, err := openVault(ctx, c, store)
+	v, err := openVault(ctx, c, store, logger)
 	if err != nil {
 		return err
 	}
@@ -118,6 +118,7 @@ func runDemo(ctx context.Context, e *env, c *config) error {
 
 	hasher := password.NewHasher(password.DefaultParams, hashWorkers(0), hashQueue)
 	keys := oidc.NewKeys(store, v, time.Now)
+	keys.SetLogger(logger)
 	setup, err := setUpDemo(ctx, provision.Deps{
 		Store: store, Keys: keys, Vault: v, Passwords: hasher, PublicURL: publicURL, Now: time.Now,
 	}, c.AdminEmail, sampleURL)

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/oidc"
 	"github.com/gatehouse/gatehouse/sqlstore"
 	"github.com/gatehouse/gatehouse/vault"
 )
@@ -65,11 +66,16 @@ func openStore(ctx context.Context, c *config, logger *slog.Logger) (*sqlstore.S
 
 // openVault builds the vault from the configured encryption key: the flag
 // or variable, the key file, or (SQLite only) the data directory's key
-// file, created on first use.
+// file, created on first use. It then checks the key against the
+// database's key check (oidc.CheckEncryptionKey), storing the check on a
+// database's first use, and refuses a key that is not the one the
+// database was set up with, before anything is sealed with it: a server
+// or command with another key would seal signing keys no other server
+// could read.
 // With the data directory's key file missing, it refuses a database that
-// already has tenants: their signing keys were sealed with the lost key,
-// and a new one would make them unreadable.
-func openVault(ctx context.Context, c *config, store gatehouse.Reader) (*vault.Vault, error) {
+// already has tenants or a key check: their signing keys were sealed with
+// the lost key, and a new one would make them unreadable.
+func openVault(ctx context.Context, c *config, store gatehouse.Store, logger *slog.Logger) (*vault.Vault, error) {
 	var (
 		key []byte
 		err error
@@ -78,13 +84,13 @@ func openVault(ctx context.Context, c *config, store gatehouse.Reader) (*vault.V
 	case c.EncryptionKey != "":
 		key, err = vault.ParseKey(c.EncryptionKey)
 		if err != nil {
-			return nil, fmt.Errorf("--encryption-key: %w", err)
+			return nil, fmt.Errorf("%s: %w", c.origin(optEncryptionKey), err)
 		}
 	case c.EncryptionKeyFile != "":
 		// A named file must exist: creating one here would give each
 		// node of a cluster a different key.
 		if _, err := os.Stat(c.EncryptionKeyFile); errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("--encryption-key-file %s does not exist; create it with: (umask 077; openssl rand -base64 32 > %s)", c.EncryptionKeyFile, c.EncryptionKeyFile)
+			return nil, fmt.Errorf("%s %s does not exist; create it with: (umask 077; openssl rand -base64 32 > %s)", c.origin(optEncryptionKeyFile), c.EncryptionKeyFile, c.EncryptionKeyFile)
 		}
 		key, err = vault.LoadOrCreateKeyFile(c.EncryptionKeyFile)
 		if err != nil {
@@ -96,12 +102,8 @@ func openVault(ctx context.Context, c *config, store gatehouse.Reader) (*vault.V
 	default:
 		path := filepath.Join(c.DataDir, keyFile)
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-			tenants, err := store.ListTenants(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("list tenants: %w", err)
-			}
-			if len(tenants) > 0 {
-				return nil, fmt.Errorf("the encryption key %s is missing, but the database has %d tenant(s) whose keys were encrypted with it; restore the file from a backup (a new key cannot read them)", path, len(tenants))
+			if err := refuseLostKey(ctx, store, path); err != nil {
+				return nil, err
 			}
 		}
 		key, err = vault.LoadOrCreateKeyFile(path)
@@ -109,5 +111,50 @@ func openVault(ctx context.Context, c *config, store gatehouse.Reader) (*vault.V
 			return nil, err
 		}
 	}
-	return vault.New(key)
+	v, err := vault.New(key)
+	if err != nil {
+		return nil, err
+	}
+	stored, err := oidc.CheckEncryptionKey(ctx, store, v)
+	if errors.Is(err, oidc.ErrWrongEncryptionKey) {
+		return nil, fmt.Errorf("%w; every server of one database must use the same key, and this one came from %s: start with the key the database was set up with (nothing was changed)", err, keySource(c))
+	} else if err != nil {
+		return nil, fmt.Errorf("check the encryption key: %w", err)
+	}
+	if stored {
+		logger.Info("the database now holds a check of the encryption key: every server and command that uses this database must use the same key", "key", keySource(c))
+	}
+	return v, nil
+}
+
+// refuseLostKey returns an error if the database was set up with a key,
+// the data directory's key file at path, which is missing.
+func refuseLostKey(ctx context.Context, store gatehouse.Reader, path string) error {
+	tenants, err := store.ListTenants(ctx)
+	if err != nil {
+		return fmt.Errorf("list tenants: %w", err)
+	}
+	if len(tenants) > 0 {
+		return fmt.Errorf("the encryption key %s is missing, but the database has %d tenant(s) whose keys were encrypted with it; restore the file from a backup (a new key cannot read them)", path, len(tenants))
+	}
+	_, err = store.KeyCheck(ctx)
+	switch gatehouse.ErrorCode(err) {
+	case "":
+		return fmt.Errorf("the encryption key %s is missing, but the database was set up with it; restore the file from a backup (a new key would not match)", path)
+	case gatehouse.ENOTFOUND:
+		return nil
+	}
+	return fmt.Errorf("read the key check: %w", err)
+}
+
+// keySource says where the configured encryption key comes from, for
+// messages.
+func keySource(c *config) string {
+	switch {
+	case c.EncryptionKey != "":
+		return c.origin(optEncryptionKey)
+	case c.EncryptionKeyFile != "":
+		return fmt.Sprintf("the key file %s (%s)", c.EncryptionKeyFile, c.origin(optEncryptionKeyFile))
+	}
+	return fmt.Sprintf("the data directory's key file %s", filepath.Join(c.DataDir, keyFile))
 }

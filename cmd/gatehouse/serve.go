@@ -101,12 +101,13 @@ func serve(ctx context.Context, e *env, c *config) error {
 		return err
 	}
 	defer store.Close()
-	v, err := openVault(ctx, c, store)
+	v, err := openVault(ctx, c, store, logger)
 	if err != nil {
 		return err
 	}
 	hasher := password.NewHasher(password.DefaultParams, hashWorkers(c.HashWorkers), hashQueue)
 	keys := oidc.NewKeys(store, v, time.Now)
+	keys.SetLogger(logger)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(

@@ -69,7 +69,7 @@ func tenantCreate(ctx context.Context, e *env, c *config) error {
 		return err
 	}
 	defer store.Close()
-	v, err := openVault(ctx, c, store)
+	v, err := openVault(ctx, c, store, logger)
 	if err != nil {
 		return err
 	}
@@ -159,7 +159,7 @@ func tenantRotateKeys(ctx context.Context, e *env, c *config) error {
 	} else if err != nil {
 		return err
 	}
-	v, err := openVault(ctx, c, store)
+	v, err := openVault(ctx, c, store, logger)
 	if err != nil {
 		return err
 	}
