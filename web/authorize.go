@@ -258,8 +258,11 @@ func (s *server) handleAuthorize() http.Handler {
 			hintSub = c.Subject
 		}
 		now := s.Now()
-		needLogin := sess == nil || strings.Contains(ar.Prompt, "login") ||
-			(ar.MaxAge >= 0 && now.Sub(sess.AuthTime) > time.Duration(ar.MaxAge)*time.Second) ||
+		// max_age=0 asks for a new authentication whatever the session's
+		// age, exactly as prompt=login does (OIDC Core errata set 2,
+		// section 3.1.2.1): a clock that has not moved is no exception.
+		needLogin := sess == nil || strings.Contains(ar.Prompt, "login") || ar.MaxAge == 0 ||
+			(ar.MaxAge > 0 && now.Sub(sess.AuthTime) > time.Duration(ar.MaxAge)*time.Second) ||
 			(hintSub != "" && hintSub != user.ID) // the hint names someone else (OIDC Core 3.1.2.1)
 		if !needLogin {
 			s.issueCode(w, r, t, ar, user, sess)

@@ -149,13 +149,20 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 			t.Errorf("SSO auth_time %v, want the session's %v", c["auth_time"], firstAuthTime)
 		}
 
-		// max_age=0 re-authenticates and moves auth_time.
-		clk.Advance(10 * time.Second)
-		res, shown = shop.authorize(b, "ada@example.com", "correct horse battery", oauth2.SetAuthURLParam("max_age", "0"))
-		if !shown {
-			t.Errorf("max_age=0 did not show the sign-in page")
+		// max_age=0 re-authenticates at once and moves auth_time: the
+		// clock moves only once the sign-in page is shown, so that
+		// auth_time, in whole seconds, can tell the new sign-in apart.
+		pg := b.get(shop.cfg.AuthCodeURL("st-max-age", oauth2.SetAuthURLParam("max_age", "0")))
+		if pg.location != "" || pg.status != http.StatusOK {
+			t.Fatalf("max_age=0 did not show the sign-in page: status %d location %q", pg.status, pg.location)
 		}
-		reauth, err := shop.cfg.Exchange(ctx, res.code)
+		clk.Advance(10 * time.Second)
+		pg = b.submit(pg, map[string]string{"email": "ada@example.com", "password": "correct horse battery"})
+		back, err := url.Parse(pg.location)
+		if err != nil || !strings.HasPrefix(pg.location, rpRedirect) {
+			t.Fatalf("after max_age=0 the browser did not come back to the app: status %d location %q", pg.status, pg.location)
+		}
+		reauth, err := shop.cfg.Exchange(ctx, back.Query().Get("code"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -67,8 +67,10 @@ type hostedOptions struct {
 func newHostedEnv(t *testing.T, eng storetest.Engine, o hostedOptions) *hostedEnv {
 	t.Helper()
 	// A minute ahead of the real clock: what was made with the real one
-	// (the tenant, its keys and secrets) is already valid.
-	clk := &frozenClock{t: time.Now().UTC().Add(time.Minute)}
+	// (the tenant, its keys and secrets) is already valid. On a whole
+	// second, so that times read back from the store (in microseconds)
+	// and from tokens (in seconds) are the times the server wrote.
+	clk := &frozenClock{t: time.Now().UTC().Add(time.Minute).Truncate(time.Second)}
 	st := eng.Open(t)
 	st.Now = clk.Now
 	h := &hostedEnv{clk: clk}
