@@ -86,6 +86,12 @@ func parseAuthorizeParams(f url.Values, app *gatehouse.Application, adminScope s
 		LoginHint: f.Get("login_hint"), ACRValues: f.Get("acr_values"), UILocales: f.Get("ui_locales"), MaxAge: -1,
 		ResponseMode: "query",
 	}
+	// Lengths first: no error response carries an oversized value.
+	for _, p := range authorizeParamLimits {
+		if len(f.Get(p.name)) > p.max {
+			return nil, &authError{"invalid_request", "The " + p.name + " parameter is longer than " + strconv.Itoa(p.max) + " bytes."}
+		}
+	}
 	if f.Has("request") {
 		return nil, &authError{"request_not_supported", "Request objects (the request parameter) are not supported."}
 	}
@@ -151,21 +157,44 @@ func parseAuthorizeParams(f url.Values, app *gatehouse.Application, adminScope s
 	}
 	ar.Prompt = strings.Join(prompts, " ")
 	if v := f.Get("max_age"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return nil, &authError{"invalid_request", "max_age must be a whole number of seconds."}
+		n, ok := parseMaxAge(v)
+		if !ok {
+			return nil, &authError{"invalid_request", "max_age must be a whole number of seconds, such as 0 or 3600."}
 		}
 		ar.MaxAge = n
 	}
-	for _, p := range []struct {
-		name, value string
-		max         int
-	}{{"state", ar.State, 2048}, {"nonce", ar.Nonce, 512}, {"login_hint", ar.LoginHint, 320}, {"ui_locales", ar.UILocales, 256}, {"acr_values", ar.ACRValues, 256}} {
-		if len(p.value) > p.max {
-			return nil, &authError{"invalid_request", "The " + p.name + " parameter is longer than " + strconv.Itoa(p.max) + " bytes."}
-		}
-	}
 	return ar, nil
+}
+
+// maxStateLength bounds the state parameter; a longer state is never
+// reflected, not even in the error that refuses it.
+const maxStateLength = 2048
+
+// authorizeParamLimits are the longest values of the authorization
+// request's free-text parameters, in bytes.
+var authorizeParamLimits = []struct {
+	name string
+	max  int
+}{
+	{"state", maxStateLength}, {"nonce", 512}, {"login_hint", 320}, {"ui_locales", 256}, {"acr_values", 256},
+	{"scope", 2048}, {"prompt", 128}, {"response_type", 64}, {"response_mode", 64},
+}
+
+// maxMaxAge caps max_age: no session lives longer than SessionLifetime, so
+// a longer max_age accepts every live session, as this one does.
+const maxMaxAge = int(SessionLifetime / time.Second)
+
+// parseMaxAge parses max_age, digits only, capped at maxMaxAge (so that
+// neither int64 nor time.Duration overflows).
+func parseMaxAge(v string) (int, bool) {
+	if v == "" || strings.Trim(v, "0123456789") != "" {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil || n > uint64(maxMaxAge) { // all digits: only ErrRange is left
+		return maxMaxAge, true
+	}
+	return int(n), true
 }
 
 func validChallenge(c string) bool {
@@ -228,7 +257,11 @@ func (s *server) handleAuthorize() http.Handler {
 		}
 		ar, aerr := parseAuthorizeParams(f, app, gatehouse.AdminAPIScope(s.PublicURL, t.Name))
 		if aerr != nil {
-			s.redirectError(w, r, t, redirectURI, f.Get("state"), *aerr)
+			state := f.Get("state")
+			if len(state) > maxStateLength {
+				state = ""
+			}
+			s.redirectError(w, r, t, redirectURI, state, *aerr)
 			return
 		}
 		flow, err := s.Store.UserFlowByAppID(r.Context(), t.ID, app.AppID)

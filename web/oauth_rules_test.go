@@ -1,6 +1,8 @@
 package web_test
 
 import (
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,6 +41,70 @@ func TestOP3MaxAge(t *testing.T) {
 		}
 		if res, shown := h.app.authorize(b, "ada@example.com", "correct horse battery", maxAge("5")); !shown || res.code == "" {
 			t.Errorf("max_age=5, signed in 6 s ago: %+v, sign-in page shown %v; want the sign-in page", res, shown)
+		}
+	})
+}
+
+// TestAuthorizeParameterChecks: length limits come before every other
+// check, and an oversized state is never reflected, not even in the error
+// that refuses it; max_age is digits only, and a value too large for any
+// integer type is capped (every live session is younger), not an error.
+func TestAuthorizeParameterChecks(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
+		h := newHostedEnv(t, eng, hostedOptions{})
+		h.addUser("ada@example.com", "correct horse battery")
+		strict := h.newRP("acme", h.tok, "Strict", map[string]any{"gatehouse": map[string]any{"requirePkce": true}})
+		back := func(p *rp, opts ...oauth2.AuthCodeOption) url.Values {
+			t.Helper()
+			pg := newBrowser(t, rpRedirect).get(p.cfg.AuthCodeURL("s", opts...))
+			if !strings.HasPrefix(pg.location, rpRedirect) {
+				t.Fatalf("no redirect to the app: status %d location %q", pg.status, pg.location)
+			}
+			if len(pg.location) > 4096 {
+				t.Errorf("the error redirect is %d bytes long", len(pg.location))
+			}
+			u, _ := url.Parse(pg.location)
+			return u.Query()
+		}
+		param := oauth2.SetAuthURLParam
+
+		// Without PKCE the strict app's request fails, but an oversized
+		// state is reported first, and not sent back.
+		q := back(strict, param("state", strings.Repeat("s", 2049)))
+		if q.Get("error") != "invalid_request" || !strings.Contains(q.Get("error_description"), "state") || q.Has("state") {
+			t.Errorf("2049-byte state without PKCE: %v; want invalid_request about the state, without it", q)
+		}
+		q = back(strict, param("state", strings.Repeat("s", 2048)))
+		if q.Get("error") != "invalid_request" || !strings.Contains(q.Get("error_description"), "PKCE") || len(q.Get("state")) != 2048 {
+			t.Errorf("2048-byte state without PKCE: error %q %q, state of %d bytes; want the PKCE error with the state",
+				q.Get("error"), q.Get("error_description"), len(q.Get("state")))
+		}
+		for name, opts := range map[string][]oauth2.AuthCodeOption{
+			"scope":         {param("scope", "openid "+strings.Repeat("x", 3000))},
+			"nonce":         {param("nonce", strings.Repeat("n", 513)), param("response_type", "token")},
+			"response_type": {param("response_type", strings.Repeat("t", 65))},
+			"prompt":        {param("prompt", strings.Repeat("p", 129))},
+		} {
+			if q := back(h.app, opts...); q.Get("error") != "invalid_request" || !strings.Contains(q.Get("error_description"), "The "+name+" parameter is longer than") {
+				t.Errorf("oversized %s: %v, want invalid_request about its length", name, q)
+			}
+		}
+
+		for _, v := range []string{"-1", "+5", "1.5", "5s", " 5", "0x10", "soon"} {
+			if q := back(h.app, param("max_age", v)); q.Get("error") != "invalid_request" || !strings.Contains(q.Get("error_description"), "whole number of seconds") {
+				t.Errorf("max_age=%q: %v, want invalid_request", v, q)
+			}
+		}
+		b := newBrowser(t, rpRedirect)
+		if _, shown := h.app.authorize(b, "ada@example.com", "correct horse battery", param("max_age", "99999999999999999999999")); !shown {
+			t.Errorf("max_age beyond uint64 without a session: no sign-in page")
+		}
+		h.clk.Advance(time.Hour)
+		// 9.3e9 s fits an int64 but not as a time.Duration.
+		for _, v := range []string{"9300000000", "99999999999999999999999", "604800"} {
+			if res, shown := h.app.authorize(b, "", "", param("max_age", v), param("prompt", "none")); shown || res.code == "" {
+				t.Errorf("max_age=%s with an hour-old session: %+v, want a code", v, res)
+			}
 		}
 	})
 }
