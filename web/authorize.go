@@ -225,6 +225,9 @@ func dedupe(xs []string) []string {
 // that satisfies prompt and max_age gets a code at once (single sign-on);
 // otherwise the browser goes to the hosted sign-in pages, or, with
 // prompt=none, back to the client with login_required (OP-2).
+// prompt=consent needs no page: an application's permissions are granted
+// by administrators, and that prior consent satisfies it (OIDC Core
+// 3.1.2.1 lets the provider rely on consent it already has).
 func (s *server) handleAuthorize() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t := tenantFrom(r.Context())
@@ -291,10 +294,14 @@ func (s *server) handleAuthorize() http.Handler {
 			hintSub = c.Subject
 		}
 		now := s.Now()
-		// max_age=0 asks for a new authentication whatever the session's
-		// age, exactly as prompt=login does (OIDC Core errata set 2,
-		// section 3.1.2.1): a clock that has not moved is no exception.
-		needLogin := sess == nil || strings.Contains(ar.Prompt, "login") || ar.MaxAge == 0 ||
+		// prompt=login and prompt=select_account show the sign-in page
+		// despite a session: the user authenticates again, or signs in
+		// with another account. max_age=0 asks for a new authentication
+		// whatever the session's age, exactly as prompt=login does (OIDC
+		// Core errata set 2, section 3.1.2.1): a clock that has not moved
+		// is no exception.
+		prompts := strings.Fields(ar.Prompt)
+		needLogin := sess == nil || slices.Contains(prompts, "login") || slices.Contains(prompts, "select_account") || ar.MaxAge == 0 ||
 			(ar.MaxAge > 0 && now.Sub(sess.AuthTime) > time.Duration(ar.MaxAge)*time.Second) ||
 			(hintSub != "" && hintSub != user.ID) // the hint names someone else (OIDC Core 3.1.2.1)
 		if !needLogin {

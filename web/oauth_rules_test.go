@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"net/url"
 	"strings"
 	"testing"
@@ -107,4 +108,70 @@ func TestAuthorizeParameterChecks(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestOP2PromptValues: prompt=select_account shows the sign-in page
+// despite a session, where the user may sign in with another account;
+// prompt=consent is satisfied by the administrator's consent and shows
+// nothing; prompt=none cannot be combined with another value.
+func TestOP2PromptValues(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
+		ctx := context.Background()
+		h := newHostedEnv(t, eng, hostedOptions{})
+		ada := h.addUser("ada@example.com", "correct horse battery")
+		bob := h.addUser("bob@example.com", "correct horse battery")
+		prompt := func(v string) oauth2.AuthCodeOption { return oauth2.SetAuthURLParam("prompt", v) }
+		sub := func(res authResult) string {
+			t.Helper()
+			tok, err := h.app.cfg.Exchange(ctx, res.code)
+			if err != nil {
+				t.Fatalf("exchange: %v (%+v)", err, res)
+			}
+			s, _ := h.app.verifyID(tok)["sub"].(string)
+			return s
+		}
+		b := newBrowser(t, rpRedirect)
+		if res, _ := h.app.authorize(b, "ada@example.com", "correct horse battery"); sub(res) != ada {
+			t.Fatalf("the first sign-in is not Ada's")
+		}
+
+		// prompt=consent: no page, and the session's user.
+		if res, shown := h.app.authorize(b, "", "", prompt("consent")); shown || sub(res) != ada {
+			t.Errorf("prompt=consent with a session: sign-in page shown %v; want Ada's code at once", shown)
+		}
+		// prompt=select_account: the sign-in page, offering the session's
+		// account, where Bob signs in instead; his session replaces Ada's.
+		pg := b.get(h.app.cfg.AuthCodeURL("st", prompt("select_account")))
+		if pg.status != 200 || pg.location != "" || input(t, pg, "email")["value"] != "ada@example.com" {
+			t.Fatalf("prompt=select_account with a session: status %d location %q; want the sign-in page offering ada@example.com", pg.status, pg.location)
+		}
+		res := h.signedInAs(b, pg, "bob@example.com")
+		if got := sub(res); got != bob {
+			t.Errorf("signed in with another account after select_account: sub %s, want Bob's %s", got, bob)
+		}
+		if res, shown := h.app.authorize(b, "", "", prompt("none")); shown || sub(res) != bob {
+			t.Errorf("prompt=none after choosing Bob: %+v; want Bob's code", res)
+		}
+		if _, shown := h.app.authorize(b, "bob@example.com", "correct horse battery", prompt("consent select_account")); !shown {
+			t.Errorf("prompt=consent select_account: no sign-in page")
+		}
+		for _, v := range []string{"none select_account", "none consent", "none login"} {
+			if res, _ := h.app.authorize(b, "", "", prompt(v)); res.err != "invalid_request" {
+				t.Errorf("prompt=%s: %+v, want invalid_request", v, res)
+			}
+		}
+	})
+}
+
+// signedInAs submits the sign-in page pg with the address (and the test
+// password) and returns what came back to the app.
+func (h *hostedEnv) signedInAs(b *browser, pg page, mail string) authResult {
+	h.t.Helper()
+	r := h.step(b, pg, map[string]string{"email": mail, "password": "correct horse battery"})
+	if !strings.HasPrefix(r.location, rpRedirect) {
+		h.t.Fatalf("not back at the app: status %d location %q body %.300s", r.status, r.location, text(r.body))
+	}
+	u, _ := url.Parse(r.location)
+	q := u.Query()
+	return authResult{code: q.Get("code"), state: q.Get("state"), iss: q.Get("iss"), err: q.Get("error")}
 }
