@@ -2,11 +2,13 @@ package web_test
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/storetest"
 	"golang.org/x/oauth2"
 )
@@ -174,4 +176,176 @@ func (h *hostedEnv) signedInAs(b *browser, pg page, mail string) authResult {
 	u, _ := url.Parse(r.location)
 	q := u.Query()
 	return authResult{code: q.Get("code"), state: q.Get("state"), iss: q.Get("iss"), err: q.Get("error")}
+}
+
+// TestAS3VerifierWithoutChallenge: a code_verifier sent for a code whose
+// authorization request had no code_challenge is refused.
+func TestAS3VerifierWithoutChallenge(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
+		ctx := context.Background()
+		h := newHostedEnv(t, eng, hostedOptions{})
+		h.addUser("ada@example.com", "correct horse battery")
+		b := newBrowser(t, rpRedirect)
+		res, _ := h.app.authorize(b, "ada@example.com", "correct horse battery")
+		if _, err := h.app.cfg.Exchange(ctx, res.code, oauth2.VerifierOption(oauth2.GenerateVerifier())); err == nil || !strings.Contains(err.Error(), "invalid_grant") {
+			t.Errorf("a code_verifier without a code_challenge: %v, want invalid_grant", err)
+		}
+		// The same exchange without the verifier works.
+		res, _ = h.app.authorize(b, "", "")
+		if _, err := h.app.cfg.Exchange(ctx, res.code); err != nil {
+			t.Errorf("exchange without PKCE: %v", err)
+		}
+	})
+}
+
+// TestPublicClients: a public client (isFallbackPublicClient) must use
+// PKCE, authenticates at the token endpoint by its client_id alone, and
+// cannot use the client credentials grant; a confidential client cannot
+// pass for a public one.
+func TestPublicClients(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
+		ctx := context.Background()
+		h := newHostedEnv(t, eng, hostedOptions{})
+		h.addUser("ada@example.com", "correct horse battery")
+		api := h.tenant.AdminAPI
+		appID := h.must(201, "POST", api+"/applications", h.tok, map[string]any{"displayName": "Mobile", "isFallbackPublicClient": true,
+			"publicClient": map[string]any{"redirectUris": []string{rpRedirect}}}).str("appId")
+		err := h.store.Update(ctx, func(tx gatehouse.Tx) error {
+			_, err := tx.UpdateUserFlow(ctx, h.tenant.TenantID, h.flow.ID, func(f *gatehouse.UserFlow) error {
+				f.AppIDs = append(f.AppIDs, appID)
+				return nil
+			})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mobile := &rp{t: t, e: h.testEnv, provider: h.app.provider, cfg: oauth2.Config{ClientID: appID, Endpoint: h.app.cfg.Endpoint,
+			RedirectURL: rpRedirect, Scopes: h.app.cfg.Scopes}}
+		mobile.cfg.Endpoint.AuthStyle = oauth2.AuthStyleInParams
+		tokenURL := mobile.cfg.Endpoint.TokenURL
+
+		if res, _ := mobile.authorize(newBrowser(t, rpRedirect), "", ""); res.err != "invalid_request" {
+			t.Errorf("a public client without PKCE: %+v, want invalid_request", res)
+		}
+		verifier := oauth2.GenerateVerifier()
+		res, _ := mobile.authorize(newBrowser(t, rpRedirect), "ada@example.com", "correct horse battery", oauth2.S256ChallengeOption(verifier))
+		tok, err := mobile.cfg.Exchange(ctx, res.code, oauth2.VerifierOption(verifier))
+		if err != nil {
+			t.Fatalf("a public client's exchange with client_id and PKCE: %v", err)
+		}
+		if c := mobile.verifyID(tok); c["aud"] != appID || c["email"] != "ada@example.com" {
+			t.Errorf("ID token of the public client: %v", c)
+		}
+		if _, err := mobile.cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err != nil {
+			t.Errorf("a public client's refresh with client_id: %v", err)
+		}
+
+		// No client credentials for a public client, without a secret or
+		// with one.
+		cc := url.Values{"grant_type": {"client_credentials"}, "client_id": {appID}, "scope": {h.tenant.AutomationClient.Scope}}
+		if status, body, _ := postForm(t, tokenURL, cc, "", ""); status != http.StatusUnauthorized || body["error"] != "invalid_client" {
+			t.Errorf("client credentials for a public client by client_id: status %d %v, want 401 invalid_client", status, body)
+		}
+		objID := h.must(200, "GET", api+"/applications?$filter=appId%20eq%20'"+appID+"'", h.tok, nil).body["value"].([]any)[0].(map[string]any)["id"].(string)
+		secret := h.must(200, "POST", api+"/applications/"+objID+"/addPassword", h.tok, nil).str("secretText")
+		if status, body, _ := postForm(t, tokenURL, cc, appID, secret); status != http.StatusBadRequest || body["error"] != "unauthorized_client" {
+			t.Errorf("client credentials for a public client with a secret: status %d %v, want 400 unauthorized_client", status, body)
+		}
+
+		// A confidential client's code cannot be redeemed by client_id.
+		confidential := h.app.cfg
+		confidential.ClientSecret = ""
+		confidential.Endpoint.AuthStyle = oauth2.AuthStyleInParams
+		res, _ = h.app.authorize(newBrowser(t, rpRedirect), "ada@example.com", "correct horse battery", oauth2.S256ChallengeOption(verifier))
+		if _, err := confidential.Exchange(ctx, res.code, oauth2.VerifierOption(verifier)); err == nil || !strings.Contains(err.Error(), "invalid_client") {
+			t.Errorf("a confidential client's exchange without its secret: %v, want invalid_client", err)
+		}
+	})
+}
+
+// TestAS5CodeLifetime: an authorization code is good for a minute.
+func TestAS5CodeLifetime(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
+		ctx := context.Background()
+		h := newHostedEnv(t, eng, hostedOptions{})
+		h.addUser("ada@example.com", "correct horse battery")
+		b := newBrowser(t, rpRedirect)
+		res, _ := h.app.authorize(b, "ada@example.com", "correct horse battery")
+		h.clk.Advance(59 * time.Second)
+		if _, err := h.app.cfg.Exchange(ctx, res.code); err != nil {
+			t.Errorf("a code redeemed 59 s after it was issued: %v", err)
+		}
+		res, _ = h.app.authorize(b, "", "")
+		h.clk.Advance(61 * time.Second)
+		if _, err := h.app.cfg.Exchange(ctx, res.code); err == nil || !strings.Contains(err.Error(), "invalid_grant") {
+			t.Errorf("a code redeemed 61 s after it was issued: %v, want invalid_grant", err)
+		}
+	})
+}
+
+// TestOP2InteractionRequired: prompt=none for an app without a user flow
+// gets interaction_required (no sign-in could ever succeed without a
+// page); without prompt=none the user sees a page, not a redirect.
+func TestOP2InteractionRequired(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
+		h := newHostedEnv(t, eng, hostedOptions{})
+		h.addUser("ada@example.com", "correct horse battery")
+		orphan := h.newRP("acme", h.tok, "Orphan", nil)
+		b := newBrowser(t, rpRedirect)
+		h.app.authorize(b, "ada@example.com", "correct horse battery") // a session does not help
+		if res, _ := orphan.authorize(b, "", "", promptNone); res.err != "interaction_required" || res.state == "" || res.iss != h.tenant.Issuer {
+			t.Errorf("prompt=none for an app without a user flow: %+v, want interaction_required with state and iss", res)
+		}
+		if pg := b.get(orphan.cfg.AuthCodeURL("s")); pg.status != http.StatusBadRequest || pg.location != "" || !strings.Contains(text(pg.body), "user flow") {
+			t.Errorf("an app without a user flow: status %d location %q; want a page about the user flow", pg.status, pg.location)
+		}
+	})
+}
+
+// TestTK2IDTokenIsNoAccessToken: the ID token of a real sign-in, whose
+// access token the admin API and userinfo accept, is refused by both.
+func TestTK2IDTokenIsNoAccessToken(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
+		ctx := context.Background()
+		e := newEnv(t, eng.Open(t), newKey(t))
+		acme := e.createTenant("acme")
+		tok := e.token(e.url+"/acme/oauth2/v2.0/token", acme.AutomationClient.ClientID, acme.AutomationClient.ClientSecret, acme.AutomationClient.Scope)
+		id := e.must(201, "POST", acme.AdminAPI+"/users", tok, map[string]any{"mail": "ua@example.com", "passwordProfile": map[string]any{"password": "correct horse battery"}}).str("id")
+		e.must(201, "POST", acme.AdminAPI+"/roleManagement/directory/roleAssignments", tok, map[string]any{
+			"roleDefinitionId": gatehouse.RoleUserAdministrator, "principalId": id, "directoryScopeId": "/"})
+		console := e.newRP("acme", tok, "Console", map[string]any{"requiredResourceAccess": directoryAccessAsUser})
+		console.cfg.Scopes = []string{"openid", "profile", gatehouse.AdminAPIScope(e.url, "acme")}
+		e.createFlow(acme.TenantID, gatehouse.IdentityProviderEmailPassword, true, console.cfg.ClientID)
+		res, _ := console.authorize(newBrowser(t, rpRedirect), "ua@example.com", "correct horse battery")
+		tk, err := console.cfg.Exchange(ctx, res.code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		idToken, _ := tk.Extra("id_token").(string)
+		console.verifyID(tk)
+
+		userinfo := func(bearer string) int {
+			req, _ := http.NewRequest("GET", e.url+"/acme/oidc/userinfo", nil)
+			req.Header.Set("Authorization", "Bearer "+bearer)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		if got := e.call("GET", acme.AdminAPI+"/users", tk.AccessToken, nil).status; got != http.StatusOK {
+			t.Fatalf("the access token on the admin API: status %d, want 200", got)
+		}
+		if got := userinfo(tk.AccessToken); got != http.StatusOK {
+			t.Fatalf("the access token on userinfo: status %d, want 200", got)
+		}
+		if r := e.call("GET", acme.AdminAPI+"/users", idToken, nil); r.status != http.StatusUnauthorized {
+			t.Errorf("the ID token on the admin API: status %d, want 401; %s", r.status, r.raw)
+		}
+		if got := userinfo(idToken); got != http.StatusUnauthorized {
+			t.Errorf("the ID token on userinfo: status %d, want 401", got)
+		}
+	})
 }
