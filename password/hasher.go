@@ -51,6 +51,7 @@ type Hasher struct {
 	run    chan struct{} // one token per running hash
 	busy   atomic.Int64
 	wait   atomic.Int64
+	done   atomic.Int64 // hashes computed
 	// key derives the hash; argon2.IDKey except in tests.
 	key func(pw, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte
 }
@@ -87,6 +88,10 @@ func (h *Hasher) Params() Params { return h.params }
 func (h *Hasher) Stats() (busy, waiting int) {
 	return int(h.busy.Load()), int(h.wait.Load())
 }
+
+// Computed returns how many hashes h has computed, Hash's and Verify's
+// alike, for metrics: a counter of argon2id runs.
+func (h *Hasher) Computed() int64 { return h.done.Load() }
 
 // Hash returns the PHC string of argon2id over the NFKC form of pw with a
 // random 16-byte salt:
@@ -167,7 +172,9 @@ func (h *Hasher) derive(ctx context.Context, pw, salt []byte, p Params, n uint32
 		h.busy.Add(-1)
 		<-h.run
 	}()
-	return h.key(pw, salt, p.Time, p.Memory, p.Threads, n), nil
+	key := h.key(pw, salt, p.Time, p.Memory, p.Threads, n)
+	h.done.Add(1)
+	return key, nil
 }
 
 func errInputTooLong() error {

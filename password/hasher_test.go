@@ -461,3 +461,39 @@ func BenchmarkHasherParallel(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "hashes/s")
 }
+
+// TestComputedCountsHashes: Computed counts every argon2id run, of Hash
+// and of Verify, known and unknown accounts alike, and nothing else.
+func TestComputedCountsHashes(t *testing.T) {
+	var calls []Params
+	h := countingHasher(DefaultParams, &calls)
+	ctx := t.Context()
+	stored, err := h.Hash(ctx, "correct horse battery staple")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, enc := range []string{stored, ""} {
+		if _, _, err := h.Verify(ctx, enc, "correct horse battery staple"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, _, _ = h.Verify(ctx, stored, strings.Repeat("a", MaxInputBytes+1))
+	if got := h.Computed(); got != 3 || len(calls) != 3 {
+		t.Errorf("Computed() = %d after %d argon2 runs, want 3 and 3", got, len(calls))
+	}
+
+	g, gate := gatedHasher(1, 0)
+	a := goHash(ctx, g)
+	release := <-gate
+	if _, err := g.Hash(ctx, "correct horse battery staple"); gatehouse.ErrorCode(err) != gatehouse.EBUSY {
+		t.Fatalf("Hash on a full pool: %v, want EBUSY", err)
+	}
+	if got := g.Computed(); got != 0 {
+		t.Errorf("Computed() = %d while the only hash runs and another was refused, want 0", got)
+	}
+	close(release)
+	<-a
+	if got := g.Computed(); got != 1 {
+		t.Errorf("Computed() = %d after one hash, want 1", got)
+	}
+}

@@ -50,6 +50,10 @@ func newMetrics(reg *prometheus.Registry, dbStats func() map[string]sql.DBStats,
 				Name: "gatehouse_password_hashes_waiting",
 				Help: "Password hashes waiting for a worker of the argon2id pool.",
 			}, func() float64 { _, waiting := hasher.Stats(); return float64(waiting) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "gatehouse_password_hashes_total",
+				Help: "Password hashes (argon2id runs) computed by the pool, for new passwords and for sign-ins, of known and unknown accounts alike.",
+			}, func() float64 { return float64(hasher.Computed()) }),
 		)
 	}
 	for _, c := range cs {

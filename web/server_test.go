@@ -196,6 +196,7 @@ func TestMetrics(t *testing.T) {
 		`gatehouse_http_requests_total{code="200",method="POST",route="POST /{tenant}/oauth2/v2.0/token"} 1`,
 		`gatehouse_http_request_duration_seconds_bucket`,
 		`gatehouse_password_hashes_in_progress`,
+		`gatehouse_password_hashes_total`,
 		`gatehouse_db_open_connections{pool="sqlite-writer"}`,
 	} {
 		if !strings.Contains(string(raw), want) {
