@@ -18,6 +18,7 @@ import (
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/notify"
 	"github.com/gatehouse/gatehouse/notify/smtptest"
+	"github.com/gatehouse/gatehouse/password"
 	"github.com/gatehouse/gatehouse/provision"
 	"github.com/gatehouse/gatehouse/storetest"
 	"github.com/gatehouse/gatehouse/web"
@@ -60,8 +61,9 @@ type hostedOptions struct {
 	mailbox   *notify.Mailbox
 	accent    string
 	logger    *slog.Logger
-	perIP     int            // sign-in attempts per address and 5 minutes; 0: the default
-	trusted   []netip.Prefix // the trusted proxies
+	perIP     int              // sign-in attempts per address and 5 minutes; 0: the default
+	trusted   []netip.Prefix   // the trusted proxies
+	passwords *password.Hasher // the server's hasher; nil: testHasher
 }
 
 func newHostedEnv(t *testing.T, eng storetest.Engine, o hostedOptions) *hostedEnv {
@@ -93,6 +95,9 @@ func newHostedEnv(t *testing.T, eng storetest.Engine, o hostedOptions) *hostedEn
 		opt.Mailbox = o.mailbox
 		opt.SignInsPerIP = o.perIP
 		opt.TrustedProxies = o.trusted
+		if o.passwords != nil {
+			opt.Passwords = o.passwords
+		}
 		if o.logger != nil {
 			opt.Logger = o.logger
 		}
