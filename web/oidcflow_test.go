@@ -202,81 +202,83 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 }
 
 func TestAuthorizationRequestErrors(t *testing.T) {
-	ctx := context.Background()
-	e := newEnv(t, storetest.SQLite(t), newKey(t))
-	acme := e.createTenant("acme")
-	tok := e.token(e.url+"/acme/oauth2/v2.0/token", acme.AutomationClient.ClientID, acme.AutomationClient.ClientSecret, acme.AutomationClient.Scope)
-	e.must(201, "POST", acme.AdminAPI+"/users", tok, map[string]any{"mail": "ada@example.com", "passwordProfile": map[string]any{"password": "correct horse battery"}})
-	shop := e.newRP("acme", tok, "Shop", map[string]any{"gatehouse": map[string]any{"requirePkce": true, "postLogoutRedirectUris": []string{"http://127.0.0.1:9/"}}})
-	e.createFlow(acme.TenantID, gatehouse.IdentityProviderEmailPassword, true, shop.cfg.ClientID)
+	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
+		ctx := context.Background()
+		e := newEnv(t, eng.Open(t), newKey(t))
+		acme := e.createTenant("acme")
+		tok := e.token(e.url+"/acme/oauth2/v2.0/token", acme.AutomationClient.ClientID, acme.AutomationClient.ClientSecret, acme.AutomationClient.Scope)
+		e.must(201, "POST", acme.AdminAPI+"/users", tok, map[string]any{"mail": "ada@example.com", "passwordProfile": map[string]any{"password": "correct horse battery"}})
+		shop := e.newRP("acme", tok, "Shop", map[string]any{"gatehouse": map[string]any{"requirePkce": true, "postLogoutRedirectUris": []string{"http://127.0.0.1:9/"}}})
+		e.createFlow(acme.TenantID, gatehouse.IdentityProviderEmailPassword, true, shop.cfg.ClientID)
 
-	// An unregistered redirect URI never receives a redirect (AS-1).
-	for _, bad := range []string{"https://evil.example/callback", rpRedirect + "/extra", "http://127.0.0.1:9/callback?x=1"} {
-		b := newBrowser(t)
-		b.client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		// An unregistered redirect URI never receives a redirect (AS-1).
+		for _, bad := range []string{"https://evil.example/callback", rpRedirect + "/extra", "http://127.0.0.1:9/callback?x=1"} {
+			b := newBrowser(t)
+			b.client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+			c := shop.cfg
+			c.RedirectURL = bad
+			pg := b.get(c.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+			if pg.location != "" || pg.status != 400 {
+				t.Errorf("redirect_uri %s: status %d location %q; want 400 and no redirect", bad, pg.status, pg.location)
+			}
+		}
+		// The loopback port may differ (RFC 8252).
+		b := newBrowser(t, "http://127.0.0.1:")
 		c := shop.cfg
-		c.RedirectURL = bad
-		pg := b.get(c.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
-		if pg.location != "" || pg.status != 400 {
-			t.Errorf("redirect_uri %s: status %d location %q; want 400 and no redirect", bad, pg.status, pg.location)
+		c.RedirectURL = "http://127.0.0.1:4711/callback"
+		if pg := b.get(c.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("prompt", "none"))); !strings.HasPrefix(pg.location, "http://127.0.0.1:4711/callback?") {
+			t.Errorf("loopback redirect with another port: location %q", pg.location)
 		}
-	}
-	// The loopback port may differ (RFC 8252).
-	b := newBrowser(t, "http://127.0.0.1:")
-	c := shop.cfg
-	c.RedirectURL = "http://127.0.0.1:4711/callback"
-	if pg := b.get(c.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("prompt", "none"))); !strings.HasPrefix(pg.location, "http://127.0.0.1:4711/callback?") {
-		t.Errorf("loopback redirect with another port: location %q", pg.location)
-	}
 
-	// Errors after the redirect URI is known go back to the app with state and iss.
-	for _, c := range []struct {
-		name string
-		opts []oauth2.AuthCodeOption
-		want string
-	}{
-		{"PKCE missing for an app that requires it", nil, "invalid_request"},
-		{"plain PKCE", []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("code_challenge", strings.Repeat("a", 43)), oauth2.SetAuthURLParam("code_challenge_method", "plain")}, "invalid_request"},
-		{"implicit", []oauth2.AuthCodeOption{oauth2.S256ChallengeOption("v"), oauth2.SetAuthURLParam("response_type", "token")}, "unsupported_response_type"},
-		{"unknown scope", []oauth2.AuthCodeOption{oauth2.S256ChallengeOption("v"), oauth2.SetAuthURLParam("scope", "openid wizardry")}, "invalid_scope"},
-		{"prompt=none without a session", []oauth2.AuthCodeOption{oauth2.S256ChallengeOption("v"), oauth2.SetAuthURLParam("prompt", "none")}, "login_required"},
-	} {
-		b := newBrowser(t, rpRedirect)
-		res, _ := shop.authorize(b, "", "", c.opts...)
-		if res.err != c.want || res.iss != acme.Issuer || res.state == "" {
-			t.Errorf("%s: %+v, want error %s with state and iss", c.name, res, c.want)
+		// Errors after the redirect URI is known go back to the app with state and iss.
+		for _, c := range []struct {
+			name string
+			opts []oauth2.AuthCodeOption
+			want string
+		}{
+			{"PKCE missing for an app that requires it", nil, "invalid_request"},
+			{"plain PKCE", []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("code_challenge", strings.Repeat("a", 43)), oauth2.SetAuthURLParam("code_challenge_method", "plain")}, "invalid_request"},
+			{"implicit", []oauth2.AuthCodeOption{oauth2.S256ChallengeOption("v"), oauth2.SetAuthURLParam("response_type", "token")}, "unsupported_response_type"},
+			{"unknown scope", []oauth2.AuthCodeOption{oauth2.S256ChallengeOption("v"), oauth2.SetAuthURLParam("scope", "openid wizardry")}, "invalid_scope"},
+			{"prompt=none without a session", []oauth2.AuthCodeOption{oauth2.S256ChallengeOption("v"), oauth2.SetAuthURLParam("prompt", "none")}, "login_required"},
+		} {
+			b := newBrowser(t, rpRedirect)
+			res, _ := shop.authorize(b, "", "", c.opts...)
+			if res.err != c.want || res.iss != acme.Issuer || res.state == "" {
+				t.Errorf("%s: %+v, want error %s with state and iss", c.name, res, c.want)
+			}
 		}
-	}
-	// Unknown parameters, display, ui_locales, login_hint and POST are fine (OP-4).
-	b = newBrowser(t, rpRedirect)
-	v := oauth2.GenerateVerifier()
-	pg := b.get(shop.cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(v), oauth2.SetAuthURLParam("display", "page"),
-		oauth2.SetAuthURLParam("ui_locales", "de"), oauth2.SetAuthURLParam("login_hint", "ada@example.com"), oauth2.SetAuthURLParam("frobnicate", "1")))
-	if pg.status != 200 || !strings.Contains(pg.body, "ada@example.com") {
-		t.Errorf("authorize with extra parameters: status %d; the sign-in page should show the login_hint", pg.status)
-	}
+		// Unknown parameters, display, ui_locales, login_hint and POST are fine (OP-4).
+		b = newBrowser(t, rpRedirect)
+		v := oauth2.GenerateVerifier()
+		pg := b.get(shop.cfg.AuthCodeURL("s", oauth2.S256ChallengeOption(v), oauth2.SetAuthURLParam("display", "page"),
+			oauth2.SetAuthURLParam("ui_locales", "de"), oauth2.SetAuthURLParam("login_hint", "ada@example.com"), oauth2.SetAuthURLParam("frobnicate", "1")))
+		if pg.status != 200 || !strings.Contains(pg.body, "ada@example.com") {
+			t.Errorf("authorize with extra parameters: status %d; the sign-in page should show the login_hint", pg.status)
+		}
 
-	// PKCE downgrade at the token endpoint fails.
-	res, _ := shop.authorize(newBrowser(t, rpRedirect), "ada@example.com", "correct horse battery", oauth2.S256ChallengeOption(v))
-	if _, err := shop.cfg.Exchange(ctx, res.code); err == nil || !strings.Contains(err.Error(), "invalid_grant") {
-		t.Errorf("exchange without the verifier: %v, want invalid_grant", err)
-	}
-	res, _ = shop.authorize(newBrowser(t, rpRedirect), "ada@example.com", "correct horse battery", oauth2.S256ChallengeOption(v))
-	if _, err := shop.cfg.Exchange(ctx, res.code, oauth2.VerifierOption(oauth2.GenerateVerifier())); err == nil {
-		t.Errorf("exchange with a wrong verifier succeeded")
-	}
+		// PKCE downgrade at the token endpoint fails.
+		res, _ := shop.authorize(newBrowser(t, rpRedirect), "ada@example.com", "correct horse battery", oauth2.S256ChallengeOption(v))
+		if _, err := shop.cfg.Exchange(ctx, res.code); err == nil || !strings.Contains(err.Error(), "invalid_grant") {
+			t.Errorf("exchange without the verifier: %v, want invalid_grant", err)
+		}
+		res, _ = shop.authorize(newBrowser(t, rpRedirect), "ada@example.com", "correct horse battery", oauth2.S256ChallengeOption(v))
+		if _, err := shop.cfg.Exchange(ctx, res.code, oauth2.VerifierOption(oauth2.GenerateVerifier())); err == nil {
+			t.Errorf("exchange with a wrong verifier succeeded")
+		}
 
-	// An unregistered post_logout_redirect_uri is never followed (AS-2).
-	b = newBrowser(t)
-	b.client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	pg = b.get(e.url + "/acme/oauth2/v2.0/logout?" + url.Values{"client_id": {shop.cfg.ClientID}, "post_logout_redirect_uri": {"https://evil.example/"}}.Encode())
-	if pg.status != 400 || pg.location != "" {
-		t.Errorf("unregistered post_logout_redirect_uri: status %d location %q", pg.status, pg.location)
-	}
-	pg = b.get(e.url + "/acme/oauth2/v2.0/logout?" + url.Values{"client_id": {shop.cfg.ClientID}, "post_logout_redirect_uri": {"http://127.0.0.1:9/"}, "state": {"bye"}}.Encode())
-	if pg.status != 303 || pg.location != "http://127.0.0.1:9/?state=bye" {
-		t.Errorf("registered post_logout_redirect_uri without a session: status %d location %q", pg.status, pg.location)
-	}
+		// An unregistered post_logout_redirect_uri is never followed (AS-2).
+		b = newBrowser(t)
+		b.client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		pg = b.get(e.url + "/acme/oauth2/v2.0/logout?" + url.Values{"client_id": {shop.cfg.ClientID}, "post_logout_redirect_uri": {"https://evil.example/"}}.Encode())
+		if pg.status != 400 || pg.location != "" {
+			t.Errorf("unregistered post_logout_redirect_uri: status %d location %q", pg.status, pg.location)
+		}
+		pg = b.get(e.url + "/acme/oauth2/v2.0/logout?" + url.Values{"client_id": {shop.cfg.ClientID}, "post_logout_redirect_uri": {"http://127.0.0.1:9/"}, "state": {"bye"}}.Encode())
+		if pg.status != 303 || pg.location != "http://127.0.0.1:9/?state=bye" {
+			t.Errorf("registered post_logout_redirect_uri without a session: status %d location %q", pg.status, pg.location)
+		}
+	})
 }
 
 // TestSessionsEndWithTheUser covers SE-6 and the smaller OP items: a
