@@ -200,53 +200,55 @@ func formValues(t *testing.T, p page, field, value string) url.Values {
 }
 
 func TestMailFailures(t *testing.T) {
-	t.Run("SMTP down", func(t *testing.T) {
-		smtp, err := notify.NewSMTP(notify.SMTPConfig{URL: smtptest.ClosedURL(t), From: "no-reply@acme.example", Attempts: 1}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		h := newHostedEnv(t, storetest.Engines(t)[0], hostedOptions{sender: smtp})
-		b := newBrowser(t, rpRedirect)
-		r := noFollow(b).submit(h.follow(b, h.begin(b), "Sign up"), map[string]string{"email": "grace@example.com"})
-		if r.status != http.StatusServiceUnavailable || !strings.Contains(text(r.body), "We couldn't send the email right now. Please try again in a few minutes.") {
-			t.Errorf("SMTP down: status %d, %.300s", r.status, text(r.body))
-		}
-	})
-	t.Run("SMTP hangs", func(t *testing.T) {
-		hole := smtptest.StartBlackhole(t)
-		smtp, err := notify.NewSMTP(notify.SMTPConfig{URL: hole.URL(), From: "no-reply@acme.example", Attempts: 1, Timeout: 300 * time.Millisecond}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		h := newHostedEnv(t, storetest.Engines(t)[0], hostedOptions{sender: smtp})
-		b := newBrowser(t, rpRedirect)
-		reset := h.follow(b, h.begin(b), "Forgot your password?")
-		h.addUser("ada@example.com", "correct horse battery")
-		r := noFollow(b).submit(reset, map[string]string{"email": "ada@example.com"})
-		if r.status != http.StatusServiceUnavailable || !strings.Contains(text(r.body), "We couldn't send the email right now.") {
-			t.Errorf("SMTP hanging: status %d, %.300s", r.status, text(r.body))
-		}
-		if hole.Accepted() != 1 {
-			t.Errorf("the blackhole saw %d connections, want 1", hole.Accepted())
-		}
-	})
-	t.Run("no SMTP configured", func(t *testing.T) {
-		h := newHostedEnv(t, storetest.Engines(t)[0], hostedOptions{noMail: true})
-		b := newBrowser(t, rpRedirect)
-		login := h.begin(b)
-		for _, link := range []string{"Sign up", "Forgot your password?"} {
-			r := h.follow(b, login, link)
-			if r.status != http.StatusServiceUnavailable || !strings.Contains(text(r.body), "This server can't send email yet, so it can't send you a code. Contact the site's administrator.") {
-				t.Errorf("%s without mail: status %d, %.300s", link, r.status, text(r.body))
+	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
+		t.Run("SMTP down", func(t *testing.T) {
+			smtp, err := notify.NewSMTP(notify.SMTPConfig{URL: smtptest.ClosedURL(t), From: "no-reply@acme.example", Attempts: 1}, nil)
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-		// Password sign-in still works, and readiness says what is missing.
-		h.addUser("ada@example.com", "correct horse battery")
-		h.signedIn(h.step(b, login, map[string]string{"email": "ada@example.com", "password": "correct horse battery"}))
-		r := h.must(200, "GET", h.url+"/readyz", "", nil)
-		checks, _ := r.body["checks"].(map[string]any)
-		if m, _ := checks["mail"].(string); !strings.HasPrefix(m, "not configured") {
-			t.Errorf("readyz mail check %q", m)
-		}
+			h := newHostedEnv(t, eng, hostedOptions{sender: smtp})
+			b := newBrowser(t, rpRedirect)
+			r := noFollow(b).submit(h.follow(b, h.begin(b), "Sign up"), map[string]string{"email": "grace@example.com"})
+			if r.status != http.StatusServiceUnavailable || !strings.Contains(text(r.body), "We couldn't send the email right now. Please try again in a few minutes.") {
+				t.Errorf("SMTP down: status %d, %.300s", r.status, text(r.body))
+			}
+		})
+		t.Run("SMTP hangs", func(t *testing.T) {
+			hole := smtptest.StartBlackhole(t)
+			smtp, err := notify.NewSMTP(notify.SMTPConfig{URL: hole.URL(), From: "no-reply@acme.example", Attempts: 1, Timeout: 300 * time.Millisecond}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := newHostedEnv(t, eng, hostedOptions{sender: smtp})
+			b := newBrowser(t, rpRedirect)
+			reset := h.follow(b, h.begin(b), "Forgot your password?")
+			h.addUser("ada@example.com", "correct horse battery")
+			r := noFollow(b).submit(reset, map[string]string{"email": "ada@example.com"})
+			if r.status != http.StatusServiceUnavailable || !strings.Contains(text(r.body), "We couldn't send the email right now.") {
+				t.Errorf("SMTP hanging: status %d, %.300s", r.status, text(r.body))
+			}
+			if hole.Accepted() != 1 {
+				t.Errorf("the blackhole saw %d connections, want 1", hole.Accepted())
+			}
+		})
+		t.Run("no SMTP configured", func(t *testing.T) {
+			h := newHostedEnv(t, eng, hostedOptions{noMail: true})
+			b := newBrowser(t, rpRedirect)
+			login := h.begin(b)
+			for _, link := range []string{"Sign up", "Forgot your password?"} {
+				r := h.follow(b, login, link)
+				if r.status != http.StatusServiceUnavailable || !strings.Contains(text(r.body), "This server can't send email yet, so it can't send you a code. Contact the site's administrator.") {
+					t.Errorf("%s without mail: status %d, %.300s", link, r.status, text(r.body))
+				}
+			}
+			// Password sign-in still works, and readiness says what is missing.
+			h.addUser("ada@example.com", "correct horse battery")
+			h.signedIn(h.step(b, login, map[string]string{"email": "ada@example.com", "password": "correct horse battery"}))
+			r := h.must(200, "GET", h.url+"/readyz", "", nil)
+			checks, _ := r.body["checks"].(map[string]any)
+			if m, _ := checks["mail"].(string); !strings.HasPrefix(m, "not configured") {
+				t.Errorf("readyz mail check %q", m)
+			}
+		})
 	})
 }

@@ -283,158 +283,162 @@ func label(t *testing.T, p page, id string) string {
 }
 
 func TestPageMarkupAndHeaders(t *testing.T) {
-	h := newHostedEnv(t, storetest.Engines(t)[0], hostedOptions{accent: "#0F766E", attrs: []gatehouse.FlowAttribute{
-		{Name: "displayName", Label: "Display name", DataType: "string", Required: true},
-		{Name: "city", DataType: "string"},
-		{Name: "loyaltyNumber", Label: "Loyalty number", DataType: "int64", Custom: true},
-		{Name: "newsletter", Label: "Send me the newsletter", DataType: "boolean", Custom: true},
-	}})
-	b := newBrowser(t, rpRedirect)
-	login := h.begin(b)
+	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
+		h := newHostedEnv(t, eng, hostedOptions{accent: "#0F766E", attrs: []gatehouse.FlowAttribute{
+			{Name: "displayName", Label: "Display name", DataType: "string", Required: true},
+			{Name: "city", DataType: "string"},
+			{Name: "loyaltyNumber", Label: "Loyalty number", DataType: "int64", Custom: true},
+			{Name: "newsletter", Label: "Send me the newsletter", DataType: "boolean", Custom: true},
+		}})
+		b := newBrowser(t, rpRedirect)
+		login := h.begin(b)
 
-	type want struct {
-		id, label, typ, autocomplete, inputmode string
-	}
-	check := func(p page, title string, wants ...want) {
-		t.Helper()
-		if !strings.Contains(p.body, "<h1>"+title+"</h1>") {
-			t.Errorf("%s: no heading %q", p.url.Path, title)
+		type want struct {
+			id, label, typ, autocomplete, inputmode string
 		}
-		hdr := headers(t, b, p.url.String())
-		csp := hdr.Get("Content-Security-Policy")
-		for _, part := range []string{"frame-ancestors 'none'", "default-src 'none'", "style-src 'self'", "form-action 'self' http://127.0.0.1:9"} {
-			if !strings.Contains(csp, part) {
-				t.Errorf("%s: CSP %q lacks %q", p.url.Path, csp, part)
+		check := func(p page, title string, wants ...want) {
+			t.Helper()
+			if !strings.Contains(p.body, "<h1>"+title+"</h1>") {
+				t.Errorf("%s: no heading %q", p.url.Path, title)
+			}
+			hdr := headers(t, b, p.url.String())
+			csp := hdr.Get("Content-Security-Policy")
+			for _, part := range []string{"frame-ancestors 'none'", "default-src 'none'", "style-src 'self'", "form-action 'self' http://127.0.0.1:9"} {
+				if !strings.Contains(csp, part) {
+					t.Errorf("%s: CSP %q lacks %q", p.url.Path, csp, part)
+				}
+			}
+			if strings.Contains(csp, "unsafe-inline") || strings.Contains(p.body, "<script") || strings.Contains(p.body, "style=") {
+				t.Errorf("%s: inline script or style", p.url.Path)
+			}
+			if got := hdr.Get("Content-Type"); got != "text/html; charset=utf-8" {
+				t.Errorf("%s: Content-Type %q", p.url.Path, got)
+			}
+			for i, w := range wants {
+				in := input(t, p, w.id)
+				if got := label(t, p, w.id); got != w.label && got != w.label+" *" {
+					t.Errorf("%s #%s: label %q, want %q", p.url.Path, w.id, got, w.label)
+				}
+				if in["type"] != w.typ || in["autocomplete"] != w.autocomplete || in["inputmode"] != w.inputmode {
+					t.Errorf("%s #%s: type=%q autocomplete=%q inputmode=%q; want %q %q %q", p.url.Path, w.id,
+						in["type"], in["autocomplete"], in["inputmode"], w.typ, w.autocomplete, w.inputmode)
+				}
+				if _, focused := in["autofocus"]; focused != (i == 0) {
+					t.Errorf("%s #%s: autofocus %v", p.url.Path, w.id, focused)
+				}
 			}
 		}
-		if strings.Contains(csp, "unsafe-inline") || strings.Contains(p.body, "<script") || strings.Contains(p.body, "style=") {
-			t.Errorf("%s: inline script or style", p.url.Path)
+		check(login, "Sign in",
+			want{"email", "Email address", "email", "username", ""},
+			want{"password", "Password", "password", "current-password", ""})
+		if !strings.Contains(login.body, ">Sign in</button>") || !strings.Contains(text(login.body), "No account? Sign up") ||
+			!strings.Contains(login.body, ">Forgot your password?</a>") || !strings.Contains(login.body, "Acme Shop") {
+			t.Errorf("login page lacks its button, links or the tenant's name")
 		}
-		if got := hdr.Get("Content-Type"); got != "text/html; charset=utf-8" {
-			t.Errorf("%s: Content-Type %q", p.url.Path, got)
+
+		// The stylesheets: the embedded one and the tenant's accent colour.
+		css := regexp.MustCompile(`<link rel="stylesheet" href="([^"]+)">`).FindAllStringSubmatch(login.body, -1)
+		if len(css) != 2 {
+			t.Fatalf("stylesheets: %v", css)
 		}
-		for i, w := range wants {
-			in := input(t, p, w.id)
-			if got := label(t, p, w.id); got != w.label && got != w.label+" *" {
-				t.Errorf("%s #%s: label %q, want %q", p.url.Path, w.id, got, w.label)
+		for i, want := range []string{"--accent: #2563eb", "--accent: #0f766e; --accent-ink: #ffffff;"} {
+			u, _ := login.url.Parse(htmlUnescape(css[i][1]))
+			r := b.get(u.String())
+			if ct := headers(t, b, u.String()).Get("Content-Type"); r.status != 200 || ct != "text/css; charset=utf-8" || !strings.Contains(r.body, want) {
+				t.Errorf("GET %s: status %d, type %q, body %.100q; want %q", u.Path, r.status, ct, r.body, want)
 			}
-			if in["type"] != w.typ || in["autocomplete"] != w.autocomplete || in["inputmode"] != w.inputmode {
-				t.Errorf("%s #%s: type=%q autocomplete=%q inputmode=%q; want %q %q %q", p.url.Path, w.id,
-					in["type"], in["autocomplete"], in["inputmode"], w.typ, w.autocomplete, w.inputmode)
+		}
+
+		signUp := h.follow(b, login, "Sign up")
+		check(signUp, "Create your account", want{"email", "Email address", "email", "email", ""})
+		code := h.step(b, signUp, map[string]string{"email": "grace@example.com"})
+		check(code, "Check your email", want{"code", "Code", "text", "one-time-code", "numeric"})
+		if !strings.Contains(code.body, ">Verify</button>") || !strings.Contains(code.body, ">Send a new code</button>") {
+			t.Errorf("code page lacks its buttons")
+		}
+		details := h.step(b, code, map[string]string{"code": h.smtp.CodeFor(t, "grace@example.com")})
+		check(details, "Create your account",
+			want{"password", "New password", "password", "new-password", ""},
+			want{"attr-displayName", "Display name", "text", "name", ""},
+			want{"attr-city", "City", "text", "address-level2", ""},
+			want{"attr-loyaltyNumber", "Loyalty number", "text", "", "numeric"},
+			want{"attr-newsletter", "Send me the newsletter", "checkbox", "", ""})
+
+		// Errors name their input, which points at them and takes the focus.
+		bad := noFollow(b).submit(details, map[string]string{"password": "short", "attr.displayName": "", "attr.loyaltyNumber": "many", "attr.newsletter": ""})
+		if bad.status != 400 {
+			t.Fatalf("details with errors: status %d", bad.status)
+		}
+		for id, msg := range map[string]string{
+			"password":           "Use at least 8 characters.",
+			"attr-displayName":   "Display name is required.",
+			"attr-loyaltyNumber": "Enter a whole number, like 42.",
+		} {
+			in := input(t, bad, id)
+			if in["aria-invalid"] != "true" || !strings.Contains(in["aria-describedby"], id+"-error") {
+				t.Errorf("#%s: aria-invalid=%q aria-describedby=%q", id, in["aria-invalid"], in["aria-describedby"])
 			}
-			if _, focused := in["autofocus"]; focused != (i == 0) {
-				t.Errorf("%s #%s: autofocus %v", p.url.Path, w.id, focused)
+			if !strings.Contains(bad.body, `<p class="field-error" id="`+id+`-error">`+msg+`</p>`) {
+				t.Errorf("#%s: error %q not shown", id, msg)
 			}
 		}
-	}
-	check(login, "Sign in",
-		want{"email", "Email address", "email", "username", ""},
-		want{"password", "Password", "password", "current-password", ""})
-	if !strings.Contains(login.body, ">Sign in</button>") || !strings.Contains(text(login.body), "No account? Sign up") ||
-		!strings.Contains(login.body, ">Forgot your password?</a>") || !strings.Contains(login.body, "Acme Shop") {
-		t.Errorf("login page lacks its button, links or the tenant's name")
-	}
-
-	// The stylesheets: the embedded one and the tenant's accent colour.
-	css := regexp.MustCompile(`<link rel="stylesheet" href="([^"]+)">`).FindAllStringSubmatch(login.body, -1)
-	if len(css) != 2 {
-		t.Fatalf("stylesheets: %v", css)
-	}
-	for i, want := range []string{"--accent: #2563eb", "--accent: #0f766e; --accent-ink: #ffffff;"} {
-		u, _ := login.url.Parse(htmlUnescape(css[i][1]))
-		r := b.get(u.String())
-		if ct := headers(t, b, u.String()).Get("Content-Type"); r.status != 200 || ct != "text/css; charset=utf-8" || !strings.Contains(r.body, want) {
-			t.Errorf("GET %s: status %d, type %q, body %.100q; want %q", u.Path, r.status, ct, r.body, want)
+		if _, ok := input(t, bad, "password")["autofocus"]; !ok {
+			t.Errorf("the first input with an error does not get the focus")
 		}
-	}
-
-	signUp := h.follow(b, login, "Sign up")
-	check(signUp, "Create your account", want{"email", "Email address", "email", "email", ""})
-	code := h.step(b, signUp, map[string]string{"email": "grace@example.com"})
-	check(code, "Check your email", want{"code", "Code", "text", "one-time-code", "numeric"})
-	if !strings.Contains(code.body, ">Verify</button>") || !strings.Contains(code.body, ">Send a new code</button>") {
-		t.Errorf("code page lacks its buttons")
-	}
-	details := h.step(b, code, map[string]string{"code": h.smtp.CodeFor(t, "grace@example.com")})
-	check(details, "Create your account",
-		want{"password", "New password", "password", "new-password", ""},
-		want{"attr-displayName", "Display name", "text", "name", ""},
-		want{"attr-city", "City", "text", "address-level2", ""},
-		want{"attr-loyaltyNumber", "Loyalty number", "text", "", "numeric"},
-		want{"attr-newsletter", "Send me the newsletter", "checkbox", "", ""})
-
-	// Errors name their input, which points at them and takes the focus.
-	bad := noFollow(b).submit(details, map[string]string{"password": "short", "attr.displayName": "", "attr.loyaltyNumber": "many", "attr.newsletter": ""})
-	if bad.status != 400 {
-		t.Fatalf("details with errors: status %d", bad.status)
-	}
-	for id, msg := range map[string]string{
-		"password":           "Use at least 8 characters.",
-		"attr-displayName":   "Display name is required.",
-		"attr-loyaltyNumber": "Enter a whole number, like 42.",
-	} {
-		in := input(t, bad, id)
-		if in["aria-invalid"] != "true" || !strings.Contains(in["aria-describedby"], id+"-error") {
-			t.Errorf("#%s: aria-invalid=%q aria-describedby=%q", id, in["aria-invalid"], in["aria-describedby"])
+		if _, ok := input(t, bad, "attr-city")["aria-invalid"]; ok {
+			t.Errorf("a valid input is marked invalid")
 		}
-		if !strings.Contains(bad.body, `<p class="field-error" id="`+id+`-error">`+msg+`</p>`) {
-			t.Errorf("#%s: error %q not shown", id, msg)
+		if strings.Contains(bad.body, `value="short"`) {
+			t.Errorf("the password was sent back in the page")
 		}
-	}
-	if _, ok := input(t, bad, "password")["autofocus"]; !ok {
-		t.Errorf("the first input with an error does not get the focus")
-	}
-	if _, ok := input(t, bad, "attr-city")["aria-invalid"]; ok {
-		t.Errorf("a valid input is marked invalid")
-	}
-	if strings.Contains(bad.body, `value="short"`) {
-		t.Errorf("the password was sent back in the page")
-	}
 
-	// The static stylesheet is cacheable under its version only.
-	u, _ := login.url.Parse(htmlUnescape(css[0][1]))
-	if cc := headers(t, b, u.String()).Get("Cache-Control"); !strings.Contains(cc, "immutable") {
-		t.Errorf("versioned stylesheet: Cache-Control %q", cc)
-	}
-	if cc := headers(t, b, h.url+"/static/pages.css").Get("Cache-Control"); cc != "no-cache" {
-		t.Errorf("unversioned stylesheet: Cache-Control %q", cc)
-	}
+		// The static stylesheet is cacheable under its version only.
+		u, _ := login.url.Parse(htmlUnescape(css[0][1]))
+		if cc := headers(t, b, u.String()).Get("Cache-Control"); !strings.Contains(cc, "immutable") {
+			t.Errorf("versioned stylesheet: Cache-Control %q", cc)
+		}
+		if cc := headers(t, b, h.url+"/static/pages.css").Get("Cache-Control"); cc != "no-cache" {
+			t.Errorf("unversioned stylesheet: Cache-Control %q", cc)
+		}
+	})
 }
 
 func TestPageFormsNeedTheirBrowser(t *testing.T) {
-	h := newHostedEnv(t, storetest.Engines(t)[0], hostedOptions{})
-	h.addUser("ada@example.com", "correct horse battery")
-	b := newBrowser(t, rpRedirect)
-	login := h.begin(b)
+	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
+		h := newHostedEnv(t, eng, hostedOptions{})
+		h.addUser("ada@example.com", "correct horse battery")
+		b := newBrowser(t, rpRedirect)
+		login := h.begin(b)
 
-	// A wrong anti-forgery token (FE-1).
-	forged := strings.Replace(login.body, `name="csrf" value="`, `name="csrf" value="x`, 1)
-	r := noFollow(b).submit(page{url: login.url, body: forged}, map[string]string{"email": "ada@example.com", "password": "correct horse battery"})
-	if r.status != 403 || !strings.Contains(text(r.body), "This form has expired. Go back and try again.") {
-		t.Errorf("POST with a wrong csrf: status %d, body %.300s", r.status, text(r.body))
-	}
-	// The right form, posted from another browser (no binding cookie).
-	other := newBrowser(t, rpRedirect)
-	r = noFollow(other).submit(login, map[string]string{"email": "ada@example.com", "password": "correct horse battery"})
-	if r.status != 403 || r.location != "" {
-		t.Errorf("POST from another browser: status %d location %q", r.status, r.location)
-	}
-	// And the page itself in another browser.
-	if r := other.get(login.url.String()); r.status != 400 || !strings.Contains(text(r.body), "started in another browser") ||
-		!regexp.MustCompile(`Correlation ID: [0-9a-f-]{36}`).MatchString(text(r.body)) {
-		t.Errorf("GET in another browser: status %d, body %.300s", r.status, text(r.body))
-	}
-	// The user was not signed in by any of it, and is by the real form.
-	if claims := h.signedIn(h.step(b, login, map[string]string{"email": "ada@example.com", "password": "correct horse battery"})); amr(claims) != "pwd" {
-		t.Errorf("amr %v", claims["amr"])
-	}
-	// Unknown tenants and transactions get pages, not JSON.
-	for _, u := range []string{"/nosuch/login?tx=x", "/acme/login?tx=nosuch", "/acme/signup"} {
-		r := b.get(h.url + u)
-		if ct := headers(t, b, h.url+u).Get("Content-Type"); r.status != 404 && r.status != 400 || !strings.HasPrefix(ct, "text/html") || !strings.Contains(r.body, "Correlation ID") {
-			t.Errorf("GET %s: status %d, type %q", u, r.status, ct)
+		// A wrong anti-forgery token (FE-1).
+		forged := strings.Replace(login.body, `name="csrf" value="`, `name="csrf" value="x`, 1)
+		r := noFollow(b).submit(page{url: login.url, body: forged}, map[string]string{"email": "ada@example.com", "password": "correct horse battery"})
+		if r.status != 403 || !strings.Contains(text(r.body), "This form has expired. Go back and try again.") {
+			t.Errorf("POST with a wrong csrf: status %d, body %.300s", r.status, text(r.body))
 		}
-	}
+		// The right form, posted from another browser (no binding cookie).
+		other := newBrowser(t, rpRedirect)
+		r = noFollow(other).submit(login, map[string]string{"email": "ada@example.com", "password": "correct horse battery"})
+		if r.status != 403 || r.location != "" {
+			t.Errorf("POST from another browser: status %d location %q", r.status, r.location)
+		}
+		// And the page itself in another browser.
+		if r := other.get(login.url.String()); r.status != 400 || !strings.Contains(text(r.body), "started in another browser") ||
+			!regexp.MustCompile(`Correlation ID: [0-9a-f-]{36}`).MatchString(text(r.body)) {
+			t.Errorf("GET in another browser: status %d, body %.300s", r.status, text(r.body))
+		}
+		// The user was not signed in by any of it, and is by the real form.
+		if claims := h.signedIn(h.step(b, login, map[string]string{"email": "ada@example.com", "password": "correct horse battery"})); amr(claims) != "pwd" {
+			t.Errorf("amr %v", claims["amr"])
+		}
+		// Unknown tenants and transactions get pages, not JSON.
+		for _, u := range []string{"/nosuch/login?tx=x", "/acme/login?tx=nosuch", "/acme/signup"} {
+			r := b.get(h.url + u)
+			if ct := headers(t, b, h.url+u).Get("Content-Type"); r.status != 404 && r.status != 400 || !strings.HasPrefix(ct, "text/html") || !strings.Contains(r.body, "Correlation ID") {
+				t.Errorf("GET %s: status %d, type %q", u, r.status, ct)
+			}
+		}
+	})
 }
 
 func TestDevMailbox(t *testing.T) {

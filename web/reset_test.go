@@ -109,24 +109,26 @@ func TestPasswordReset(t *testing.T) {
 // an account, or whose account has no password, sees the same pages and
 // gets one mail as an account does: a notice instead of a code.
 func TestPasswordResetUnknownAddress(t *testing.T) {
-	h := newHostedEnv(t, storetest.Engines(t)[0], hostedOptions{})
-	h.addUser("ada@example.com", "correct horse battery")
-	h.addUser("nopw@example.com", "")
-	before := len(h.smtp.Messages())
+	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
+		h := newHostedEnv(t, eng, hostedOptions{})
+		h.addUser("ada@example.com", "correct horse battery")
+		h.addUser("nopw@example.com", "")
+		before := len(h.smtp.Messages())
 
-	bKnown := newBrowser(t, rpRedirect)
-	known := h.step(bKnown, h.follow(bKnown, h.begin(bKnown), "Forgot your password?"), map[string]string{"email": "ada@example.com"})
-	for _, addr := range []string{"nobody@example.com", "nopw@example.com"} {
-		b := newBrowser(t, rpRedirect)
-		p := h.step(b, h.follow(b, h.begin(b), "Forgot your password?"), map[string]string{"email": addr})
-		if text(known.body) != strings.ReplaceAll(text(p.body), addr, "ada@example.com") {
-			t.Errorf("reset of %s: pages differ:\n%s\n%s", addr, text(known.body), text(p.body))
+		bKnown := newBrowser(t, rpRedirect)
+		known := h.step(bKnown, h.follow(bKnown, h.begin(bKnown), "Forgot your password?"), map[string]string{"email": "ada@example.com"})
+		for _, addr := range []string{"nobody@example.com", "nopw@example.com"} {
+			b := newBrowser(t, rpRedirect)
+			p := h.step(b, h.follow(b, h.begin(b), "Forgot your password?"), map[string]string{"email": addr})
+			if text(known.body) != strings.ReplaceAll(text(p.body), addr, "ada@example.com") {
+				t.Errorf("reset of %s: pages differ:\n%s\n%s", addr, text(known.body), text(p.body))
+			}
 		}
-	}
-	checkOneMailEach(t, h.smtp.Messages()[before:], map[string]string{
-		"ada@example.com":    "Use this code to reset",
-		"nobody@example.com": "Someone asked for a password reset for acme with this email address, but there is no account for it. If this wasn't you, you can ignore this email.",
-		"nopw@example.com":   "Someone asked for a password reset for acme with this email address, but its account can't be used this way.",
+		checkOneMailEach(t, h.smtp.Messages()[before:], map[string]string{
+			"ada@example.com":    "Use this code to reset",
+			"nobody@example.com": "Someone asked for a password reset for acme with this email address, but there is no account for it. If this wasn't you, you can ignore this email.",
+			"nopw@example.com":   "Someone asked for a password reset for acme with this email address, but its account can't be used this way.",
+		})
 	})
 }
 
@@ -135,35 +137,37 @@ func TestPasswordResetUnknownAddress(t *testing.T) {
 // off, gets the same answer for an address with an account and one
 // without.
 func TestCodeMailFailsAlike(t *testing.T) {
-	smtp, err := notify.NewSMTP(notify.SMTPConfig{URL: smtptest.ClosedURL(t), From: "no-reply@acme.example", Attempts: 1}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		name  string
-		opt   hostedOptions
-		start func(h *hostedEnv, b *browser) page
-	}{
-		{"reset", hostedOptions{sender: smtp}, func(h *hostedEnv, b *browser) page {
-			return h.follow(b, h.begin(b), "Forgot your password?")
-		}},
-		{"passwordless sign-up off", hostedOptions{sender: smtp, idp: gatehouse.IdentityProviderEmailOTP, signUpOff: true},
-			func(h *hostedEnv, b *browser) page { return h.begin(b) }},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			h := newHostedEnv(t, storetest.Engines(t)[0], tc.opt)
-			h.addUser("ada@example.com", "correct horse battery")
-			bKnown, bUnknown := newBrowser(t, rpRedirect), newBrowser(t, rpRedirect)
-			known := noFollow(bKnown).submit(tc.start(h, bKnown), map[string]string{"email": "ada@example.com"})
-			unknown := noFollow(bUnknown).submit(tc.start(h, bUnknown), map[string]string{"email": "nobody@example.com"})
-			if known.status != http.StatusServiceUnavailable || !strings.Contains(text(known.body), "We couldn't send the email right now.") {
-				t.Errorf("account: status %d, %.300s", known.status, text(known.body))
-			}
-			if unknown.status != known.status || strings.ReplaceAll(text(unknown.body), "nobody@", "ada@") != text(known.body) {
-				t.Errorf("account got %d, unknown address %d:\n%.400s\n%.400s", known.status, unknown.status, text(known.body), text(unknown.body))
-			}
-		})
-	}
+	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
+		smtp, err := notify.NewSMTP(notify.SMTPConfig{URL: smtptest.ClosedURL(t), From: "no-reply@acme.example", Attempts: 1}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			name  string
+			opt   hostedOptions
+			start func(h *hostedEnv, b *browser) page
+		}{
+			{"reset", hostedOptions{sender: smtp}, func(h *hostedEnv, b *browser) page {
+				return h.follow(b, h.begin(b), "Forgot your password?")
+			}},
+			{"passwordless sign-up off", hostedOptions{sender: smtp, idp: gatehouse.IdentityProviderEmailOTP, signUpOff: true},
+				func(h *hostedEnv, b *browser) page { return h.begin(b) }},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				h := newHostedEnv(t, eng, tc.opt)
+				h.addUser("ada@example.com", "correct horse battery")
+				bKnown, bUnknown := newBrowser(t, rpRedirect), newBrowser(t, rpRedirect)
+				known := noFollow(bKnown).submit(tc.start(h, bKnown), map[string]string{"email": "ada@example.com"})
+				unknown := noFollow(bUnknown).submit(tc.start(h, bUnknown), map[string]string{"email": "nobody@example.com"})
+				if known.status != http.StatusServiceUnavailable || !strings.Contains(text(known.body), "We couldn't send the email right now.") {
+					t.Errorf("account: status %d, %.300s", known.status, text(known.body))
+				}
+				if unknown.status != known.status || strings.ReplaceAll(text(unknown.body), "nobody@", "ada@") != text(known.body) {
+					t.Errorf("account got %d, unknown address %d:\n%.400s\n%.400s", known.status, unknown.status, text(known.body), text(unknown.body))
+				}
+			})
+		}
+	})
 }
 
 // TestPasswordResetOnce checks that an accepted reset code sets one new

@@ -165,19 +165,21 @@ func forEachEngine(t *testing.T, fn func(t *testing.T, eng storetest.Engine)) {
 }
 
 func TestHealthAndReadiness(t *testing.T) {
-	e := newEnv(t, storetest.SQLite(t), newKey(t))
-	e.must(200, "GET", e.url+"/healthz", "", nil)
-	r := e.must(200, "GET", e.url+"/readyz", "", nil)
-	if r.str("status") != "ready" {
-		t.Errorf("readyz status = %q, want ready", r.str("status"))
-	}
-	if err := e.store.Close(); err != nil {
-		t.Fatal(err)
-	}
-	r = e.call("GET", e.url+"/readyz", "", nil)
-	if r.status != http.StatusServiceUnavailable {
-		t.Errorf("readyz with a closed database: status %d, want 503; body %s", r.status, r.raw)
-	}
+	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
+		e := newEnv(t, eng.Open(t), newKey(t))
+		e.must(200, "GET", e.url+"/healthz", "", nil)
+		r := e.must(200, "GET", e.url+"/readyz", "", nil)
+		if r.str("status") != "ready" {
+			t.Errorf("readyz status = %q, want ready", r.str("status"))
+		}
+		if err := e.store.Close(); err != nil {
+			t.Fatal(err)
+		}
+		r = e.call("GET", e.url+"/readyz", "", nil)
+		if r.status != http.StatusServiceUnavailable {
+			t.Errorf("readyz with a closed database: status %d, want 503; body %s", r.status, r.raw)
+		}
+	})
 }
 
 func TestMetrics(t *testing.T) {

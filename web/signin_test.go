@@ -137,23 +137,25 @@ func TestSignInDelays(t *testing.T) {
 }
 
 func TestSignInPerIPLimit(t *testing.T) {
-	h := newHostedEnv(t, storetest.Engines(t)[0], hostedOptions{perIP: 30})
-	b := newBrowser(t, rpRedirect)
-	login := h.begin(b)
-	for i := 1; i <= 30; i++ {
-		// Different addresses: only the per-IP limit applies.
-		if r := tryLogin(b, login, "n"+string(rune('a'+i%26))+string(rune('a'+i/26))+"@example.com", "x"); r.status != http.StatusBadRequest {
-			t.Fatalf("attempt %d: status %d, body %.300s", i, r.status, text(r.body))
+	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
+		h := newHostedEnv(t, eng, hostedOptions{perIP: 30})
+		b := newBrowser(t, rpRedirect)
+		login := h.begin(b)
+		for i := 1; i <= 30; i++ {
+			// Different addresses: only the per-IP limit applies.
+			if r := tryLogin(b, login, "n"+string(rune('a'+i%26))+string(rune('a'+i/26))+"@example.com", "x"); r.status != http.StatusBadRequest {
+				t.Fatalf("attempt %d: status %d, body %.300s", i, r.status, text(r.body))
+			}
 		}
-	}
-	r := tryLogin(b, login, "ada@example.com", "x")
-	if r.status != http.StatusTooManyRequests || !strings.Contains(text(r.body), "Too many sign-in attempts from your network") {
-		t.Errorf("attempt 31: status %d, body %.300s", r.status, text(r.body))
-	}
-	h.clk.Advance(5 * time.Minute)
-	if r := tryLogin(b, login, "ada@example.com", "x"); r.status != http.StatusBadRequest {
-		t.Errorf("5 minutes later: status %d", r.status)
-	}
+		r := tryLogin(b, login, "ada@example.com", "x")
+		if r.status != http.StatusTooManyRequests || !strings.Contains(text(r.body), "Too many sign-in attempts from your network") {
+			t.Errorf("attempt 31: status %d, body %.300s", r.status, text(r.body))
+		}
+		h.clk.Advance(5 * time.Minute)
+		if r := tryLogin(b, login, "ada@example.com", "x"); r.status != http.StatusBadRequest {
+			t.Errorf("5 minutes later: status %d", r.status)
+		}
+	})
 }
 
 // forwardedBrowser returns a new browser whose requests reach the server
@@ -273,30 +275,32 @@ func TestPasswordlessSignIn(t *testing.T) {
 }
 
 func TestPasswordlessSignUpOff(t *testing.T) {
-	h := newHostedEnv(t, storetest.Engines(t)[0], hostedOptions{idp: gatehouse.IdentityProviderEmailOTP, signUpOff: true})
-	h.addUser("ada@example.com", "")
-	// An unknown address sees what an account sees, and gets one mail: a
-	// notice instead of a code.
-	bKnown, bUnknown := newBrowser(t, rpRedirect), newBrowser(t, rpRedirect)
-	known := h.step(bKnown, h.begin(bKnown), map[string]string{"email": "ada@example.com"})
-	h.smtp.CodeFor(t, "ada@example.com")
-	unknown := h.step(bUnknown, h.begin(bUnknown), map[string]string{"email": "nobody@example.com"})
-	if text(known.body) != strings.ReplaceAll(text(unknown.body), "nobody@", "ada@") {
-		t.Errorf("code pages differ:\n%s\n%s", text(known.body), text(unknown.body))
-	}
-	checkOneMailEach(t, h.smtp.Messages(), map[string]string{
-		"ada@example.com":    "Use this code to sign in to acme",
-		"nobody@example.com": "Someone asked for a sign-in code for acme with this email address, but there is no account for it. If this wasn't you, you can ignore this email.",
+	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
+		h := newHostedEnv(t, eng, hostedOptions{idp: gatehouse.IdentityProviderEmailOTP, signUpOff: true})
+		h.addUser("ada@example.com", "")
+		// An unknown address sees what an account sees, and gets one mail: a
+		// notice instead of a code.
+		bKnown, bUnknown := newBrowser(t, rpRedirect), newBrowser(t, rpRedirect)
+		known := h.step(bKnown, h.begin(bKnown), map[string]string{"email": "ada@example.com"})
+		h.smtp.CodeFor(t, "ada@example.com")
+		unknown := h.step(bUnknown, h.begin(bUnknown), map[string]string{"email": "nobody@example.com"})
+		if text(known.body) != strings.ReplaceAll(text(unknown.body), "nobody@", "ada@") {
+			t.Errorf("code pages differ:\n%s\n%s", text(known.body), text(unknown.body))
+		}
+		checkOneMailEach(t, h.smtp.Messages(), map[string]string{
+			"ada@example.com":    "Use this code to sign in to acme",
+			"nobody@example.com": "Someone asked for a sign-in code for acme with this email address, but there is no account for it. If this wasn't you, you can ignore this email.",
+		})
+		sent := len(h.smtp.Messages())
+		// Even a correct guess of a code cannot sign in.
+		r := noFollow(bUnknown).submit(unknown, map[string]string{"code": "12345678"})
+		if r.status != http.StatusBadRequest || !strings.Contains(text(r.body), "That code is wrong.") {
+			t.Errorf("code for an unknown address: status %d, body %.300s", r.status, text(r.body))
+		}
+		if n := len(h.smtp.Messages()); n != sent {
+			t.Errorf("%d messages sent for an unknown address with sign-up off", n-sent)
+		}
 	})
-	sent := len(h.smtp.Messages())
-	// Even a correct guess of a code cannot sign in.
-	r := noFollow(bUnknown).submit(unknown, map[string]string{"code": "12345678"})
-	if r.status != http.StatusBadRequest || !strings.Contains(text(r.body), "That code is wrong.") {
-		t.Errorf("code for an unknown address: status %d, body %.300s", r.status, text(r.body))
-	}
-	if n := len(h.smtp.Messages()); n != sent {
-		t.Errorf("%d messages sent for an unknown address with sign-up off", n-sent)
-	}
 }
 
 // strikes returns the failure record of password sign-in with the

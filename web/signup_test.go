@@ -62,24 +62,26 @@ func TestSignUpEndToEnd(t *testing.T) {
 // TestSignUpExistingAccount checks RL-4 for sign-up: an address with an
 // account gets a notice instead of a code, and the pages are the same.
 func TestSignUpExistingAccount(t *testing.T) {
-	h := newHostedEnv(t, storetest.Engines(t)[0], hostedOptions{})
-	h.addUser("ada@example.com", "correct horse battery")
+	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
+		h := newHostedEnv(t, eng, hostedOptions{})
+		h.addUser("ada@example.com", "correct horse battery")
 
-	bOld, bNew := newBrowser(t, rpRedirect), newBrowser(t, rpRedirect)
-	old := h.step(bOld, h.follow(bOld, h.begin(bOld), "Sign up"), map[string]string{"email": "ada@example.com"})
-	fresh := h.step(bNew, h.follow(bNew, h.begin(bNew), "Sign up"), map[string]string{"email": "new@example.com"})
-	if text(old.body) != strings.ReplaceAll(text(fresh.body), "new@", "ada@") {
-		t.Errorf("sign-up pages differ for a taken address:\n%s\n%s", text(old.body), text(fresh.body))
-	}
-	notice := h.smtp.WaitFor(t, func(r smtptest.Received) bool { return r.To[0] == "ada@example.com" }, 0)
-	if !strings.Contains(notice.Subject, "already have") || codeRE.MatchString(notice.Text) || strings.Contains(notice.Text, "http") {
-		t.Errorf("notice to an existing account: %q\n%s", notice.Subject, notice.Text)
-	}
-	// Guessing cannot create a second account.
-	r := noFollow(bOld).submit(old, map[string]string{"code": "00000000"})
-	if r.status != http.StatusBadRequest || !strings.Contains(text(r.body), "That code is wrong.") {
-		t.Errorf("a code for a taken address: status %d, %.300s", r.status, text(r.body))
-	}
+		bOld, bNew := newBrowser(t, rpRedirect), newBrowser(t, rpRedirect)
+		old := h.step(bOld, h.follow(bOld, h.begin(bOld), "Sign up"), map[string]string{"email": "ada@example.com"})
+		fresh := h.step(bNew, h.follow(bNew, h.begin(bNew), "Sign up"), map[string]string{"email": "new@example.com"})
+		if text(old.body) != strings.ReplaceAll(text(fresh.body), "new@", "ada@") {
+			t.Errorf("sign-up pages differ for a taken address:\n%s\n%s", text(old.body), text(fresh.body))
+		}
+		notice := h.smtp.WaitFor(t, func(r smtptest.Received) bool { return r.To[0] == "ada@example.com" }, 0)
+		if !strings.Contains(notice.Subject, "already have") || codeRE.MatchString(notice.Text) || strings.Contains(notice.Text, "http") {
+			t.Errorf("notice to an existing account: %q\n%s", notice.Subject, notice.Text)
+		}
+		// Guessing cannot create a second account.
+		r := noFollow(bOld).submit(old, map[string]string{"code": "00000000"})
+		if r.status != http.StatusBadRequest || !strings.Contains(text(r.body), "That code is wrong.") {
+			t.Errorf("a code for a taken address: status %d, %.300s", r.status, text(r.body))
+		}
+	})
 }
 
 func TestSignUpOff(t *testing.T) {

@@ -390,37 +390,39 @@ func TestUserFlowsAPI(t *testing.T) {
 }
 
 func TestUserFlowsAccess(t *testing.T) {
-	e := newEnv(t, storetest.SQLite(t), newKey(t))
-	acme := e.createTenant("acme")
-	api := acme.AdminAPI
-	tok := e.token(e.url+"/acme/oauth2/v2.0/token", acme.AutomationClient.ClientID, acme.AutomationClient.ClientSecret, acme.AutomationClient.Scope)
-	flows := api + "/identity/authenticationEventsFlows"
-	_, shop := e.newApp(api, tok, "Storefront")
-	id := e.must(201, "POST", flows, tok, storefrontFlow(shop)).str("id")
+	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
+		e := newEnv(t, eng.Open(t), newKey(t))
+		acme := e.createTenant("acme")
+		api := acme.AdminAPI
+		tok := e.token(e.url+"/acme/oauth2/v2.0/token", acme.AutomationClient.ClientID, acme.AutomationClient.ClientSecret, acme.AutomationClient.Scope)
+		flows := api + "/identity/authenticationEventsFlows"
+		_, shop := e.newApp(api, tok, "Storefront")
+		id := e.must(201, "POST", flows, tok, storefrontFlow(shop)).str("id")
 
-	users := e.clientToken(acme, tok, gatehouse.PermUserReadWriteAll)
-	if r := e.must(403, "GET", flows, users, nil); !strings.Contains(r.errMessage(), "EventListener.Read.All") {
-		t.Errorf("403 message %q does not name EventListener.Read.All", r.errMessage())
-	}
-	reader := e.clientToken(acme, tok, gatehouse.PermEventListenerReadAll)
-	e.must(200, "GET", flows+"/"+id, reader, nil)
-	e.must(200, "GET", flows+"/"+id+"/conditions/applications/includeApplications", reader, nil)
-	if r := e.must(403, "DELETE", flows+"/"+id, reader, nil); !strings.Contains(r.errMessage(), "EventListener.ReadWrite.All") {
-		t.Errorf("403 message %q does not name EventListener.ReadWrite.All", r.errMessage())
-	}
-	e.must(403, "POST", flows, reader, storefrontFlow())
-	writer := e.clientToken(acme, tok, gatehouse.PermEventListenerReadWriteAll)
-	e.must(204, "PATCH", flows+"/"+id, writer, map[string]any{"description": "Changed by automation"})
+		users := e.clientToken(acme, tok, gatehouse.PermUserReadWriteAll)
+		if r := e.must(403, "GET", flows, users, nil); !strings.Contains(r.errMessage(), "EventListener.Read.All") {
+			t.Errorf("403 message %q does not name EventListener.Read.All", r.errMessage())
+		}
+		reader := e.clientToken(acme, tok, gatehouse.PermEventListenerReadAll)
+		e.must(200, "GET", flows+"/"+id, reader, nil)
+		e.must(200, "GET", flows+"/"+id+"/conditions/applications/includeApplications", reader, nil)
+		if r := e.must(403, "DELETE", flows+"/"+id, reader, nil); !strings.Contains(r.errMessage(), "EventListener.ReadWrite.All") {
+			t.Errorf("403 message %q does not name EventListener.ReadWrite.All", r.errMessage())
+		}
+		e.must(403, "POST", flows, reader, storefrontFlow())
+		writer := e.clientToken(acme, tok, gatehouse.PermEventListenerReadWriteAll)
+		e.must(204, "PATCH", flows+"/"+id, writer, map[string]any{"description": "Changed by automation"})
 
-	// As in Entra External ID, an Application Administrator may not
-	// change user flows; a Global Administrator may.
-	appAdmin := e.must(201, "POST", api+"/users", tok, map[string]any{"mail": "apps@acme.example"}).str("id")
-	e.must(201, "POST", api+"/roleManagement/directory/roleAssignments", tok, map[string]any{"roleDefinitionId": gatehouse.RoleApplicationAdministrator, "principalId": appAdmin})
-	e.must(403, "GET", flows, e.delegatedToken(acme, appAdmin), nil)
-	admin := e.delegatedToken(acme, e.adminUserID(api, tok, acme.Admin.Email))
-	e.must(204, "DELETE", flows+"/"+id, admin, nil)
-	byUser := e.must(200, "GET", api+"/auditLogs/directoryAudits?$filter=activityDisplayName%20eq%20'Delete%20user%20flow'", tok, nil)
-	if vals := byUser.body["value"].([]any); len(vals) != 1 || vals[0].(map[string]any)["initiatedBy"].(map[string]any)["user"] == nil {
-		t.Errorf("delete by the administrator: audit %s", byUser.raw)
-	}
+		// As in Entra External ID, an Application Administrator may not
+		// change user flows; a Global Administrator may.
+		appAdmin := e.must(201, "POST", api+"/users", tok, map[string]any{"mail": "apps@acme.example"}).str("id")
+		e.must(201, "POST", api+"/roleManagement/directory/roleAssignments", tok, map[string]any{"roleDefinitionId": gatehouse.RoleApplicationAdministrator, "principalId": appAdmin})
+		e.must(403, "GET", flows, e.delegatedToken(acme, appAdmin), nil)
+		admin := e.delegatedToken(acme, e.adminUserID(api, tok, acme.Admin.Email))
+		e.must(204, "DELETE", flows+"/"+id, admin, nil)
+		byUser := e.must(200, "GET", api+"/auditLogs/directoryAudits?$filter=activityDisplayName%20eq%20'Delete%20user%20flow'", tok, nil)
+		if vals := byUser.body["value"].([]any); len(vals) != 1 || vals[0].(map[string]any)["initiatedBy"].(map[string]any)["user"] == nil {
+			t.Errorf("delete by the administrator: audit %s", byUser.raw)
+		}
+	})
 }
