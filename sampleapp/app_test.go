@@ -446,7 +446,7 @@ func TestCallbackChecks(t *testing.T) {
 		},
 		{
 			name:       "PKCE verifier of another sign-in",
-			before:     func() { e.setAttempts(func(a *attempt) { a.verifier = "x" + a.verifier[1:] }) },
+			before:     func() { e.setAttempts(func(a *attempt) { a.verifier = otherFirst(a.verifier) }) },
 			response:   func(u *url.URL) string { return u.String() },
 			status:     502,
 			wantInBody: "invalid_grant",
@@ -503,6 +503,15 @@ func TestCallbackChecks(t *testing.T) {
 }
 
 // setAttempts changes every sign-in in progress of every session.
+// otherFirst returns s with another first character: a verifier, state or
+// nonce that differs from s (a random s may start with any character).
+func otherFirst(s string) string {
+	if s[0] == 'x' {
+		return "y" + s[1:]
+	}
+	return "x" + s[1:]
+}
+
 func (e *testEnv) setAttempts(fn func(*attempt)) {
 	e.app.sessions.mu.Lock()
 	defer e.app.sessions.mu.Unlock()
