@@ -155,10 +155,12 @@ func toGraphApplication(a *gatehouse.Application) graphApplication {
 }
 
 // applicationInput is what POST and PATCH /applications accept. Redirect
-// URI lists replace the current list when sent.
+// URI lists replace the current list when sent; decode turns a null list
+// into an empty one, and a null idTokenSigningAlg into "" (the default),
+// and refuses null for the other properties.
 type applicationInput struct {
-	DisplayName            *string                   `json:"displayName"`
-	SignInAudience         *string                   `json:"signInAudience"`
+	DisplayName            *string                   `json:"displayName" null:"refuse"`
+	SignInAudience         *string                   `json:"signInAudience" null:"refuse"`
 	IsFallbackPublicClient *bool                     `json:"isFallbackPublicClient"`
 	Web                    *webInput                 `json:"web"`
 	SPA                    *redirectsInput           `json:"spa"`

@@ -1,11 +1,8 @@
 package web
 
 import (
-	"bytes"
-	"encoding/json"
 	"net/http"
 	"net/url"
-	"reflect"
 	"regexp"
 
 	"github.com/gatehouse/gatehouse"
@@ -31,7 +28,7 @@ func toGraphOrganization(t *gatehouse.Tenant) graphOrganization {
 
 // organizationInput is what PATCH /organization/{id} accepts.
 type organizationInput struct {
-	DisplayName *string `json:"displayName"`
+	DisplayName *string `json:"displayName" null:"refuse"`
 }
 
 // brandingID is the id of the default organizationalBranding, the only one
@@ -60,42 +57,11 @@ type brandingInput struct {
 	Gatehouse *brandingSettingsInput `json:"gatehouse"`
 }
 
+// brandingSettingsInput is what "gatehouse" of a branding PATCH accepts;
+// decode turns a null setting into "", which clears it.
 type brandingSettingsInput struct {
-	LogoURL     optString `json:"logoUrl"`
-	AccentColor optString `json:"accentColor"`
-}
-
-// optString is a string property that may be absent, null or a string.
-type optString struct {
-	set   bool
-	value string
-}
-
-func (o *optString) UnmarshalJSON(b []byte) error {
-	o.set = true
-	if string(bytes.TrimSpace(b)) == "null" {
-		o.value = ""
-		return nil
-	}
-	if err := json.Unmarshal(b, &o.value); err != nil {
-		return &json.UnmarshalTypeError{Value: jsonKind(b), Type: reflect.TypeFor[string]()}
-	}
-	return nil
-}
-
-// jsonKind names the kind of a JSON value for a type error.
-func jsonKind(b []byte) string {
-	switch b := bytes.TrimSpace(b); {
-	case len(b) == 0:
-		return "nothing"
-	case b[0] == '{':
-		return "object"
-	case b[0] == '[':
-		return "array"
-	case b[0] == 't' || b[0] == 'f':
-		return "bool"
-	}
-	return "number"
+	LogoURL     *string `json:"logoUrl"`
+	AccentColor *string `json:"accentColor"`
 }
 
 var accentColorRE = regexp.MustCompile(`^#[0-9A-Fa-f]{6}$`)
@@ -161,7 +127,7 @@ func (s *server) handleOrganizationUpdate() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, t := r.Context(), tenantFrom(r.Context())
 		var in organizationInput
-		d, err := decode(w, r, &in)
+		_, err := decode(w, r, &in)
 		if err == nil {
 			err = checkOrganizationID(r)
 		}
@@ -176,8 +142,6 @@ func (s *server) handleOrganizationUpdate() http.Handler {
 				before = &b
 				if in.DisplayName != nil {
 					tn.DisplayName = *in.DisplayName
-				} else if d.null["displayName"] {
-					tn.DisplayName = ""
 				}
 				if tn.DisplayName == "" {
 					return gatehouse.FieldErrorf("displayName", "displayName is required.")
@@ -229,11 +193,11 @@ func (s *server) handleBrandingUpdate() http.Handler {
 			after, err := tx.UpdateTenant(ctx, t.ID, func(tn *gatehouse.Tenant) error {
 				before = tn.Branding
 				if g := in.Gatehouse; g != nil {
-					if g.LogoURL.set {
-						tn.Branding.LogoURL = g.LogoURL.value
+					if g.LogoURL != nil {
+						tn.Branding.LogoURL = *g.LogoURL
 					}
-					if g.AccentColor.set {
-						tn.Branding.AccentColor = g.AccentColor.value
+					if g.AccentColor != nil {
+						tn.Branding.AccentColor = *g.AccentColor
 					}
 				}
 				return validateBranding(tn.Branding)

@@ -28,7 +28,7 @@ func toGraphGroup(g *gatehouse.Group) graphGroup {
 // mailEnabled, mailNickname and securityEnabled on create; Gatehouse groups
 // are security groups, so those are accepted when they say so.
 type groupInput struct {
-	DisplayName     *string  `json:"displayName"`
+	DisplayName     *string  `json:"displayName" null:"refuse"`
 	Description     *string  `json:"description"`
 	MailEnabled     *bool    `json:"mailEnabled"`
 	MailNickname    *string  `json:"mailNickname"`
@@ -54,16 +54,14 @@ func (in *groupInput) check() error {
 	return nil
 }
 
-func (in *groupInput) apply(d *decoded, g *gatehouse.Group) {
+// apply copies the sent properties onto g (decode turns a null
+// description into "", which clears it).
+func (in *groupInput) apply(g *gatehouse.Group) {
 	if in.DisplayName != nil {
 		g.DisplayName = *in.DisplayName
-	} else if d.null["displayName"] {
-		g.DisplayName = ""
 	}
 	if in.Description != nil {
 		g.Description = *in.Description
-	} else if d.null["description"] {
-		g.Description = ""
 	}
 }
 
@@ -102,7 +100,7 @@ func (s *server) handleGroupCreate() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t := tenantFrom(r.Context())
 		var in groupInput
-		d, err := decode(w, r, &in)
+		_, err := decode(w, r, &in)
 		if err == nil {
 			err = in.check()
 		}
@@ -111,7 +109,7 @@ func (s *server) handleGroupCreate() http.Handler {
 			return
 		}
 		g := &gatehouse.Group{TenantID: t.ID}
-		in.apply(d, g)
+		in.apply(g)
 		if err := g.Validate(); err != nil {
 			s.writeAPIError(w, r, err)
 			return
@@ -136,7 +134,7 @@ func (s *server) handleGroupUpdate() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t := tenantFrom(r.Context())
 		var in groupInput
-		d, err := decode(w, r, &in)
+		_, err := decode(w, r, &in)
 		if err == nil {
 			err = in.check()
 		}
@@ -150,7 +148,7 @@ func (s *server) handleGroupUpdate() http.Handler {
 				return err
 			}
 			after, err := tx.UpdateGroup(r.Context(), t.ID, before.ID, func(g *gatehouse.Group) error {
-				in.apply(d, g)
+				in.apply(g)
 				return g.Validate()
 			})
 			if err != nil {

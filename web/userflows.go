@@ -183,16 +183,19 @@ func toGraphUserFlow(f *gatehouse.UserFlow) graphUserFlow {
 
 // userFlowInput is what POST and PATCH accept. On PATCH, a property that is
 // sent replaces the flow's; onAttributeCollection.attributes, when sent,
-// lists every attribute the flow keeps, as in Graph.
+// lists every attribute the flow keeps, as in Graph. conditions and
+// onAttributeCollection sent as null clear the flow's applications and
+// attributes; null lists are empty lists; the flow's other objects, its
+// booleans and its displayName cannot be null.
 type userFlowInput struct {
 	ID                              *string                  `json:"id"`
-	DisplayName                     *string                  `json:"displayName"`
+	DisplayName                     *string                  `json:"displayName" null:"refuse"`
 	Description                     *string                  `json:"description"`
 	Priority                        *int                     `json:"priority"`
-	Conditions                      *flowConditionsInput     `json:"conditions"`
+	Conditions                      *flowConditionsInput     `json:"conditions" null:"keep"`
 	OnInteractiveAuthFlowStart      *flowAuthStartInput      `json:"onInteractiveAuthFlowStart"`
 	OnAuthenticationMethodLoadStart *flowMethodLoadInput     `json:"onAuthenticationMethodLoadStart"`
-	OnAttributeCollection           *flowAttrCollectionInput `json:"onAttributeCollection"`
+	OnAttributeCollection           *flowAttrCollectionInput `json:"onAttributeCollection" null:"keep"`
 	OnUserCreateStart               *flowUserCreateInput     `json:"onUserCreateStart"`
 	// Custom authentication extensions, which Gatehouse does not call:
 	// accepted only as null.
@@ -333,13 +336,9 @@ func (in *userFlowInput) apply(d *decoded, f *gatehouse.UserFlow, create bool) e
 	}
 	if in.DisplayName != nil {
 		f.DisplayName = *in.DisplayName
-	} else if d.null["displayName"] {
-		f.DisplayName = ""
 	}
 	if in.Description != nil {
 		f.Description = *in.Description
-	} else if d.null["description"] {
-		f.Description = ""
 	}
 	if c := in.Conditions; c != nil {
 		ids, set, err := c.appIDs()
@@ -351,11 +350,6 @@ func (in *userFlowInput) apply(d *decoded, f *gatehouse.UserFlow, create bool) e
 		}
 	} else if d.null["conditions"] {
 		f.AppIDs = nil
-	}
-	for _, name := range []string{"onInteractiveAuthFlowStart", "onAuthenticationMethodLoadStart"} {
-		if d.null[name] {
-			return gatehouse.FieldErrorf(name, "%s cannot be null: every user flow has one.", name)
-		}
 	}
 	if s := in.OnInteractiveAuthFlowStart; s != nil {
 		if err := checkODataType("onInteractiveAuthFlowStart.@odata.type", s.ODataType, odataAuthFlowStart); err != nil {

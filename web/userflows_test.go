@@ -243,7 +243,7 @@ func TestUserFlowsAPI(t *testing.T) {
 			{"unknown appId", withChange(body, "conditions.applications.includeApplications", []any{map[string]any{"appId": "no-such-app"}}), []string{"no-such-app"}},
 			{"an appId twice", withChange(body, "conditions.applications.includeApplications", []any{map[string]any{"appId": kiosk}, map[string]any{"appId": kiosk}}), []string{kiosk, "twice"}},
 			{"unknown property", withChange(body, "favouriteColour", "blue"), []string{"favouriteColour"}},
-			{"unknown nested property", onlyAttrs(map[string]any{"id": "city", "description": "Where you live"}), []string{"onAttributeCollection.attributes.description"}},
+			{"unknown nested property", onlyAttrs(map[string]any{"id": "city", "description": "Where you live"}), []string{"onAttributeCollection.attributes[0].description"}},
 			{"custom authentication extension", withChange(body, "onAttributeCollectionStart", map[string]any{"handler": map[string]any{}}), []string{"onAttributeCollectionStart"}},
 			{"social identity provider", withChange(body, "onAuthenticationMethodLoadStart.identityProviders", []any{map[string]any{"id": "Google-OAUTH"}}), []string{"Google-OAUTH", "not supported"}},
 			{"two identity providers", withChange(body, "onAuthenticationMethodLoadStart.identityProviders", []any{map[string]any{"id": "EmailPassword-OAUTH"}, map[string]any{"id": "EmailOtpSignup-OAUTH"}}), []string{"one identity provider per user flow"}},

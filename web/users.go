@@ -54,10 +54,10 @@ func (s *server) toGraphUser(t *gatehouse.Tenant, u *gatehouse.User) graphUser {
 
 // userInput is what POST and PATCH /users accept.
 type userInput struct {
-	DisplayName     *string          `json:"displayName"`
+	DisplayName     *string          `json:"displayName" null:"refuse"`
 	GivenName       *string          `json:"givenName"`
 	Surname         *string          `json:"surname"`
-	Mail            *string          `json:"mail"`
+	Mail            *string          `json:"mail" null:"refuse"`
 	AccountEnabled  *bool            `json:"accountEnabled"`
 	City            *string          `json:"city"`
 	Country         *string          `json:"country"`
@@ -65,34 +65,33 @@ type userInput struct {
 	State           *string          `json:"state"`
 	StreetAddress   *string          `json:"streetAddress"`
 	JobTitle        *string          `json:"jobTitle"`
-	Identities      []graphIdentity  `json:"identities"`
+	Identities      []graphIdentity  `json:"identities" null:"refuse"`
 	PasswordProfile *passwordProfile `json:"passwordProfile"`
 }
 
 type passwordProfile struct {
-	Password                      *string `json:"password"`
+	Password                      *string `json:"password" null:"refuse"`
 	ForceChangePasswordNextSignIn *bool   `json:"forceChangePasswordNextSignIn"`
 }
 
-// apply copies the sent properties onto u; a property sent as null clears it.
-func (in *userInput) apply(d *decoded, u *gatehouse.User) {
-	set := func(name string, dst *string, v *string) {
+// apply copies the sent properties onto u (decode turns a null into "",
+// which clears a property).
+func (in *userInput) apply(u *gatehouse.User) {
+	set := func(dst *string, v *string) {
 		if v != nil {
 			*dst = *v
-		} else if d.null[name] {
-			*dst = ""
 		}
 	}
-	set("displayName", &u.DisplayName, in.DisplayName)
-	set("givenName", &u.GivenName, in.GivenName)
-	set("surname", &u.Surname, in.Surname)
-	set("city", &u.City, in.City)
-	set("country", &u.Country, in.Country)
-	set("postalCode", &u.PostalCode, in.PostalCode)
-	set("state", &u.State, in.State)
-	set("streetAddress", &u.StreetAddress, in.StreetAddress)
-	set("jobTitle", &u.JobTitle, in.JobTitle)
-	set("mail", &u.Mail, in.Mail)
+	set(&u.DisplayName, in.DisplayName)
+	set(&u.GivenName, in.GivenName)
+	set(&u.Surname, in.Surname)
+	set(&u.City, in.City)
+	set(&u.Country, in.Country)
+	set(&u.PostalCode, in.PostalCode)
+	set(&u.State, in.State)
+	set(&u.StreetAddress, in.StreetAddress)
+	set(&u.JobTitle, in.JobTitle)
+	set(&u.Mail, in.Mail)
 	if in.AccountEnabled != nil {
 		u.AccountEnabled = *in.AccountEnabled
 	}
@@ -181,13 +180,8 @@ func (s *server) handleUserCreate() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t := tenantFrom(r.Context())
 		var in userInput
-		d, err := decode(w, r, &in)
-		if err != nil {
+		if _, err := decode(w, r, &in); err != nil {
 			s.writeAPIError(w, r, err)
-			return
-		}
-		if d.null["accountEnabled"] {
-			s.writeAPIError(w, r, gatehouse.FieldErrorf("accountEnabled", "accountEnabled cannot be null; send true or false."))
 			return
 		}
 		mail, err := in.signInMail(t.Name)
@@ -197,7 +191,7 @@ func (s *server) handleUserCreate() http.Handler {
 		}
 		in.Mail = mail
 		u := &gatehouse.User{TenantID: t.ID, AccountEnabled: true}
-		in.apply(d, u)
+		in.apply(u)
 		if err := u.Validate(); err != nil {
 			s.writeAPIError(w, r, err)
 			return
@@ -243,13 +237,8 @@ func (s *server) handleUserUpdate() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t := tenantFrom(r.Context())
 		var in userInput
-		d, err := decode(w, r, &in)
-		if err != nil {
+		if _, err := decode(w, r, &in); err != nil {
 			s.writeAPIError(w, r, err)
-			return
-		}
-		if d.null["accountEnabled"] {
-			s.writeAPIError(w, r, gatehouse.FieldErrorf("accountEnabled", "accountEnabled cannot be null; send true or false."))
 			return
 		}
 		mail, err := in.signInMail(t.Name)
@@ -273,7 +262,7 @@ func (s *server) handleUserUpdate() http.Handler {
 				return err
 			}
 			updated, err = tx.UpdateUser(r.Context(), t.ID, before.ID, func(u *gatehouse.User) error {
-				in.apply(d, u)
+				in.apply(u)
 				if hash != "" {
 					u.PasswordHash = hash
 				}
