@@ -13,7 +13,9 @@ import (
 
 // migrationFS holds the schema of each engine as numbered SQL files
 // (0001_init.sql, 0002_….sql, …): migrations/sqlite and migrations/postgres
-// hold the same numbers, each in its engine's SQL.
+// hold the same numbers, each in its engine's SQL. Numbers are unique but
+// may have gaps while a change made on another branch has not arrived:
+// Migrate applies every migration a database lacks, whatever its number.
 //
 //go:embed migrations
 var migrationFS embed.FS
@@ -49,12 +51,40 @@ func (d dialect) migrations() ([]migration, error) {
 		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
 	}
 	slices.SortFunc(ms, func(a, b migration) int { return a.version - b.version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("sqlstore: migrations in %s are not numbered 1, 2, 3, …: %s", dir, m.name)
+	for i := 1; i < len(ms); i++ {
+		if ms[i].version == ms[i-1].version {
+			return nil, fmt.Errorf("sqlstore: migrations %s/%s and %s share a number", dir, ms[i-1].name, ms[i].name)
 		}
 	}
 	return ms, nil
+}
+
+// pending returns the migrations of ms (in version order) that applied,
+// the versions a database has, lacks. It fails when the database has a
+// version ms does not know: a newer Gatehouse migrated it.
+func pending(ms []migration, applied []int) ([]migration, error) {
+	known := map[int]bool{}
+	for _, m := range ms {
+		known[m.version] = true
+	}
+	done := map[int]bool{}
+	for _, v := range applied {
+		if !known[v] {
+			newest := 0
+			if len(ms) > 0 {
+				newest = ms[len(ms)-1].version
+			}
+			return nil, fmt.Errorf("sqlstore: migrate: the database schema has migration %d, which this Gatehouse does not know (its newest is %d); upgrade Gatehouse", v, newest)
+		}
+		done[v] = true
+	}
+	var out []migration
+	for _, m := range ms {
+		if !done[m.version] {
+			out = append(out, m)
+		}
+	}
+	return out, nil
 }
 
 // migrationLockID is the PostgreSQL advisory lock key that serializes
@@ -62,8 +92,9 @@ func (d dialect) migrations() ([]migration, error) {
 const migrationLockID = 0x6761746568 // "gateh"
 
 // Migrate brings the database schema up to date. It applies, in one
-// transaction, the embedded migrations the schema_migrations table does not
-// list yet, so it does nothing when the schema is current. Processes that
+// transaction and in version order, the embedded migrations the
+// schema_migrations table does not list yet, so it does nothing when the
+// schema is current. Processes that
 // migrate one database at the same time wait for each other (SQLite's write
 // lock, a PostgreSQL advisory lock). It fails, changing nothing, when the
 // database was migrated by a newer version of Gatehouse.
@@ -91,14 +122,15 @@ func (s *Store) Migrate(ctx context.Context) error {
 	)`); err != nil {
 		return fmt.Errorf("sqlstore: migrate: create schema_migrations: %w", err)
 	}
-	var current int
-	if err := r.queryRow(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&current); err != nil {
-		return fmt.Errorf("sqlstore: migrate: read schema version: %w", err)
+	applied, err := appliedVersions(ctx, r)
+	if err != nil {
+		return err
 	}
-	if current > len(ms) {
-		return fmt.Errorf("sqlstore: migrate: the database schema is at version %d, newer than this Gatehouse knows (%d); upgrade Gatehouse", current, len(ms))
+	todo, err := pending(ms, applied)
+	if err != nil {
+		return err
 	}
-	for _, m := range ms[current:] {
+	for _, m := range todo {
 		if _, err := r.exec(ctx, m.sql); err != nil {
 			return fmt.Errorf("sqlstore: migrate: apply %s/%s: %w", s.d, m.name, err)
 		}
@@ -111,6 +143,27 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return fmt.Errorf("sqlstore: migrate: commit: %w", err)
 	}
 	return nil
+}
+
+// appliedVersions returns the versions schema_migrations lists.
+func appliedVersions(ctx context.Context, r *reader) ([]int, error) {
+	rows, err := r.query(ctx, "SELECT version FROM schema_migrations ORDER BY version")
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: migrate: read schema versions: %w", err)
+	}
+	defer rows.Close()
+	var vs []int
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("sqlstore: migrate: read schema versions: %w", err)
+		}
+		vs = append(vs, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: migrate: read schema versions: %w", err)
+	}
+	return vs, nil
 }
 
 // SchemaVersion returns the version of the newest migration applied to the

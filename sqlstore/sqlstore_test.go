@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -243,7 +244,11 @@ func TestMigrate(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			open := tc.open(t)
-			want := len(migrations(t, tc.name))
+			names := migrations(t, tc.name)
+			want, err := strconv.Atoi(strings.SplitN(names[len(names)-1], "_", 2)[0]) // the newest
+			if err != nil {
+				t.Fatal(err)
+			}
 			const n = 6
 			stores := make([]*sqlstore.Store, n)
 			for i := range stores {
@@ -918,4 +923,20 @@ func TestConstraintNames(t *testing.T) {
 func increment(s string) string {
 	n, _ := strconv.Atoi(s)
 	return strconv.Itoa(n + 1)
+}
+
+// TestMigrateRefusesNewerSchema checks that Migrate changes nothing in a
+// database that holds a migration this Gatehouse does not know.
+func TestMigrateRefusesNewerSchema(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			s := e.Open(t)
+			if err := s.ExecRaw(t.Context(), "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)", 9999, "9999_future.sql", 0); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Migrate(t.Context()); err == nil || !strings.Contains(err.Error(), "9999") {
+				t.Errorf("Migrate with an unknown migration applied: %v; want an error naming 9999", err)
+			}
+		})
+	}
 }
