@@ -1,6 +1,9 @@
 package gatehouse
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Group is a named set of users of one tenant, used for Conditional Access
 // and authentication method targeting.
@@ -9,7 +12,10 @@ type Group struct {
 	TenantID    string
 	DisplayName string
 	Description string
-	CreatedAt   time.Time
+	// MailNickname is Graph's mailNickname, the alias Graph requires of
+	// every group; Gatehouse groups have no mailbox, so it is a label.
+	MailNickname string
+	CreatedAt    time.Time
 }
 
 // Validate returns an EINVALID error naming the first bad field.
@@ -20,5 +26,27 @@ func (g *Group) Validate() error {
 	if err := ValidateText("displayName", g.DisplayName, 256); err != nil {
 		return err
 	}
-	return ValidateText("description", g.Description, 1024)
+	if err := ValidateText("description", g.Description, 1024); err != nil {
+		return err
+	}
+	return ValidateMailNickname("mailNickname", g.MailNickname)
+}
+
+// mailNicknameForbidden are the characters Graph refuses in a
+// mailNickname, besides spaces and non-ASCII ones.
+const mailNicknameForbidden = `@()\[]";:<>,`
+
+// ValidateMailNickname returns an EINVALID error naming field unless s is
+// empty or a mail nickname as Graph accepts one: at most 64 ASCII
+// characters, without spaces, control characters or any of @ ( ) \ [ ] " ; : < > ,
+func ValidateMailNickname(field, s string) error {
+	if len(s) > 64 {
+		return FieldErrorf(field, "%s is %d characters long; the limit is 64.", field, len(s))
+	}
+	for _, r := range s {
+		if r <= ' ' || r >= 0x7f || strings.ContainsRune(mailNicknameForbidden, r) {
+			return FieldErrorf(field, "%s %q contains %q; use ASCII letters, digits and punctuation other than spaces and %s.", field, s, r, mailNicknameForbidden)
+		}
+	}
+	return nil
 }

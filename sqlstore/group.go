@@ -7,12 +7,12 @@ import (
 	"github.com/google/uuid"
 )
 
-const groupColumns = "tenant_id, id, display_name, description, created_at"
+const groupColumns = "tenant_id, id, display_name, description, mail_nickname, created_at"
 
 func scanGroup(row scanner) (*gatehouse.Group, error) {
 	var g gatehouse.Group
 	var created int64
-	if err := row.Scan(&g.TenantID, &g.ID, &g.DisplayName, &g.Description, &created); err != nil {
+	if err := row.Scan(&g.TenantID, &g.ID, &g.DisplayName, &g.Description, &g.MailNickname, &created); err != nil {
 		return nil, err
 	}
 	g.CreatedAt = fromMicros(created)
@@ -125,8 +125,8 @@ func (t *tx) CreateGroup(ctx context.Context, g *gatehouse.Group) error {
 	conflictErr := func(string) *gatehouse.Error {
 		return conflict("", "A group with ID %q already exists.", g.ID)
 	}
-	ok, err := t.insert(ctx, "INSERT INTO groups ("+groupColumns+") VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-		g.TenantID, g.ID, g.DisplayName, g.Description, micros(g.CreatedAt))
+	ok, err := t.insert(ctx, "INSERT INTO groups ("+groupColumns+") VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+		g.TenantID, g.ID, g.DisplayName, g.Description, g.MailNickname, micros(g.CreatedAt))
 	if err != nil {
 		return t.writeError(err, "create group", conflictErr, notFound("Tenant", g.TenantID))
 	}
@@ -149,8 +149,8 @@ func (t *tx) UpdateGroup(ctx context.Context, tenantID, id string, fn func(*gate
 	if err := fn(&g); err != nil {
 		return nil, err
 	}
-	if _, err := t.exec(ctx, "UPDATE groups SET display_name = ?, description = ? WHERE tenant_id = ? AND id = ?",
-		g.DisplayName, g.Description, tenantID, id); err != nil {
+	if _, err := t.exec(ctx, "UPDATE groups SET display_name = ?, description = ?, mail_nickname = ? WHERE tenant_id = ? AND id = ?",
+		g.DisplayName, g.Description, g.MailNickname, tenantID, id); err != nil {
 		return nil, internal("update group", err)
 	}
 	return t.group(ctx, tenantID, id, false)

@@ -17,7 +17,7 @@ func testGroups(t *testing.T, s gatehouse.Store) {
 	tn := newTenant(t, s, "contoso")
 	other := newTenant(t, s, "fabrikam")
 	c := startClock()
-	admins := &gatehouse.Group{TenantID: tn.ID, DisplayName: "Admins", Description: "People who can do 'anything' ?"}
+	admins := &gatehouse.Group{TenantID: tn.ID, DisplayName: "Admins", Description: "People who can do 'anything' ?", MailNickname: "admins.all-{x}"}
 	update(t, s, func(tx gatehouse.Tx) error { return tx.CreateGroup(ctx, admins) })
 	if admins.ID == "" {
 		t.Fatal("CreateGroup left ID empty")
@@ -95,13 +95,14 @@ func testGroups(t *testing.T, s gatehouse.Store) {
 			got, err = tx.UpdateGroup(ctx, tn.ID, staff.ID, func(g *gatehouse.Group) error {
 				g.DisplayName = "All staff"
 				g.Description = "Everyone"
+				g.MailNickname = "staff"
 				g.ID, g.TenantID, g.CreatedAt = "x", "y", oddTime(1) // cannot change
 				return nil
 			})
 			return err
 		})
 		want := *staff
-		want.DisplayName, want.Description = "All staff", "Everyone"
+		want.DisplayName, want.Description, want.MailNickname = "All staff", "Everyone", "staff"
 		if diff := cmp.Diff(&want, got); diff != "" {
 			t.Errorf("UpdateGroup returned (-want +got):\n%s", diff)
 		}

@@ -15,18 +15,20 @@ type graphGroup struct {
 	Description     string   `json:"description"`
 	SecurityEnabled bool     `json:"securityEnabled"`
 	MailEnabled     bool     `json:"mailEnabled"`
+	MailNickname    string   `json:"mailNickname"`
 	GroupTypes      []string `json:"groupTypes"`
 	CreatedDateTime string   `json:"createdDateTime"`
 }
 
 func toGraphGroup(g *gatehouse.Group) graphGroup {
 	return graphGroup{ODataType: "#microsoft.graph.group", ID: g.ID, DisplayName: g.DisplayName,
-		Description: g.Description, SecurityEnabled: true, GroupTypes: []string{}, CreatedDateTime: graphTime(g.CreatedAt)}
+		Description: g.Description, MailNickname: g.MailNickname, SecurityEnabled: true, GroupTypes: []string{}, CreatedDateTime: graphTime(g.CreatedAt)}
 }
 
 // groupInput is what POST and PATCH /groups accept. Graph requires
 // mailEnabled, mailNickname and securityEnabled on create; Gatehouse groups
-// are security groups, so those are accepted when they say so.
+// are security groups, so mailEnabled and securityEnabled are accepted when
+// they say so, and mailNickname is kept (optional here) and returned.
 type groupInput struct {
 	DisplayName     *string  `json:"displayName" null:"refuse"`
 	Description     *string  `json:"description"`
@@ -46,22 +48,20 @@ func (in *groupInput) check() error {
 	if len(in.GroupTypes) > 0 {
 		return gatehouse.FieldErrorf("groupTypes", "groupTypes %q is not supported: Gatehouse groups are security groups with assigned members.", in.GroupTypes)
 	}
-	if in.MailNickname != nil {
-		if err := gatehouse.ValidateText("mailNickname", *in.MailNickname, 64); err != nil {
-			return err
-		}
-	}
 	return nil
 }
 
 // apply copies the sent properties onto g (decode turns a null
-// description into "", which clears it).
+// description or mailNickname into "", which clears it).
 func (in *groupInput) apply(g *gatehouse.Group) {
 	if in.DisplayName != nil {
 		g.DisplayName = *in.DisplayName
 	}
 	if in.Description != nil {
 		g.Description = *in.Description
+	}
+	if in.MailNickname != nil {
+		g.MailNickname = *in.MailNickname
 	}
 }
 

@@ -1,0 +1,136 @@
+package web_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/gatehouse/gatehouse/storetest"
+	"github.com/google/go-cmp/cmp"
+)
+
+// errTarget returns the Graph error target of r.
+func (r response) errTarget() string {
+	e, _ := r.body["error"].(map[string]any)
+	s, _ := e["target"].(string)
+	return s
+}
+
+// TestNullSemantics checks that users, groups and applications treat null
+// alike: it clears a list or an optional string, and it is a 400 naming
+// the property for one that cannot be null; a refused null changes
+// nothing and writes no audit entry.
+func TestNullSemantics(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
+		e := newEnv(t, eng.Open(t), newKey(t))
+		acme := e.createTenant("acme")
+		api := acme.AdminAPI
+		tok := e.token(e.url+"/acme/oauth2/v2.0/token", acme.AutomationClient.ClientID, acme.AutomationClient.ClientSecret, acme.AutomationClient.Scope)
+
+		user := api + "/users/" + e.must(201, "POST", api+"/users", tok, map[string]any{
+			"mail": "ada@example.com", "displayName": "Ada", "city": "London", "jobTitle": "Countess",
+		}).str("id")
+		group := api + "/groups/" + e.must(201, "POST", api+"/groups", tok, map[string]any{
+			"displayName": "Staff", "description": "Everyone", "mailNickname": "staff",
+		}).str("id")
+		app := api + "/applications/" + e.must(201, "POST", api+"/applications", tok, map[string]any{
+			"displayName": "Shop",
+			"web":         map[string]any{"redirectUris": []string{"https://shop.example.com/cb"}},
+			"spa":         map[string]any{"redirectUris": []string{"https://shop.example.com/spa"}},
+			"gatehouse": map[string]any{"requirePkce": true, "idTokenSigningAlg": "ES256",
+				"postLogoutRedirectUris": []string{"https://shop.example.com/"}},
+		}).str("id")
+		get := func(url string) map[string]any { return e.must(200, "GET", url, tok, nil).body }
+		before := map[string]map[string]any{user: get(user), group: get(group), app: get(app)}
+		audits := e.countAll(api+"/auditLogs/directoryAudits", tok)
+
+		for _, c := range []struct {
+			url, body, target string
+		}{
+			{user, `{"displayName":null}`, "displayName"},
+			{user, `{"mail":null}`, "mail"},
+			{user, `{"accountEnabled":null}`, "accountEnabled"},
+			{user, `{"identities":null}`, "identities"},
+			{user, `{"passwordProfile":null}`, "passwordProfile"},
+			{user, `{"passwordProfile":{"password":null}}`, "passwordProfile.password"},
+			{group, `{"displayName":null}`, "displayName"},
+			{group, `{"securityEnabled":null}`, "securityEnabled"},
+			{group, `{"mailEnabled":null}`, "mailEnabled"},
+			{app, `{"displayName":null}`, "displayName"},
+			{app, `{"isFallbackPublicClient":null}`, "isFallbackPublicClient"},
+			{app, `{"gatehouse":{"requirePkce":null}}`, "gatehouse.requirePkce"},
+			{app, `{"gatehouse":null}`, "gatehouse"},
+			{app, `{"web":null}`, "web"},
+			{app, `{"web":{"implicitGrantSettings":{"enableIdTokenIssuance":null}}}`, "web.implicitGrantSettings.enableIdTokenIssuance"},
+			{app, `{"web":{"redirectUris":["https://shop.example.com/cb",null]}}`, "web.redirectUris[1]"},
+			{app, `{"signInAudience":null}`, "signInAudience"},
+		} {
+			r := e.call("PATCH", c.url, tok, c.body)
+			if r.status != http.StatusBadRequest || r.errTarget() != c.target || !strings.Contains(r.errMessage(), c.target) || !strings.Contains(r.errMessage(), "null") {
+				t.Errorf("PATCH %s: status %d, target %q, message %q; want 400 naming %s", c.body, r.status, r.errTarget(), r.errMessage(), c.target)
+			}
+		}
+		for url, want := range before {
+			if diff := cmp.Diff(want, get(url)); diff != "" {
+				t.Errorf("refused nulls changed %s (-before +after):\n%s", url, diff)
+			}
+		}
+		if n := e.countAll(api+"/auditLogs/directoryAudits", tok); n != audits {
+			t.Errorf("refused nulls wrote %d audit entries", n-audits)
+		}
+
+		// Null clears lists and optional strings.
+		e.must(204, "PATCH", user, tok, `{"city":null,"jobTitle":null}`)
+		e.must(204, "PATCH", group, tok, `{"description":null,"mailNickname":null}`)
+		e.must(204, "PATCH", app, tok, `{"web":{"redirectUris":null},"gatehouse":{"postLogoutRedirectUris":null,"idTokenSigningAlg":null}}`)
+		u, g, a := get(user), get(group), get(app)
+		if u["city"] != "" || u["jobTitle"] != "" || u["displayName"] != "Ada" {
+			t.Errorf("user after clearing city and jobTitle: %v", u)
+		}
+		if g["description"] != "" || g["mailNickname"] != "" || g["displayName"] != "Staff" {
+			t.Errorf("group after clearing description and mailNickname: %v", g)
+		}
+		gh := a["gatehouse"].(map[string]any)
+		if diff := cmp.Diff(map[string]any{
+			"web":       map[string]any{"redirectUris": []any{}, "implicitGrantSettings": map[string]any{"enableIdTokenIssuance": false, "enableAccessTokenIssuance": false}},
+			"spa":       map[string]any{"redirectUris": []any{"https://shop.example.com/spa"}},
+			"gatehouse": map[string]any{"postLogoutRedirectUris": []any{}, "requirePkce": true, "idTokenSigningAlg": "RS256"},
+		}, map[string]any{"web": a["web"], "spa": a["spa"], "gatehouse": gh}); diff != "" {
+			t.Errorf("application after clearing web.redirectUris and two gatehouse settings (-want +got):\n%s", diff)
+		}
+		if n := e.countAll(api+"/auditLogs/directoryAudits", tok); n != audits+3 {
+			t.Errorf("three clearing PATCHes wrote %d audit entries, want 3", n-audits)
+		}
+	})
+}
+
+// TestGroupMailNickname checks that a group keeps and returns the
+// mailNickname Graph requires, and refuses one Graph would refuse.
+func TestGroupMailNickname(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
+		e := newEnv(t, eng.Open(t), newKey(t))
+		acme := e.createTenant("acme")
+		api := acme.AdminAPI
+		tok := e.token(e.url+"/acme/oauth2/v2.0/token", acme.AutomationClient.ClientID, acme.AutomationClient.ClientSecret, acme.AutomationClient.Scope)
+		created := e.must(201, "POST", api+"/groups", tok, map[string]any{
+			"displayName": "Break-glass", "mailEnabled": false, "mailNickname": "breakglass", "securityEnabled": true,
+		})
+		id := created.str("id")
+		if got := created.str("mailNickname"); got != "breakglass" {
+			t.Errorf("POST response mailNickname = %q, want breakglass", got)
+		}
+		e.must(204, "PATCH", api+"/groups/"+id, tok, map[string]any{"mailNickname": "break-glass.accounts"})
+		if got := e.must(200, "GET", api+"/groups/"+id, tok, nil).str("mailNickname"); got != "break-glass.accounts" {
+			t.Errorf("GET mailNickname after PATCH = %q", got)
+		}
+		for _, bad := range []string{"break glass", "a@b", "zoë", strings.Repeat("a", 65), "semi;colon"} {
+			r := e.call("PATCH", api+"/groups/"+id, tok, map[string]any{"mailNickname": bad})
+			if r.status != 400 || r.errTarget() != "mailNickname" {
+				t.Errorf("mailNickname %q: status %d target %q (%s); want 400 naming mailNickname", bad, r.status, r.errTarget(), r.errMessage())
+			}
+		}
+		if got := e.must(200, "GET", api+"/groups/"+id, tok, nil).str("mailNickname"); got != "break-glass.accounts" {
+			t.Errorf("refused PATCHes changed mailNickname to %q", got)
+		}
+	})
+}
