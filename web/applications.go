@@ -347,7 +347,13 @@ func (s *server) handleApplicationUpdate() http.Handler {
 				if err := a.Validate(); err != nil {
 					return err
 				}
-				return checkConsent(principalFrom(r.Context()), before.AdminAPIDelegated, a.AdminAPIDelegated)
+				if err := checkConsent(principalFrom(r.Context()), before.AdminAPIDelegated, a.AdminAPIDelegated); err != nil {
+					return err
+				}
+				if unchanged(toGraphApplication(before), toGraphApplication(a)) {
+					return errUnchanged
+				}
+				return nil
 			})
 			if err != nil {
 				return err
@@ -356,7 +362,7 @@ func (s *server) handleApplicationUpdate() http.Handler {
 				targetType: "Application", targetID: after.ID, name: after.DisplayName,
 				before: toGraphApplication(before), after: toGraphApplication(after)})
 		})
-		if err != nil {
+		if err := noChange(err); err != nil {
 			s.writeAPIError(w, r, err)
 			return
 		}

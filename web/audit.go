@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"reflect"
 	"sort"
@@ -36,6 +37,23 @@ func (s *server) audit(r *http.Request, tx gatehouse.Tx, c change) error {
 		}},
 	}
 	return tx.CreateAuditEntry(r.Context(), e)
+}
+
+// errUnchanged ends the transaction of an update that would change
+// nothing: it writes nothing, not even an audit entry, and the handler
+// answers as if it had succeeded (see noChange).
+var errUnchanged = errors.New("unchanged")
+
+// unchanged reports whether two representations of an object have the
+// same properties.
+func unchanged(before, after any) bool { return len(modifiedProperties(before, after)) == 0 }
+
+// noChange turns errUnchanged into success.
+func noChange(err error) error {
+	if errors.Is(err, errUnchanged) {
+		return nil
+	}
+	return err
 }
 
 // modifiedProperties compares two representations property by property.

@@ -146,7 +146,13 @@ func (s *server) handleOrganizationUpdate() http.Handler {
 				if tn.DisplayName == "" {
 					return gatehouse.FieldErrorf("displayName", "displayName is required.")
 				}
-				return gatehouse.ValidateText("displayName", tn.DisplayName, 256)
+				if err := gatehouse.ValidateText("displayName", tn.DisplayName, 256); err != nil {
+					return err
+				}
+				if unchanged(toGraphOrganization(before), toGraphOrganization(tn)) {
+					return errUnchanged
+				}
+				return nil
 			})
 			if err != nil {
 				return err
@@ -155,7 +161,7 @@ func (s *server) handleOrganizationUpdate() http.Handler {
 				targetType: "Tenant", targetID: after.ID, name: after.DisplayName,
 				before: toGraphOrganization(before), after: toGraphOrganization(after)})
 		})
-		if err != nil {
+		if err := noChange(err); err != nil {
 			s.writeAPIError(w, r, err)
 			return
 		}
@@ -200,7 +206,13 @@ func (s *server) handleBrandingUpdate() http.Handler {
 						tn.Branding.AccentColor = *g.AccentColor
 					}
 				}
-				return validateBranding(tn.Branding)
+				if err := validateBranding(tn.Branding); err != nil {
+					return err
+				}
+				if unchanged(toGraphBranding(before), toGraphBranding(tn.Branding)) {
+					return errUnchanged
+				}
+				return nil
 			})
 			if err != nil {
 				return err
@@ -209,7 +221,7 @@ func (s *server) handleBrandingUpdate() http.Handler {
 				targetType: "Tenant", targetID: after.ID, name: after.DisplayName,
 				before: toGraphBranding(before), after: toGraphBranding(after.Branding)})
 		})
-		if err != nil {
+		if err := noChange(err); err != nil {
 			s.writeAPIError(w, r, err)
 			return
 		}

@@ -149,7 +149,13 @@ func (s *server) handleGroupUpdate() http.Handler {
 			}
 			after, err := tx.UpdateGroup(r.Context(), t.ID, before.ID, func(g *gatehouse.Group) error {
 				in.apply(g)
-				return g.Validate()
+				if err := g.Validate(); err != nil {
+					return err
+				}
+				if unchanged(toGraphGroup(before), toGraphGroup(g)) {
+					return errUnchanged
+				}
+				return nil
 			})
 			if err != nil {
 				return err
@@ -157,7 +163,7 @@ func (s *server) handleGroupUpdate() http.Handler {
 			return s.audit(r, tx, change{category: "GroupManagement", activity: "Update group", operation: "Update",
 				targetType: "Group", targetID: after.ID, name: after.DisplayName, before: toGraphGroup(before), after: toGraphGroup(after)})
 		})
-		if err != nil {
+		if err := noChange(err); err != nil {
 			s.writeAPIError(w, r, err)
 			return
 		}

@@ -134,3 +134,46 @@ func TestGroupMailNickname(t *testing.T) {
 		}
 	})
 }
+
+// TestUnchangedPatch checks that a PATCH that changes nothing answers 204
+// and writes nothing, not even an audit entry, for every resource; and
+// that a PATCH that changes something still writes one.
+func TestUnchangedPatch(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
+		e := newEnv(t, eng.Open(t), newKey(t))
+		acme := e.createTenant("acme")
+		api := acme.AdminAPI
+		tok := e.token(e.url+"/acme/oauth2/v2.0/token", acme.AutomationClient.ClientID, acme.AutomationClient.ClientSecret, acme.AutomationClient.Scope)
+		user := api + "/users/" + e.must(201, "POST", api+"/users", tok, map[string]any{"mail": "ada@example.com", "city": "London"}).str("id")
+		group := api + "/groups/" + e.must(201, "POST", api+"/groups", tok, map[string]any{"displayName": "Staff"}).str("id")
+		appObj, appID := e.newApp(api, tok, "Shop")
+		app := api + "/applications/" + appObj
+		flow := api + "/identity/authenticationEventsFlows/" + e.must(201, "POST", api+"/identity/authenticationEventsFlows", tok, storefrontFlow(appID)).str("id")
+		org := api + "/organization/" + acme.TenantID
+
+		for _, c := range []struct {
+			url     string
+			same    any // changes nothing
+			changed any // changes something
+		}{
+			{user, map[string]any{"city": "London", "mail": "ada@example.com"}, map[string]any{"city": "Paris"}},
+			{user, `{}`, map[string]any{"accountEnabled": false}},
+			{group, map[string]any{"displayName": "Staff", "description": nil}, map[string]any{"description": "Everyone"}},
+			{app, map[string]any{"displayName": "Shop", "web": map[string]any{"redirectUris": []string{}}}, map[string]any{"displayName": "Storefront"}},
+			{app, map[string]any{"gatehouse": map[string]any{"idTokenSigningAlg": "RS256"}}, map[string]any{"gatehouse": map[string]any{"requirePkce": true}}},
+			{flow, map[string]any{"description": "Customers of the shop"}, map[string]any{"description": "All customers"}},
+			{org, map[string]any{"displayName": "acme"}, map[string]any{"displayName": "Acme"}},
+			{org + "/branding", map[string]any{"gatehouse": map[string]any{"logoUrl": nil}}, map[string]any{"gatehouse": map[string]any{"accentColor": "#0b5cad"}}},
+		} {
+			audits := e.countAll(api+"/auditLogs/directoryAudits", tok)
+			e.must(204, "PATCH", c.url, tok, c.same)
+			if n := e.countAll(api+"/auditLogs/directoryAudits", tok); n != audits {
+				t.Errorf("PATCH %s %v changing nothing wrote %d audit entries", c.url, c.same, n-audits)
+			}
+			e.must(204, "PATCH", c.url, tok, c.changed)
+			if n := e.countAll(api+"/auditLogs/directoryAudits", tok); n != audits+1 {
+				t.Errorf("PATCH %s %v wrote %d audit entries, want 1", c.url, c.changed, n-audits)
+			}
+		}
+	})
+}

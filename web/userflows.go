@@ -812,7 +812,13 @@ func (s *server) handleUserFlowUpdate() http.Handler {
 				if err := f.Validate(); err != nil {
 					return err
 				}
-				return checkFlowApps(ctx, tx, f, flowAppsField)
+				if err := checkFlowApps(ctx, tx, f, flowAppsField); err != nil {
+					return err
+				}
+				if unchanged(toGraphUserFlow(before), toGraphUserFlow(f)) {
+					return errUnchanged
+				}
+				return nil
 			})
 			if err != nil {
 				return flowStoreError(err)
@@ -821,7 +827,7 @@ func (s *server) handleUserFlowUpdate() http.Handler {
 				targetType: "Policy", targetID: after.ID, name: after.DisplayName,
 				before: toGraphUserFlow(before), after: toGraphUserFlow(after)})
 		})
-		if err != nil {
+		if err := noChange(err); err != nil {
 			s.writeAPIError(w, r, err)
 			return
 		}

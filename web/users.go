@@ -263,10 +263,16 @@ func (s *server) handleUserUpdate() http.Handler {
 			}
 			updated, err = tx.UpdateUser(r.Context(), t.ID, before.ID, func(u *gatehouse.User) error {
 				in.apply(u)
+				if err := u.Validate(); err != nil {
+					return err
+				}
+				if hash == "" && unchanged(s.toGraphUser(t, before), s.toGraphUser(t, u)) {
+					return errUnchanged
+				}
 				if hash != "" {
 					u.PasswordHash = hash
 				}
-				return u.Validate()
+				return nil
 			})
 			if err != nil {
 				return err
@@ -299,7 +305,7 @@ func (s *server) handleUserUpdate() http.Handler {
 			}
 			return nil
 		})
-		if err != nil {
+		if err := noChange(err); err != nil {
 			s.writeAPIError(w, r, err)
 			return
 		}
