@@ -155,18 +155,19 @@ func (a *Application) Validate() error {
 		{"web.redirectUris", a.WebRedirectURIs},
 		{"spa.redirectUris", a.SPARedirectURIs},
 		{"publicClient.redirectUris", a.PublicClientRedirectURIs},
-		{"postLogoutRedirectUris", a.PostLogoutRedirectURIs},
+		{"gatehouse.postLogoutRedirectUris", a.PostLogoutRedirectURIs},
 	} {
 		if len(p.uris) > 256 {
 			return FieldErrorf(p.field, "%s has %d entries; the limit is 256.", p.field, len(p.uris))
 		}
 		seen := map[string]bool{}
-		for _, u := range p.uris {
-			if err := ValidateRedirectURI(p.field, u); err != nil {
+		for i, u := range p.uris {
+			field := p.field + "[" + strconv.Itoa(i) + "]"
+			if err := ValidateRedirectURI(field, u); err != nil {
 				return err
 			}
 			if seen[u] {
-				return FieldErrorf(p.field, "%s lists %q twice.", p.field, u)
+				return FieldErrorf(field, "%s lists %q twice.", p.field, u)
 			}
 			seen[u] = true
 		}
@@ -174,7 +175,7 @@ func (a *Application) Validate() error {
 	switch a.IDTokenSigningAlg {
 	case "", "RS256", "ES256":
 	default:
-		return FieldErrorf("idTokenSigningAlg", "idTokenSigningAlg %q is not supported; use RS256 or ES256.", a.IDTokenSigningAlg)
+		return FieldErrorf("gatehouse.idTokenSigningAlg", "gatehouse.idTokenSigningAlg %q is not supported; use RS256 or ES256.", a.IDTokenSigningAlg)
 	}
 	return nil
 }

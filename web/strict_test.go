@@ -177,3 +177,29 @@ func TestUnchangedPatch(t *testing.T) {
 		}
 	})
 }
+
+// TestApplicationFieldNames checks that errors about an application's
+// settings name them as the caller sent them: with the gatehouse. prefix,
+// and with the index of the bad list entry.
+func TestApplicationFieldNames(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t), newKey(t))
+	acme := e.createTenant("acme")
+	api := acme.AdminAPI
+	tok := e.token(e.url+"/acme/oauth2/v2.0/token", acme.AutomationClient.ClientID, acme.AutomationClient.ClientSecret, acme.AutomationClient.Scope)
+	for _, c := range []struct {
+		body           map[string]any
+		target, inText string
+	}{
+		{map[string]any{"gatehouse": map[string]any{"postLogoutRedirectUris": []string{"https://a.example/", "http://a.example/"}}}, "gatehouse.postLogoutRedirectUris[1]", "http"},
+		{map[string]any{"gatehouse": map[string]any{"postLogoutRedirectUris": []string{"https://a.example/", "https://a.example/"}}}, "gatehouse.postLogoutRedirectUris[1]", "twice"},
+		{map[string]any{"gatehouse": map[string]any{"idTokenSigningAlg": "HS256"}}, "gatehouse.idTokenSigningAlg", "HS256"},
+		{map[string]any{"web": map[string]any{"redirectUris": []string{"https://a.example/cb", "https://*.example/cb"}}}, "web.redirectUris[1]", "wildcard"},
+		{map[string]any{"spa": map[string]any{"redirectUris": []any{"https://a.example/cb", 7}}}, "spa.redirectUris[1]", "expected string, got number"},
+	} {
+		c.body["displayName"] = "Shop"
+		r := e.call("POST", api+"/applications", tok, c.body)
+		if r.status != 400 || r.errTarget() != c.target || !strings.Contains(r.errMessage(), strings.Split(c.target, "[")[0]) || !strings.Contains(r.errMessage(), c.inText) {
+			t.Errorf("POST %v: status %d, target %q, message %q; want 400 naming %s and %q", c.body, r.status, r.errTarget(), r.errMessage(), c.target, c.inText)
+		}
+	}
+}
