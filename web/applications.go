@@ -258,7 +258,7 @@ func (in *applicationInput) apply(a *gatehouse.Application) {
 
 func (s *server) handleApplicationList() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		opt, err := listQuery(r, "appId", "displayName")
+		opt, err := s.listQuery(r, "appId", "displayName")
 		if err != nil {
 			s.writeAPIError(w, r, err)
 			return
@@ -283,7 +283,7 @@ func (s *server) handleApplicationGet() http.Handler {
 			s.writeAPIError(w, r, err)
 			return
 		}
-		encode(w, http.StatusOK, toGraphApplication(a))
+		s.writeEntity(w, r, "applications", toGraphApplication(a))
 	})
 }
 

@@ -175,7 +175,7 @@ func toDirectoryAudit(e *gatehouse.AuditEntry) directoryAudit {
 
 func (s *server) handleDirectoryAuditList() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		opt, err := listQuery(r, "category", "activityDisplayName", "targetId")
+		opt, err := s.listQuery(r, "category", "activityDisplayName", "targetId")
 		if err != nil {
 			s.writeAPIError(w, r, err)
 			return

@@ -105,11 +105,17 @@ func checkOrganizationID(r *http.Request) error {
 
 func (s *server) handleOrganizationList() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, err := listQuery(r); err != nil {
+		opt, err := s.listQuery(r)
+		if err != nil {
 			s.writeAPIError(w, r, err)
 			return
 		}
-		s.writeCollection(w, r, "organization", []graphOrganization{toGraphOrganization(tenantFrom(r.Context()))}, "")
+		out, next, err := page([]graphOrganization{toGraphOrganization(tenantFrom(r.Context()))}, func(o graphOrganization) string { return o.ID }, opt)
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		s.writeCollection(w, r, "organization", out, next)
 	})
 }
 
@@ -119,7 +125,7 @@ func (s *server) handleOrganizationGet() http.Handler {
 			s.writeAPIError(w, r, err)
 			return
 		}
-		encode(w, http.StatusOK, toGraphOrganization(tenantFrom(r.Context())))
+		s.writeEntity(w, r, "organization", toGraphOrganization(tenantFrom(r.Context())))
 	})
 }
 
@@ -175,7 +181,7 @@ func (s *server) handleBrandingGet() http.Handler {
 			s.writeAPIError(w, r, err)
 			return
 		}
-		encode(w, http.StatusOK, toGraphBranding(tenantFrom(r.Context()).Branding))
+		s.writeEntity(w, r, "organization('"+r.PathValue("id")+"')/branding", toGraphBranding(tenantFrom(r.Context()).Branding))
 	})
 }
 

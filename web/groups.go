@@ -67,7 +67,7 @@ func (in *groupInput) apply(g *gatehouse.Group) {
 
 func (s *server) handleGroupList() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		opt, err := listQuery(r, "displayName")
+		opt, err := s.listQuery(r, "displayName")
 		if err != nil {
 			s.writeAPIError(w, r, err)
 			return
@@ -92,7 +92,7 @@ func (s *server) handleGroupGet() http.Handler {
 			s.writeAPIError(w, r, err)
 			return
 		}
-		encode(w, http.StatusOK, toGraphGroup(g))
+		s.writeEntity(w, r, "groups", toGraphGroup(g))
 	})
 }
 
@@ -196,7 +196,7 @@ func (s *server) handleGroupDelete() http.Handler {
 func (s *server) handleGroupMemberList() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t := tenantFrom(r.Context())
-		opt, err := listQuery(r)
+		opt, err := s.listQuery(r)
 		if err != nil {
 			s.writeAPIError(w, r, err)
 			return

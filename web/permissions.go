@@ -40,7 +40,8 @@ type appRoleAssignmentInput struct {
 
 func (s *server) handlePermissionGrantList() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, err := listQuery(r); err != nil {
+		opt, err := s.listQuery(r)
+		if err != nil {
 			s.writeAPIError(w, r, err)
 			return
 		}
@@ -49,11 +50,16 @@ func (s *server) handlePermissionGrantList() http.Handler {
 			s.writeAPIError(w, r, err)
 			return
 		}
-		out := make([]graphAppRoleAssignment, 0, len(a.Permissions))
-		for _, g := range a.Permissions {
+		grants, next, err := page(a.Permissions, func(g gatehouse.PermissionGrant) string { return g.ID }, opt)
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		out := make([]graphAppRoleAssignment, 0, len(grants))
+		for _, g := range grants {
 			out = append(out, toGraphAppRoleAssignment(a, g))
 		}
-		s.writeCollection(w, r, "appRoleAssignments", out, "")
+		s.writeCollection(w, r, "appRoleAssignments", out, next)
 	})
 }
 

@@ -38,22 +38,28 @@ type roleAssignmentInput struct {
 
 func (s *server) handleRoleDefinitionList() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, err := listQuery(r); err != nil {
+		opt, err := s.listQuery(r)
+		if err != nil {
 			s.writeAPIError(w, r, err)
 			return
 		}
-		out := make([]graphRoleDefinition, 0, len(gatehouse.Roles))
+		all := make([]graphRoleDefinition, 0, len(gatehouse.Roles))
 		for _, role := range gatehouse.Roles {
-			out = append(out, graphRoleDefinition{ID: role.ID, TemplateID: role.ID, DisplayName: role.DisplayName,
+			all = append(all, graphRoleDefinition{ID: role.ID, TemplateID: role.ID, DisplayName: role.DisplayName,
 				Description: role.Description, IsBuiltIn: true, IsEnabled: true})
 		}
-		s.writeCollection(w, r, "roleManagement/directory/roleDefinitions", out, "")
+		out, next, err := page(all, func(d graphRoleDefinition) string { return d.ID }, opt)
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		s.writeCollection(w, r, "roleManagement/directory/roleDefinitions", out, next)
 	})
 }
 
 func (s *server) handleRoleAssignmentList() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		opt, err := listQuery(r, "principalId", "roleDefinitionId")
+		opt, err := s.listQuery(r, "principalId", "roleDefinitionId")
 		if err != nil {
 			s.writeAPIError(w, r, err)
 			return
@@ -78,7 +84,7 @@ func (s *server) handleRoleAssignmentGet() http.Handler {
 			s.writeAPIError(w, r, err)
 			return
 		}
-		encode(w, http.StatusOK, toGraphRoleAssignment(a))
+		s.writeEntity(w, r, "roleManagement/directory/roleAssignments", toGraphRoleAssignment(a))
 	})
 }
 

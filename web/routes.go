@@ -1,6 +1,9 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
+	"strings"
+)
 
 // routes registers every route of the server on mux.
 func (s *server) routes(mux *http.ServeMux) {
@@ -29,59 +32,67 @@ func (s *server) routes(mux *http.ServeMux) {
 	// Hosted pages: sign-in, sign-up, password reset (pages.go).
 	s.pageRoutes(mux)
 
-	// Graph-shaped admin API, per tenant.
-	api := func(pattern string, need access, h http.Handler) {
-		mux.Handle(pattern, s.withTenant(s.requireAccess(need, h)))
+	// Graph-shaped admin API, per tenant. api registers an operation on
+	// one object or an action, list the GET of a collection; they differ
+	// in the query options they take (list.go).
+	register := func(pattern string, need access, h http.Handler, options []string) {
+		method, _, _ := strings.Cut(pattern, " ")
+		if method != http.MethodGet {
+			options = nil
+		}
+		mux.Handle(pattern, s.withTenant(s.requireAccess(need, s.checkQueryOptions(options, h))))
 	}
+	api := func(pattern string, need access, h http.Handler) { register(pattern, need, h, entityOptions) }
+	list := func(pattern string, need access, h http.Handler) { register(pattern, need, h, collectionOptions) }
 	const base = "/{tenant}/graph/v1.0"
 
-	api("GET "+base+"/users", usersRead, s.handleUserList())
+	list("GET "+base+"/users", usersRead, s.handleUserList())
 	api("POST "+base+"/users", usersWrite, s.handleUserCreate())
 	api("GET "+base+"/users/{id}", usersRead, s.handleUserGet())
 	api("PATCH "+base+"/users/{id}", usersWrite, s.handleUserUpdate())
 	api("DELETE "+base+"/users/{id}", usersWrite, s.handleUserDelete())
-	api("GET "+base+"/users/{id}/memberOf", usersRead, s.handleUserMemberOf())
+	list("GET "+base+"/users/{id}/memberOf", usersRead, s.handleUserMemberOf())
 	api("POST "+base+"/users/{id}/revokeSignInSessions", usersWrite, s.handleUserRevokeSignInSessions())
 
-	api("GET "+base+"/groups", groupsRead, s.handleGroupList())
+	list("GET "+base+"/groups", groupsRead, s.handleGroupList())
 	api("POST "+base+"/groups", groupsWrite, s.handleGroupCreate())
 	api("GET "+base+"/groups/{id}", groupsRead, s.handleGroupGet())
 	api("PATCH "+base+"/groups/{id}", groupsWrite, s.handleGroupUpdate())
 	api("DELETE "+base+"/groups/{id}", groupsWrite, s.handleGroupDelete())
-	api("GET "+base+"/groups/{id}/members", groupsRead, s.handleGroupMemberList())
+	list("GET "+base+"/groups/{id}/members", groupsRead, s.handleGroupMemberList())
 	api("POST "+base+"/groups/{id}/members/$ref", groupsWrite, s.handleGroupMemberAdd())
 	api("DELETE "+base+"/groups/{id}/members/{member}/$ref", groupsWrite, s.handleGroupMemberRemove())
 
-	api("GET "+base+"/applications", appsRead, s.handleApplicationList())
+	list("GET "+base+"/applications", appsRead, s.handleApplicationList())
 	api("POST "+base+"/applications", appsWrite, s.handleApplicationCreate())
 	api("GET "+base+"/applications/{id}", appsRead, s.handleApplicationGet())
 	api("PATCH "+base+"/applications/{id}", appsWrite, s.handleApplicationUpdate())
 	api("DELETE "+base+"/applications/{id}", appsWrite, s.handleApplicationDelete())
 	api("POST "+base+"/applications/{id}/addPassword", appsWrite, s.handleApplicationAddPassword())
 	api("POST "+base+"/applications/{id}/removePassword", appsWrite, s.handleApplicationRemovePassword())
-	api("GET "+base+"/applications/{id}/appRoleAssignments", appsRead, s.handlePermissionGrantList())
+	list("GET "+base+"/applications/{id}/appRoleAssignments", appsRead, s.handlePermissionGrantList())
 	api("POST "+base+"/applications/{id}/appRoleAssignments", permissionGrantsWrite, s.handlePermissionGrantAdd())
 	api("DELETE "+base+"/applications/{id}/appRoleAssignments/{grant}", permissionGrantsWrite, s.handlePermissionGrantRemove())
 
-	api("GET "+base+"/roleManagement/directory/roleDefinitions", rolesRead, s.handleRoleDefinitionList())
-	api("GET "+base+"/roleManagement/directory/roleAssignments", rolesRead, s.handleRoleAssignmentList())
+	list("GET "+base+"/roleManagement/directory/roleDefinitions", rolesRead, s.handleRoleDefinitionList())
+	list("GET "+base+"/roleManagement/directory/roleAssignments", rolesRead, s.handleRoleAssignmentList())
 	api("POST "+base+"/roleManagement/directory/roleAssignments", rolesWrite, s.handleRoleAssignmentCreate())
 	api("GET "+base+"/roleManagement/directory/roleAssignments/{id}", rolesRead, s.handleRoleAssignmentGet())
 	api("DELETE "+base+"/roleManagement/directory/roleAssignments/{id}", rolesWrite, s.handleRoleAssignmentDelete())
 
-	api("GET "+base+"/auditLogs/directoryAudits", auditRead, s.handleDirectoryAuditList())
+	list("GET "+base+"/auditLogs/directoryAudits", auditRead, s.handleDirectoryAuditList())
 
 	// User flows, the organization (the tenant) and its branding.
 	const flows = base + "/identity/authenticationEventsFlows"
-	api("GET "+flows, userFlowsRead, s.handleUserFlowList())
+	list("GET "+flows, userFlowsRead, s.handleUserFlowList())
 	api("POST "+flows, userFlowsWrite, s.handleUserFlowCreate())
 	api("GET "+flows+"/{id}", userFlowsRead, s.handleUserFlowGet())
 	api("PATCH "+flows+"/{id}", userFlowsWrite, s.handleUserFlowUpdate())
 	api("DELETE "+flows+"/{id}", userFlowsWrite, s.handleUserFlowDelete())
-	api("GET "+flows+"/{id}/conditions/applications/includeApplications", userFlowsRead, s.handleUserFlowAppList())
+	list("GET "+flows+"/{id}/conditions/applications/includeApplications", userFlowsRead, s.handleUserFlowAppList())
 	api("POST "+flows+"/{id}/conditions/applications/includeApplications", userFlowsWrite, s.handleUserFlowAppAdd())
 	api("DELETE "+flows+"/{id}/conditions/applications/includeApplications/{appId}/$ref", userFlowsWrite, s.handleUserFlowAppRemove())
-	api("GET "+base+"/organization", organizationRead, s.handleOrganizationList())
+	list("GET "+base+"/organization", organizationRead, s.handleOrganizationList())
 	api("GET "+base+"/organization/{id}", organizationRead, s.handleOrganizationGet())
 	api("PATCH "+base+"/organization/{id}", organizationWrite, s.handleOrganizationUpdate())
 	api("GET "+base+"/organization/{id}/branding", brandingRead, s.handleBrandingGet())

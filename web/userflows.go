@@ -724,7 +724,7 @@ func decodeUserFlowInput(w http.ResponseWriter, r *http.Request, in *userFlowInp
 
 func (s *server) handleUserFlowList() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		opt, err := listQuery(r, "displayName")
+		opt, err := s.listQuery(r, "displayName")
 		if err != nil {
 			s.writeAPIError(w, r, err)
 			return
@@ -749,7 +749,7 @@ func (s *server) handleUserFlowGet() http.Handler {
 			s.writeAPIError(w, r, err)
 			return
 		}
-		encode(w, http.StatusOK, toGraphUserFlow(f))
+		s.writeEntity(w, r, "identity/authenticationEventsFlows", toGraphUserFlow(f))
 	})
 }
 
@@ -865,7 +865,8 @@ func flowAppsEntitySet(flowID string) string {
 
 func (s *server) handleUserFlowAppList() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, err := listQuery(r); err != nil {
+		opt, err := s.listQuery(r)
+		if err != nil {
 			s.writeAPIError(w, r, err)
 			return
 		}
@@ -874,11 +875,16 @@ func (s *server) handleUserFlowAppList() http.Handler {
 			s.writeAPIError(w, r, err)
 			return
 		}
-		out := make([]graphFlowApp, 0, len(f.AppIDs))
-		for _, id := range f.AppIDs {
+		ids, next, err := page(f.AppIDs, func(id string) string { return id }, opt)
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		out := make([]graphFlowApp, 0, len(ids))
+		for _, id := range ids {
 			out = append(out, graphFlowApp{id})
 		}
-		s.writeCollection(w, r, flowAppsEntitySet(f.ID), out, "")
+		s.writeCollection(w, r, flowAppsEntitySet(f.ID), out, next)
 	})
 }
 

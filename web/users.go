@@ -146,7 +146,7 @@ func (s *server) newPassword(r *http.Request, pp *passwordProfile) (string, erro
 func (s *server) handleUserList() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t := tenantFrom(r.Context())
-		opt, err := listQuery(r, "mail", "displayName")
+		opt, err := s.listQuery(r, "mail", "displayName")
 		if err != nil {
 			s.writeAPIError(w, r, err)
 			return
@@ -172,7 +172,7 @@ func (s *server) handleUserGet() http.Handler {
 			s.writeAPIError(w, r, err)
 			return
 		}
-		encode(w, http.StatusOK, s.toGraphUser(t, u))
+		s.writeEntity(w, r, "users", s.toGraphUser(t, u))
 	})
 }
 
@@ -345,12 +345,22 @@ func (s *server) handleUserDelete() http.Handler {
 func (s *server) handleUserMemberOf() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t := tenantFrom(r.Context())
+		opt, err := s.listQuery(r)
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
 		u, err := s.Store.User(r.Context(), t.ID, r.PathValue("id"))
 		if err != nil {
 			s.writeAPIError(w, r, err)
 			return
 		}
-		ids, err := s.Store.UserGroupIDs(r.Context(), t.ID, u.ID)
+		all, err := s.Store.UserGroupIDs(r.Context(), t.ID, u.ID)
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		ids, next, err := page(all, func(id string) string { return id }, opt)
 		if err != nil {
 			s.writeAPIError(w, r, err)
 			return
@@ -364,7 +374,7 @@ func (s *server) handleUserMemberOf() http.Handler {
 			}
 			out = append(out, toGraphGroup(g))
 		}
-		s.writeCollection(w, r, "directoryObjects", out, "")
+		s.writeCollection(w, r, "directoryObjects", out, next)
 	})
 }
 
