@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/gatehouse/gatehouse"
 )
@@ -58,8 +59,16 @@ type graphInnerError struct {
 // writeAPIError writes err as a Graph error body. Internal errors are logged
 // with the request's correlation ID and shown to the caller only as that ID.
 func (s *server) writeAPIError(w http.ResponseWriter, r *http.Request, err error) {
+	s.writeAPIErrorStatus(w, r, 0, err)
+}
+
+// writeAPIErrorStatus is writeAPIError with a status other than the one
+// err's code maps to (0 for that one): for HTTP's own errors, such as 405.
+func (s *server) writeAPIErrorStatus(w http.ResponseWriter, r *http.Request, status int, err error) {
 	code := gatehouse.ErrorCode(err)
-	status := statusByCode[code]
+	if status == 0 {
+		status = statusByCode[code]
+	}
 	if status == 0 {
 		status = http.StatusInternalServerError
 	}
@@ -84,9 +93,17 @@ func (s *server) writeAPIError(w http.ResponseWriter, r *http.Request, err error
 	encode(w, status, graphError{Error: body})
 }
 
-// handleAPINotFound answers admin API paths that do not exist.
-func (s *server) handleAPINotFound() http.Handler {
+// handleAPINotFound answers admin API requests that match no route: a 405
+// with an Allow header when the path exists with other methods, a 404
+// otherwise.
+func (s *server) handleAPINotFound(mt *methodTable) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if allowed := mt.allowed(r); allowed != nil {
+			w.Header().Set("Allow", strings.Join(allowed, ", "))
+			s.writeAPIErrorStatus(w, r, http.StatusMethodNotAllowed, gatehouse.Errorf(gatehouse.EINVALID,
+				"The method %s is not allowed on %s; it allows %s.", r.Method, r.URL.Path, orList(allowed)))
+			return
+		}
 		s.writeAPIError(w, r, gatehouse.Errorf(gatehouse.ENOTFOUND, "Resource not found for the segment %q (%s %s is not part of the admin API).", lastSegment(r.URL.Path), r.Method, r.URL.Path))
 	})
 }

@@ -166,8 +166,8 @@ func filterSyntax(f string) string {
 	return f + " eq '…'"
 }
 
-// parseFilter understands "property eq 'value'" (with ” for a quote in
-// the value) on the filterable properties and, when targetFilter is one of
+// parseFilter understands "property eq 'value'" (a quote in the value
+// doubled) on the filterable properties and, when targetFilter is one of
 // them, "targetResources/any(t: t/id eq 'id')". It returns the filterable
 // name and the value.
 func parseFilter(f string, filterable []string) (field, value string, err error) {

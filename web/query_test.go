@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -275,6 +276,41 @@ func TestPaging(t *testing.T) {
 			t.Errorf("next page after its cursor's item was removed: status %d, message %q", r.status, r.errMessage())
 		}
 	})
+}
+
+// TestMethodNotAllowed checks that a known path with a method it does not
+// have is a 405 with Allow and a Graph error, and an unknown path a 404.
+func TestMethodNotAllowed(t *testing.T) {
+	d := newDirectory(t, storetest.Engines(t)[0])
+	e := d.e
+	for _, c := range []struct {
+		method, path, allow string
+	}{
+		{"PUT", "/users", "GET, HEAD, POST"},
+		{"DELETE", "/users", "GET, HEAD, POST"},
+		{"PUT", "/users/" + d.user, "DELETE, GET, HEAD, PATCH"},
+		{"GET", "/applications/" + d.app + "/addPassword", "POST"},
+		{"PATCH", "/groups/" + d.group + "/members", "GET, HEAD"},
+		{"GET", "/groups/" + d.group + "/members/$ref", "POST"},
+		{"POST", "/auditLogs/directoryAudits", "GET, HEAD"},
+		{"OPTIONS", "/organization", "GET, HEAD"},
+	} {
+		r := e.call(c.method, d.api+c.path, d.tok, nil)
+		if r.status != http.StatusMethodNotAllowed || r.header.Get("Allow") != c.allow {
+			t.Errorf("%s %s: status %d, Allow %q; want 405, Allow %q", c.method, c.path, r.status, r.header.Get("Allow"), c.allow)
+		}
+		if msg := r.errMessage(); !strings.Contains(msg, c.method) || !strings.Contains(msg, c.path) || r.body["error"].(map[string]any)["code"] == nil {
+			t.Errorf("%s %s: error %s; want a Graph error naming the method and path", c.method, c.path, r.raw)
+		}
+	}
+	for _, path := range []string{"/nonsense", "/users/" + d.user + "/nonsense", "/groups/" + d.group + "/owners"} {
+		if r := e.call("PUT", d.api+path, d.tok, nil); r.status != 404 {
+			t.Errorf("PUT %s: status %d, want 404", path, r.status)
+		}
+	}
+	if n := e.countAll(d.api+"/users", d.tok); n != 2 {
+		t.Errorf("refused methods left %d users, want 2", n)
+	}
 }
 
 // TestFilterMessages checks that a refused $filter says what would work.

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -35,11 +36,13 @@ func (s *server) routes(mux *http.ServeMux) {
 	// Graph-shaped admin API, per tenant. api registers an operation on
 	// one object or an action, list the GET of a collection; they differ
 	// in the query options they take (list.go).
+	var apiRoutes []string
 	register := func(pattern string, need access, h http.Handler, options []string) {
 		method, _, _ := strings.Cut(pattern, " ")
 		if method != http.MethodGet {
 			options = nil
 		}
+		apiRoutes = append(apiRoutes, pattern)
 		mux.Handle(pattern, s.withTenant(s.requireAccess(need, s.checkQueryOptions(options, h))))
 	}
 	api := func(pattern string, need access, h http.Handler) { register(pattern, need, h, entityOptions) }
@@ -98,8 +101,40 @@ func (s *server) routes(mux *http.ServeMux) {
 	api("GET "+base+"/organization/{id}/branding", brandingRead, s.handleBrandingGet())
 	api("PATCH "+base+"/organization/{id}/branding", brandingWrite, s.handleBrandingUpdate())
 
-	// Anything else under the admin API is a Graph-shaped 404, not HTML.
-	mux.Handle(base+"/", s.withTenant(s.handleAPINotFound()))
+	// A known path with another method is a 405 with Allow; anything else
+	// under the admin API is a Graph-shaped 404, not HTML.
+	mux.Handle(base+"/", s.withTenant(s.handleAPINotFound(newMethodTable(apiRoutes))))
+}
+
+// methodTable knows the methods of each path pattern of a set of routes.
+type methodTable struct {
+	paths   *http.ServeMux // path patterns only, so that any method matches
+	methods map[string][]string
+}
+
+// newMethodTable indexes routes ("METHOD /path/{pattern}") by path.
+func newMethodTable(routes []string) *methodTable {
+	mt := &methodTable{paths: http.NewServeMux(), methods: map[string][]string{}}
+	for _, route := range routes {
+		method, path, _ := strings.Cut(route, " ")
+		if _, ok := mt.methods[path]; !ok {
+			mt.paths.Handle(path, http.NotFoundHandler())
+		}
+		mt.methods[path] = append(mt.methods[path], method)
+		if method == http.MethodGet {
+			mt.methods[path] = append(mt.methods[path], http.MethodHead)
+		}
+	}
+	for _, ms := range mt.methods {
+		slices.Sort(ms)
+	}
+	return mt
+}
+
+// allowed returns the methods the routes have for r's path, nil if none.
+func (mt *methodTable) allowed(r *http.Request) []string {
+	_, pattern := mt.paths.Handler(r)
+	return mt.methods[pattern]
 }
 
 // allowCORS lets single-page apps on any origin call an endpoint that

@@ -95,6 +95,7 @@ func (e *testEnv) token(tokenURL, clientID, secret, scope string) string {
 // response is a decoded API response.
 type response struct {
 	status int
+	header http.Header
 	body   map[string]any
 	raw    string
 }
@@ -140,7 +141,7 @@ func (e *testEnv) call(method, url, token string, body any) response {
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	out := response{status: resp.StatusCode, raw: string(raw)}
+	out := response{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
 	if len(raw) > 0 {
 		_ = json.Unmarshal(raw, &out.body)
 	}
