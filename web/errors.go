@@ -32,6 +32,10 @@ var graphCodeByCode = map[string]string{
 	gatehouse.EINTERNAL:     "generalException",
 }
 
+// retryAfterBusy is the Retry-After, in seconds, of a 503 for a saturated
+// bounded resource (EBUSY), such as the password hashing pool.
+const retryAfterBusy = "5"
+
 // graphError is Microsoft Graph's error body.
 type graphError struct {
 	Error graphErrorBody `json:"error"`
@@ -87,8 +91,11 @@ func (s *server) writeAPIErrorStatus(w http.ResponseWriter, r *http.Request, sta
 			body.Details = []graphDetail{{Code: e.Reason, Message: e.Message, Target: e.Field}}
 		}
 	}
-	if status == http.StatusUnauthorized {
+	switch status {
+	case http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+	case http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", retryAfterBusy)
 	}
 	encode(w, status, graphError{Error: body})
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse/notify"
-	"github.com/gatehouse/gatehouse/password"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -20,7 +19,7 @@ type metrics struct {
 	tokensIssued *prometheus.CounterVec
 }
 
-func newMetrics(reg *prometheus.Registry, dbStats func() map[string]sql.DBStats, hasher *password.Hasher) (*metrics, error) {
+func newMetrics(reg *prometheus.Registry, dbStats func() map[string]sql.DBStats, hasher Hasher) (*metrics, error) {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gatehouse_http_requests_total",

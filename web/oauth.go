@@ -48,6 +48,9 @@ func (s *server) writeOAuthError(w http.ResponseWriter, r *http.Request, err err
 	if oe.status == http.StatusUnauthorized && oe.basicAuth {
 		w.Header().Set("WWW-Authenticate", `Basic realm="`+tenantFrom(r.Context()).Name+`", charset="UTF-8"`)
 	}
+	if oe.status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", retryAfterBusy)
+	}
 	w.Header().Set("Pragma", "no-cache")
 	encode(w, oe.status, oe)
 }

@@ -353,7 +353,7 @@ func (s *server) renderError(w http.ResponseWriter, r *http.Request, status int,
 func (s *server) renderInternalError(w http.ResponseWriter, r *http.Request, err error) {
 	if gatehouse.ErrorCode(err) == gatehouse.EBUSY {
 		s.Logger.WarnContext(r.Context(), "busy", "err", err, "correlation_id", correlationID(r.Context()), "route", r.Pattern)
-		w.Header().Set("Retry-After", "5")
+		w.Header().Set("Retry-After", retryAfterBusy)
 		s.renderError(w, r, http.StatusServiceUnavailable, msgBusy)
 		return
 	}

@@ -171,7 +171,7 @@ func (s *server) handleRoleAssignmentDelete() http.Handler {
 // guardLastGlobalAdmin refuses a change that would leave the tenant without
 // an enabled Global Administrator: removing the user userID (deleting or
 // disabling it) or deleting the role assignment assignmentID.
-func (s *server) guardLastGlobalAdmin(r *http.Request, tx gatehouse.Tx, userID, assignmentID string) error {
+func (s *server) guardLastGlobalAdmin(r *http.Request, tx gatehouse.Reader, userID, assignmentID string) error {
 	t := tenantFrom(r.Context())
 	as, _, err := tx.ListRoleAssignments(r.Context(), t.ID, gatehouse.ListOptions{Top: gatehouse.MaxPageSize,
 		Filter: map[string]string{"roleDefinitionId": gatehouse.RoleGlobalAdministrator}})

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"database/sql"
 	"log/slog"
 	"net/http"
@@ -20,7 +21,7 @@ type Options struct {
 	Store     gatehouse.Store
 	Keys      *oidc.Keys
 	Vault     *vault.Vault
-	Passwords *password.Hasher
+	Passwords Hasher
 	// PublicURL is the externally visible base URL, e.g.
 	// "https://id.example.com"; every issuer and link is built from it.
 	PublicURL string
@@ -50,6 +51,17 @@ type Options struct {
 	// IPv4 ranges are given as IPv4, not IPv4-mapped IPv6.
 	TrustedProxies []netip.Prefix
 }
+
+// Hasher hashes and verifies passwords in a bounded pool (PW-12), as
+// *password.Hasher does: Hash and Verify fail with EBUSY when it is full.
+type Hasher interface {
+	Hash(ctx context.Context, pw string) (string, error)
+	Verify(ctx context.Context, encoded, pw string) (ok, needsRehash bool, err error)
+	// Stats reports how many hashes run and how many wait, for metrics.
+	Stats() (busy, waiting int)
+}
+
+var _ Hasher = (*password.Hasher)(nil)
 
 // server holds the dependencies every handler shares.
 type server struct {

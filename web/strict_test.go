@@ -1,11 +1,16 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 
+	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/password"
 	"github.com/gatehouse/gatehouse/storetest"
+	"github.com/gatehouse/gatehouse/web"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -202,4 +207,83 @@ func TestApplicationFieldNames(t *testing.T) {
 			t.Errorf("POST %v: status %d, target %q, message %q; want 400 naming %s and %q", c.body, r.status, r.errTarget(), r.errMessage(), c.target, c.inText)
 		}
 	}
+}
+
+// countingHasher is the real hasher, counting the hashes it is asked for;
+// while busy is set it answers as a saturated pool does.
+type countingHasher struct {
+	*password.Hasher
+	hashes atomic.Int64
+	busy   atomic.Bool
+}
+
+func (h *countingHasher) Hash(ctx context.Context, pw string) (string, error) {
+	h.hashes.Add(1)
+	if h.busy.Load() {
+		return "", gatehouse.Errorf(gatehouse.EBUSY, "The server is busy; try again in a moment.")
+	}
+	return h.Hasher.Hash(ctx, pw)
+}
+
+// TestPasswordHashedLast checks that POST and PATCH /users hash a new
+// password only once every other check has passed, so that mistakes and
+// unknown users do not use the bounded hashing pool (PW-12); and that a
+// full pool is a 503 with Retry-After that writes nothing.
+func TestPasswordHashedLast(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
+		h := &countingHasher{Hasher: testHasher}
+		e := newEnv(t, eng.Open(t), newKey(t), func(o *web.Options) { o.Passwords = h })
+		acme := e.createTenant("acme")
+		api := acme.AdminAPI
+		tok := e.token(e.url+"/acme/oauth2/v2.0/token", acme.AutomationClient.ClientID, acme.AutomationClient.ClientSecret, acme.AutomationClient.Scope)
+		adminID := e.adminUserID(api, tok, acme.Admin.Email)
+		ada := e.must(201, "POST", api+"/users", tok, map[string]any{"mail": "ada@example.com"}).str("id")
+		ua := e.must(201, "POST", api+"/users", tok, map[string]any{"mail": "ua@example.com"}).str("id")
+		e.must(201, "POST", api+"/roleManagement/directory/roleAssignments", tok, map[string]any{"roleDefinitionId": gatehouse.RoleUserAdministrator, "principalId": ua})
+		uaTok := e.delegatedToken(acme, ua)
+		audits := e.countAll(api+"/auditLogs/directoryAudits", tok)
+
+		pw := map[string]any{"password": "a brand new password"}
+		for _, c := range []struct {
+			name, method, path, tok string
+			body                    map[string]any
+			status                  int
+		}{
+			{"unknown user", "PATCH", "/users/no-such-user", tok, map[string]any{"passwordProfile": pw}, 404},
+			{"bad mail", "PATCH", "/users/" + ada, tok, map[string]any{"passwordProfile": pw, "mail": "not-an-address"}, 400},
+			{"unknown field", "PATCH", "/users/" + ada, tok, map[string]any{"passwordProfile": pw, "nickname": "x"}, 400},
+			{"common password", "PATCH", "/users/" + ada, tok, map[string]any{"passwordProfile": map[string]any{"password": "password123"}}, 400},
+			{"mail taken", "PATCH", "/users/" + ada, tok, map[string]any{"passwordProfile": pw, "mail": "UA@example.com"}, 409},
+			{"administrator, by a User Administrator", "PATCH", "/users/" + adminID, uaTok, map[string]any{"passwordProfile": pw}, 403},
+			{"the last Global Administrator disabled", "PATCH", "/users/" + adminID, tok, map[string]any{"passwordProfile": pw, "accountEnabled": false}, 409},
+			{"new user, mail taken", "POST", "/users", tok, map[string]any{"passwordProfile": pw, "mail": "ada@EXAMPLE.com"}, 409},
+		} {
+			r := e.call(c.method, api+c.path, c.tok, c.body)
+			if r.status != c.status {
+				t.Errorf("%s: status %d, want %d; %s", c.name, r.status, c.status, r.raw)
+			}
+			if n := h.hashes.Swap(0); n != 0 {
+				t.Errorf("%s: %d passwords hashed before the request was refused", c.name, n)
+			}
+		}
+
+		h.busy.Store(true)
+		r := e.call("PATCH", api+"/users/"+ada, tok, map[string]any{"passwordProfile": pw, "city": "Paris"})
+		if r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") == "" {
+			t.Errorf("PATCH with a full hashing pool: status %d, Retry-After %q; want 503 with Retry-After", r.status, r.header.Get("Retry-After"))
+		}
+		h.busy.Store(false)
+		h.hashes.Store(0)
+		if got := e.must(200, "GET", api+"/users/"+ada, tok, nil).str("city"); got != "" {
+			t.Errorf("a PATCH refused with 503 set city to %q", got)
+		}
+		if n := e.countAll(api+"/auditLogs/directoryAudits", tok); n != audits {
+			t.Errorf("refused requests wrote %d audit entries", n-audits)
+		}
+
+		e.must(204, "PATCH", api+"/users/"+ada, tok, map[string]any{"passwordProfile": pw})
+		if n := h.hashes.Load(); n != 1 {
+			t.Errorf("a password change hashed %d times, want 1", n)
+		}
+	})
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"time"
 
@@ -123,24 +124,52 @@ func (in *userInput) signInMail(tenant string) (*string, error) {
 	return fromIdentity, nil
 }
 
-// newPassword validates and hashes the password of a passwordProfile.
-func (s *server) newPassword(r *http.Request, pp *passwordProfile) (string, error) {
-	if pp == nil || pp.Password == nil {
-		return "", nil
+// checkPassword applies the password policy to the password of a
+// passwordProfile, without hashing it.
+func checkPassword(pp *passwordProfile) error {
+	if pp == nil {
+		return nil
 	}
 	if pp.ForceChangePasswordNextSignIn != nil && *pp.ForceChangePasswordNextSignIn {
-		return "", gatehouse.FieldErrorf("passwordProfile.forceChangePasswordNextSignIn", "forceChangePasswordNextSignIn is not supported: customers choose their own password at sign-up or by reset.")
+		return gatehouse.FieldErrorf("passwordProfile.forceChangePasswordNextSignIn", "forceChangePasswordNextSignIn is not supported: customers choose their own password at sign-up or by reset.")
+	}
+	if pp.Password == nil {
+		return nil
 	}
 	if len(*pp.Password) > password.MaxInputBytes {
-		return "", &gatehouse.Error{Code: gatehouse.EINVALID, Field: "passwordProfile.password", Reason: "passwordTooLong", Message: "The password is longer than 1024 bytes."}
+		return &gatehouse.Error{Code: gatehouse.EINVALID, Field: "passwordProfile.password", Reason: "passwordTooLong", Message: "The password is longer than 1024 bytes."}
 	}
 	if err := (password.Policy{}).Check(*pp.Password); err != nil {
 		if e, ok := err.(*gatehouse.Error); ok {
 			e.Field = "passwordProfile.password"
 		}
-		return "", err
+		return err
+	}
+	return nil
+}
+
+// hashPassword hashes the password of a passwordProfile checkPassword
+// accepted ("" when none was sent). Hashing uses the bounded pool (PW-12),
+// so handlers call it last, once everything else that could refuse the
+// request has been checked: a mistake must not use up the pool.
+func (s *server) hashPassword(r *http.Request, pp *passwordProfile) (string, error) {
+	if pp == nil || pp.Password == nil {
+		return "", nil
 	}
 	return s.Passwords.Hash(r.Context(), *pp.Password)
+}
+
+// checkMailFree returns ECONFLICT, naming mail, if another user than id
+// has the address; the store checks again when it writes.
+func (s *server) checkMailFree(r *http.Request, tenantID, id, mail string) error {
+	users, _, err := s.Store.ListUsers(r.Context(), tenantID, gatehouse.ListOptions{Top: 1, Filter: map[string]string{"mail": mail}})
+	if err != nil {
+		return err
+	}
+	if len(users) > 0 && users[0].ID != id {
+		return &gatehouse.Error{Code: gatehouse.ECONFLICT, Field: "mail", Message: fmt.Sprintf("A user with mail %q already exists.", mail)}
+	}
+	return nil
 }
 
 func (s *server) handleUserList() http.Handler {
@@ -192,11 +221,17 @@ func (s *server) handleUserCreate() http.Handler {
 		in.Mail = mail
 		u := &gatehouse.User{TenantID: t.ID, AccountEnabled: true}
 		in.apply(u)
-		if err := u.Validate(); err != nil {
-			s.writeAPIError(w, r, err)
-			return
+		err = u.Validate()
+		if err == nil {
+			err = checkPassword(in.PasswordProfile)
 		}
-		if u.PasswordHash, err = s.newPassword(r, in.PasswordProfile); err != nil {
+		if err == nil {
+			err = s.checkMailFree(r, t.ID, "", u.Mail)
+		}
+		if err == nil {
+			u.PasswordHash, err = s.hashPassword(r, in.PasswordProfile)
+		}
+		if err != nil {
 			s.writeAPIError(w, r, err)
 			return
 		}
@@ -247,7 +282,11 @@ func (s *server) handleUserUpdate() http.Handler {
 			return
 		}
 		in.Mail = mail
-		hash, err := s.newPassword(r, in.PasswordProfile)
+		if err := s.checkUserUpdate(r, &in); err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		hash, err := s.hashPassword(r, in.PasswordProfile)
 		if err != nil {
 			s.writeAPIError(w, r, err)
 			return
@@ -311,6 +350,39 @@ func (s *server) handleUserUpdate() http.Handler {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
+}
+
+// checkUserUpdate runs, outside a transaction, every check of a user
+// PATCH that could refuse it, so that the password is hashed only for a
+// request that will succeed: the user exists, the caller may change it,
+// the result is valid, its mail is free and the change does not disable
+// the last Global Administrator. The transaction checks all of it again.
+func (s *server) checkUserUpdate(r *http.Request, in *userInput) error {
+	if err := checkPassword(in.PasswordProfile); err != nil {
+		return err
+	}
+	t := tenantFrom(r.Context())
+	before, err := s.Store.User(r.Context(), t.ID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if err := s.guardPrivileged(r, s.Store, before); err != nil {
+		return err
+	}
+	after := *before
+	in.apply(&after)
+	if err := after.Validate(); err != nil {
+		return err
+	}
+	if gatehouse.NormalizeMail(after.Mail) != gatehouse.NormalizeMail(before.Mail) {
+		if err := s.checkMailFree(r, t.ID, before.ID, after.Mail); err != nil {
+			return err
+		}
+	}
+	if before.AccountEnabled && !after.AccountEnabled {
+		return s.guardLastGlobalAdmin(r, s.Store, before.ID, "")
+	}
+	return nil
 }
 
 func (s *server) handleUserDelete() http.Handler {
