@@ -63,6 +63,9 @@ func TestTokenEndpoint(t *testing.T) {
 		{"password grant", url.Values{"grant_type": {"password"}, "username": {"a"}, "password": {"b"}}, id, secret, 400, "unsupported_grant_type"},
 		{"unknown grant", url.Values{"grant_type": {"urn:example:magic"}}, id, secret, 400, "unsupported_grant_type"},
 		{"no grant", url.Values{}, id, secret, 400, "invalid_request"},
+		{"grant_type twice", cc(url.Values{"grant_type": {"client_credentials", "client_credentials"}}), id, secret, 400, "invalid_request"},
+		{"scope twice", cc(url.Values{"scope": {scope, scope}}), id, secret, 400, "invalid_request"},
+		{"client_secret twice", cc(url.Values{"client_id": {id}, "client_secret": {secret, secret}}), "", "", 400, "invalid_request"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -76,6 +79,11 @@ func TestTokenEndpoint(t *testing.T) {
 				}
 				if d, _ := body["error_description"].(string); d == "" {
 					t.Errorf("error %s has no description", c.errCode)
+				}
+				for k, v := range c.form {
+					if d, _ := body["error_description"].(string); len(v) > 1 && !strings.Contains(d, "parameter "+k+" is sent 2 times") {
+						t.Errorf("repeated %s: description %q does not name it", k, d)
+					}
 				}
 				return
 			}

@@ -1,7 +1,10 @@
 package web
 
 import (
+	"maps"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/gatehouse/gatehouse"
@@ -203,13 +206,22 @@ func (s *server) handleIntrospect() http.Handler {
 	})
 }
 
-// parseTokenForm reads a form-encoded back-channel request body of bounded
-// size; on failure it has answered.
+// parseTokenForm reads a form-encoded back-channel request body (token,
+// revocation, introspection) of bounded size, with each parameter once;
+// on failure it has answered.
 func (s *server) parseTokenForm(w http.ResponseWriter, r *http.Request) bool {
 	r.Body = http.MaxBytesReader(w, r.Body, maxTokenRequestBody)
 	if err := r.ParseForm(); err != nil {
 		s.writeOAuthError(w, r, &oauthError{Code: "invalid_request", Description: "The request body must be application/x-www-form-urlencoded and at most 64 KiB."})
 		return false
+	}
+	// Parameters must not be repeated (RFC 6749 section 3.2): which of two
+	// values counts would be a guess.
+	for _, k := range slices.Sorted(maps.Keys(r.PostForm)) {
+		if n := len(r.PostForm[k]); n > 1 {
+			s.writeOAuthError(w, r, &oauthError{Code: "invalid_request", Description: "The parameter " + k + " is sent " + strconv.Itoa(n) + " times; send each parameter once (RFC 6749 section 3.2)."})
+			return false
+		}
 	}
 	return true
 }
