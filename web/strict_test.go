@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -284,6 +285,96 @@ func TestPasswordHashedLast(t *testing.T) {
 		e.must(204, "PATCH", api+"/users/"+ada, tok, map[string]any{"passwordProfile": pw})
 		if n := h.hashes.Load(); n != 1 {
 			t.Errorf("a password change hashed %d times, want 1", n)
+		}
+	})
+}
+
+// withRaw returns body as JSON with the property key set to raw, JSON
+// text that need not be valid UTF-8.
+func withRaw(body map[string]any, key, raw string) string {
+	rest := map[string]any{}
+	for k, v := range body {
+		if k != key {
+			rest[k] = v
+		}
+	}
+	b, _ := json.Marshal(rest)
+	if len(rest) == 0 {
+		return `{"` + key + `":` + raw + `}`
+	}
+	return `{"` + key + `":` + raw + "," + string(b[1:])
+}
+
+// TestRejectedWritesNothing sends each writable resource an unknown
+// property, a value of the wrong type, malformed JSON, a body that is no
+// object and text that is not UTF-8, on create and on update: each is a
+// 400 that names the problem, and neither the resource's collection nor
+// the audit log changes.
+func TestRejectedWritesNothing(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
+		d := newDirectory(t, eng)
+		e, api, tok := d.e, d.api, d.tok
+		flows := api + "/identity/authenticationEventsFlows"
+		roles := api + "/roleManagement/directory/roleAssignments"
+		branding := api + "/organization/" + d.tenantID + "/branding"
+		second := e.must(201, "POST", api+"/users", tok, map[string]any{"mail": "grace@example.com"}).str("id")
+		flowBody := storefrontFlow()
+		delete(flowBody, "conditions")
+
+		for _, res := range []struct {
+			name      string
+			list      string         // the collection, read before and after
+			method    string         // POST to list or PATCH to item
+			url       string         // where the write goes
+			body      map[string]any // a valid body
+			str       string         // a string property of body
+			wrongType string         // a property, its wrong JSON value, and what names it
+			wrongRaw  string
+			wrongName string
+		}{
+			{"create user", api + "/users?$top=999", "POST", api + "/users", map[string]any{"mail": "new@example.com", "city": "Oslo"}, "city", "accountEnabled", `"yes"`, "accountEnabled"},
+			{"update user", api + "/users?$top=999", "PATCH", api + "/users/" + d.user, map[string]any{"city": "Oslo"}, "city", "identities", `{"signInType":"emailAddress"}`, "identities"},
+			{"create group", api + "/groups?$top=999", "POST", api + "/groups", map[string]any{"displayName": "New", "description": "x"}, "description", "description", `5`, "description"},
+			{"update group", api + "/groups?$top=999", "PATCH", api + "/groups/" + d.group, map[string]any{"description": "x"}, "description", "securityEnabled", `"true"`, "securityEnabled"},
+			{"create application", api + "/applications?$top=999", "POST", api + "/applications", map[string]any{"displayName": "New"}, "displayName", "isFallbackPublicClient", `"no"`, "isFallbackPublicClient"},
+			{"update application", api + "/applications?$top=999", "PATCH", api + "/applications/" + d.app, map[string]any{"displayName": "New"}, "displayName", "web", `{"redirectUris":"https://a.example/cb"}`, "web.redirectUris"},
+			{"create user flow", flows + "?$top=999", "POST", flows, flowBody, "description", "displayName", `7`, "displayName"},
+			{"update user flow", flows + "?$top=999", "PATCH", flows + "/" + d.flow, map[string]any{"description": "x"}, "description", "priority", `"500"`, "priority"},
+			{"create role assignment", roles + "?$top=999", "POST", roles, map[string]any{"roleDefinitionId": gatehouse.RoleUserAdministrator, "principalId": second}, "principalId", "principalId", `["` + second + `"]`, "principalId"},
+			{"update branding", branding, "PATCH", branding, map[string]any{"gatehouse": map[string]any{"accentColor": "#000000"}}, "id", "gatehouse", `{"logoUrl":42}`, "gatehouse.logoUrl"},
+		} {
+			valid, _ := json.Marshal(res.body)
+			for _, c := range []struct {
+				problem, body, want string
+			}{
+				{"unknown property", withRaw(res.body, "favouriteColour", `"blue"`), "favouriteColour"},
+				{"wrong type", withRaw(res.body, res.wrongType, res.wrongRaw), "'" + res.wrongName + "' has the wrong type"},
+				{"malformed JSON", string(valid[:len(valid)-1]) + `,`, "not valid JSON"},
+				{"truncated JSON", string(valid[:len(valid)/2]), "not valid JSON"},
+				{"null body", `null`, "must be a JSON object"},
+				{"array body", "[" + string(valid) + "]", "must be a JSON object"},
+				{"string body", `"` + res.str + `"`, "must be a JSON object"},
+				{"invalid UTF-8", withRaw(res.body, res.str, "\"a\xffb\""), "UTF-8"},
+				{"lone surrogate", withRaw(res.body, res.str, `"a\ud800b"`), "surrogate"},
+				{"escaped NUL", withRaw(res.body, res.str, `"a\u0000b"`), "NUL"},
+			} {
+				before := e.must(200, "GET", res.list, tok, nil).raw
+				audits := e.countAll(api+"/auditLogs/directoryAudits", tok)
+				r := e.call(res.method, res.url, tok, c.body)
+				if r.status != http.StatusBadRequest || !strings.Contains(r.errMessage(), c.want) {
+					t.Errorf("%s, %s: status %d, message %q; want 400 naming %q", res.name, c.problem, r.status, r.errMessage(), c.want)
+				}
+				if after := e.must(200, "GET", res.list, tok, nil).raw; after != before {
+					t.Errorf("%s, %s: the collection changed from\n%s\nto\n%s", res.name, c.problem, before, after)
+				}
+				if n := e.countAll(api+"/auditLogs/directoryAudits", tok); n != audits {
+					t.Errorf("%s, %s: %d audit entries written", res.name, c.problem, n-audits)
+				}
+			}
+			// The valid body is accepted: the refusals were the problems'.
+			if r := e.call(res.method, res.url, tok, res.body); r.status >= 300 {
+				t.Errorf("%s with the valid body: status %d, %s", res.name, r.status, r.raw)
+			}
 		}
 	})
 }
