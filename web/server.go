@@ -57,8 +57,10 @@ type Options struct {
 type Hasher interface {
 	Hash(ctx context.Context, pw string) (string, error)
 	Verify(ctx context.Context, encoded, pw string) (ok, needsRehash bool, err error)
-	// Stats reports how many hashes run and how many wait, for metrics.
+	// Stats reports how many hashes run and how many wait, and Computed
+	// how many have been computed in all, for metrics.
 	Stats() (busy, waiting int)
+	Computed() int64
 }
 
 var _ Hasher = (*password.Hasher)(nil)
