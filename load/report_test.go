@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -52,11 +53,20 @@ func TestSamplesAreBounded(t *testing.T) {
 
 func TestRun(t *testing.T) {
 	calls := make([]int, 3)
+	// Workers 0 and 1 never block: they wait for worker 2's first
+	// failure, or they could use up the run before worker 2 is scheduled.
+	failed := make(chan struct{})
+	var once sync.Once
 	r := Run(context.Background(), "test", Options{Concurrency: 3, Duration: 50 * time.Millisecond}, func(ctx context.Context, w int, rec *Recorder) error {
 		calls[w]++
 		rec.Observe("step", time.Millisecond)
 		if w == 2 {
+			once.Do(func() { close(failed) })
 			return failf("step", "HTTP 503", "busy")
+		}
+		select {
+		case <-failed:
+		case <-ctx.Done():
 		}
 		return nil
 	})

@@ -373,6 +373,7 @@ func TestSMTPServerSlow(t *testing.T) {
 	if !strings.Contains(err.Error(), "did not finish within 300ms") {
 		t.Errorf("the error does not say the server timed out: %v", err)
 	}
+	hole.WaitAccepted(t, 2, 10*time.Second) // its accept loop counts on its own goroutine
 	if got := hole.Accepted(); got != 2 {
 		t.Errorf("%d connections, want 2 (one per attempt)", got)
 	}
@@ -418,6 +419,7 @@ func TestSMTPHonoursContext(t *testing.T) {
 		if !errors.Is(err, context.Canceled) || !errors.Is(err, notify.ErrUnavailable) {
 			t.Errorf("Send: %v, want context.Canceled and ErrUnavailable", err)
 		}
+		hole.WaitAccepted(t, 1, 10*time.Second) // its accept loop counts on its own goroutine
 		if got := hole.Accepted(); got != 1 {
 			t.Errorf("%d connections, want 1: a cancelled send is not retried", got)
 		}
@@ -490,6 +492,7 @@ func TestSMTPHonoursContext(t *testing.T) {
 		if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, notify.ErrUnavailable) {
 			t.Errorf("Send: %v, want context.DeadlineExceeded and ErrUnavailable", err)
 		}
+		hole.WaitAccepted(t, 1, 10*time.Second) // its accept loop counts on its own goroutine
 		if got := hole.Accepted(); got != 1 {
 			t.Errorf("%d connections, want 1: the caller's deadline is not retried", got)
 		}

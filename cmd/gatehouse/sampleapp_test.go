@@ -164,8 +164,10 @@ func waitHealthy(t *testing.T, u string, done <-chan error, logs *syncBuffer) {
 func TestSampleAppIssuerDown(t *testing.T) {
 	// Nothing listens at the issuer: the app starts anyway and says so on
 	// its pages until the issuer answers.
-	issuer := "http://" + freeAddr(t) + "/acme/v2.0"
-	addr := freeAddr(t)
+	issuer, addr := "", freeAddr(t)
+	for issuer == "" || strings.Contains(issuer, addr+"/") { // two different ports
+		issuer = "http://" + freeAddr(t) + "/acme/v2.0"
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	logs := &syncBuffer{}

@@ -87,16 +87,15 @@ func (b *Blackhole) WaitAccepted(t testing.TB, n int, timeout time.Duration) {
 }
 
 // ClosedURL returns the URL of a port on 127.0.0.1 where nothing listens:
-// a mail server that is down. Connecting to it is refused at once.
+// a mail server that is down. Connecting to it is refused at once. The
+// port stays taken (bound, not listening) until the test ends, so that no
+// other listener can get it in the meantime.
 func ClosedURL(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, closeFn, err := boundPort()
 	if err != nil {
-		t.Fatalf("smtptest: listen: %v", err)
+		t.Fatalf("smtptest: reserve a closed port: %v", err)
 	}
-	addr := l.Addr().String()
-	if err := l.Close(); err != nil {
-		t.Fatalf("smtptest: close: %v", err)
-	}
+	t.Cleanup(closeFn)
 	return "smtp://" + addr
 }
