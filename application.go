@@ -3,6 +3,7 @@ package gatehouse
 import (
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -37,8 +38,25 @@ type Application struct {
 	// tokens for the users who sign in to it, which allow what those users'
 	// directory roles allow.
 	AdminAPIDelegated bool
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
+	// AdminAPIDelegatedSince is when AdminAPIDelegated was last granted
+	// (zero while it is not): delegated tokens issued before then do not
+	// count, so removing the permission and granting it again does not
+	// revive the tokens of the time before.
+	AdminAPIDelegatedSince time.Time
+	CreatedAt              time.Time
+	UpdatedAt              time.Time
+}
+
+// Clone returns a deep copy of a: changing one leaves the other as it was.
+func (a *Application) Clone() *Application {
+	c := *a
+	c.WebRedirectURIs = slices.Clone(a.WebRedirectURIs)
+	c.SPARedirectURIs = slices.Clone(a.SPARedirectURIs)
+	c.PublicClientRedirectURIs = slices.Clone(a.PublicClientRedirectURIs)
+	c.PostLogoutRedirectURIs = slices.Clone(a.PostLogoutRedirectURIs)
+	c.PasswordCredentials = slices.Clone(a.PasswordCredentials)
+	c.Permissions = slices.Clone(a.Permissions)
+	return &c
 }
 
 // PasswordCredential is a client secret. The secret itself is shown once

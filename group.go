@@ -18,6 +18,12 @@ type Group struct {
 	CreatedAt    time.Time
 }
 
+// Clone returns a copy of g: changing one leaves the other as it was.
+func (g *Group) Clone() *Group {
+	c := *g
+	return &c
+}
+
 // Validate returns an EINVALID error naming the first bad field.
 func (g *Group) Validate() error {
 	if g.DisplayName == "" {

@@ -1,6 +1,7 @@
 package gatehouse
 
 import (
+	"maps"
 	"net/mail"
 	"strings"
 	"time"
@@ -33,6 +34,13 @@ type User struct {
 	// (Tx.Strikes; RL-1, RL-2, RL-4).
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+// Clone returns a deep copy of u: changing one leaves the other as it was.
+func (u *User) Clone() *User {
+	c := *u
+	c.CustomAttributes = maps.Clone(u.CustomAttributes)
+	return &c
 }
 
 // NormalizeMail returns the key under which an address is unique in a

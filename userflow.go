@@ -2,6 +2,7 @@ package gatehouse
 
 import (
 	"regexp"
+	"slices"
 	"time"
 )
 
@@ -31,6 +32,14 @@ type UserFlow struct {
 	AppIDs    []string
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+// Clone returns a deep copy of f: changing one leaves the other as it was.
+func (f *UserFlow) Clone() *UserFlow {
+	c := *f
+	c.Attributes = slices.Clone(f.Attributes)
+	c.AppIDs = slices.Clone(f.AppIDs)
+	return &c
 }
 
 // FlowAttribute is a user attribute a flow collects at sign-up.

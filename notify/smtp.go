@@ -192,7 +192,9 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 		text:  fmt.Sprintf("notify: mail to %s through %s failed after %s: %s", redacted(rcpt), s.server.Addr(), plural(attempt, "attempt"), redactAddress(err.Error(), rcpt)),
 		cause: err,
 	}
-	s.record(e)
+	if ctx.Err() == nil { // a caller that gave up says nothing of the server
+		s.record(e)
+	}
 	s.logger.ErrorContext(ctx, "email not sent", "recipient_domain", domain, "attempts", attempt,
 		"duration", time.Since(start).Round(time.Millisecond), "err", e.text)
 	return e
@@ -212,7 +214,9 @@ func (s *SMTP) Check(ctx context.Context) error {
 			text:  fmt.Sprintf("notify: mail server %s: %s", s.server.Addr(), err),
 			cause: err,
 		}
-		s.record(e)
+		if ctx.Err() == nil {
+			s.record(e)
+		}
 		return e
 	}
 	s.record(nil)

@@ -554,3 +554,49 @@ func TestSMTPTestURLParses(t *testing.T) {
 		t.Errorf("String() = %q, want a URL without the password", got.String())
 	}
 }
+
+// TestSMTPStatus: the sender remembers whether its last delivery or check
+// went through, and a caller that gave up says nothing about the server.
+func TestSMTPStatus(t *testing.T) {
+	srv := smtptest.Start(t)
+	s := newSMTP(t, notify.SMTPConfig{URL: srv.URL(), Attempts: 1}, &logRecorder{})
+	if st := s.Status(); !st.LastReached.IsZero() || !st.LastFailed.IsZero() || st.Failing() {
+		t.Fatalf("a new sender's status: %+v", st)
+	}
+	if err := s.Send(context.Background(), codeMessage(t, testTo)); err != nil {
+		t.Fatal(err)
+	}
+	reached := s.Status().LastReached
+	if reached.IsZero() || s.Status().Failing() {
+		t.Fatalf("after a delivery: %+v", s.Status())
+	}
+
+	srv.FailNext(1, 451, "try later")
+	if err := s.Send(context.Background(), codeMessage(t, testTo)); err == nil {
+		t.Fatal("Send went through a refusing server")
+	}
+	if st := s.Status(); !st.Failing() || st.LastReached != reached {
+		t.Errorf("after a failed delivery: %+v", st)
+	}
+	if err := s.Check(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st := s.Status(); st.Failing() {
+		t.Errorf("after a good check: %+v", st)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	before := s.Status()
+	if err := s.Send(ctx, codeMessage(t, testTo)); err == nil {
+		t.Fatal("Send with a cancelled context went through")
+	}
+	if st := s.Status(); st != before {
+		t.Errorf("a cancelled send changed the status: %+v, was %+v", st, before)
+	}
+
+	down := newSMTP(t, notify.SMTPConfig{URL: smtptest.ClosedURL(t), Attempts: 1}, &logRecorder{})
+	if err := down.Check(context.Background()); err == nil || !down.Status().Failing() {
+		t.Errorf("a check of a server that is down: %v, status %+v", err, down.Status())
+	}
+}

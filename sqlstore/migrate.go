@@ -60,23 +60,30 @@ func (d dialect) migrations() ([]migration, error) {
 }
 
 // pending returns the migrations of ms (in version order) that applied,
-// the versions a database has, lacks. It fails when the database has a
-// version ms does not know: a newer Gatehouse migrated it.
-func pending(ms []migration, applied []int) ([]migration, error) {
-	known := map[int]bool{}
+// the migrations a database has (by version, with their file names), lacks.
+// It fails when the database has a version ms does not know (a newer
+// Gatehouse migrated it), or one under another name (a build with another
+// migration of that number did: its schema is not the one this build
+// expects).
+func pending(ms []migration, applied []appliedMigration) ([]migration, error) {
+	known := map[int]string{}
 	for _, m := range ms {
-		known[m.version] = true
+		known[m.version] = m.name
 	}
 	done := map[int]bool{}
-	for _, v := range applied {
-		if !known[v] {
+	for _, a := range applied {
+		name, ok := known[a.version]
+		switch {
+		case !ok:
 			newest := 0
 			if len(ms) > 0 {
 				newest = ms[len(ms)-1].version
 			}
-			return nil, fmt.Errorf("sqlstore: migrate: the database schema has migration %d, which this Gatehouse does not know (its newest is %d); upgrade Gatehouse", v, newest)
+			return nil, fmt.Errorf("sqlstore: migrate: the database schema has migration %d (%s), which this Gatehouse does not know (its newest is %d); upgrade Gatehouse", a.version, a.name, newest)
+		case name != a.name:
+			return nil, fmt.Errorf("sqlstore: migrate: the database schema has migration %d as %s, but this Gatehouse's migration %d is %s: the database was migrated by another build; restore it from a backup made before, or use that build", a.version, a.name, a.version, name)
 		}
-		done[v] = true
+		done[a.version] = true
 	}
 	var out []migration
 	for _, m := range ms {
@@ -145,20 +152,26 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return nil
 }
 
-// appliedVersions returns the versions schema_migrations lists.
-func appliedVersions(ctx context.Context, r *reader) ([]int, error) {
-	rows, err := r.query(ctx, "SELECT version FROM schema_migrations ORDER BY version")
+// appliedMigration is a migration schema_migrations lists.
+type appliedMigration struct {
+	version int
+	name    string
+}
+
+// appliedVersions returns the migrations schema_migrations lists.
+func appliedVersions(ctx context.Context, r *reader) ([]appliedMigration, error) {
+	rows, err := r.query(ctx, "SELECT version, name FROM schema_migrations ORDER BY version")
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: migrate: read schema versions: %w", err)
 	}
 	defer rows.Close()
-	var vs []int
+	var vs []appliedMigration
 	for rows.Next() {
-		var v int
-		if err := rows.Scan(&v); err != nil {
+		var a appliedMigration
+		if err := rows.Scan(&a.version, &a.name); err != nil {
 			return nil, fmt.Errorf("sqlstore: migrate: read schema versions: %w", err)
 		}
-		vs = append(vs, v)
+		vs = append(vs, a)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlstore: migrate: read schema versions: %w", err)

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -9,21 +10,32 @@ import (
 
 // TestPending checks which migrations a database lacks, gaps included: a
 // migration numbered below the newest applied one (made on another branch
-// and merged later) is still applied.
+// and merged later) is still applied; but a database migrated by a build
+// whose migration of a number was another one is refused.
 func TestPending(t *testing.T) {
-	ms := []migration{{version: 1}, {version: 2}, {version: 4}, {version: 5}}
+	name := func(v int) string { return fmt.Sprintf("%04d_m%d.sql", v, v) }
+	ms := []migration{{version: 1, name: name(1)}, {version: 2, name: name(2)}, {version: 4, name: name(4)}, {version: 5, name: name(5)}}
+	applied := func(vs ...int) []appliedMigration {
+		var out []appliedMigration
+		for _, v := range vs {
+			out = append(out, appliedMigration{v, name(v)})
+		}
+		return out
+	}
 	for _, c := range []struct {
 		name    string
-		applied []int
+		applied []appliedMigration
 		want    []int
 		err     string
 	}{
 		{"fresh", nil, []int{1, 2, 4, 5}, ""},
-		{"current", []int{1, 2, 4, 5}, nil, ""},
-		{"behind", []int{1, 2}, []int{4, 5}, ""},
-		{"a gap filled later", []int{1, 2, 5}, []int{4}, ""},
-		{"newer", []int{1, 2, 3, 4, 5}, nil, "migration 3"},
-		{"newest unknown", []int{1, 2, 4, 5, 6}, nil, "migration 6, which this Gatehouse does not know (its newest is 5)"},
+		{"current", applied(1, 2, 4, 5), nil, ""},
+		{"behind", applied(1, 2), []int{4, 5}, ""},
+		{"a gap filled later", applied(1, 2, 5), []int{4}, ""},
+		{"newer", applied(1, 2, 3, 4, 5), nil, "migration 3 (0003_m3.sql)"},
+		{"newest unknown", applied(1, 2, 4, 5, 6), nil, "migration 6 (0006_m6.sql), which this Gatehouse does not know (its newest is 5)"},
+		{"another build's migration 4", append(applied(1, 2), appliedMigration{4, "0004_other.sql"}), nil,
+			"migration 4 as 0004_other.sql, but this Gatehouse's migration 4 is 0004_m4.sql"},
 	} {
 		got, err := pending(ms, c.applied)
 		if c.err != "" {

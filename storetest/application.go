@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/google/go-cmp/cmp"
@@ -32,7 +33,8 @@ func fullApplication(tenantID, appID string) *gatehouse.Application {
 		Permissions: []gatehouse.PermissionGrant{
 			{ID: "g1", AppRoleID: gatehouse.PermUserReadAll.ID, CreatedAt: oddTime(3)},
 		},
-		AdminAPIDelegated: true,
+		AdminAPIDelegated:      true,
+		AdminAPIDelegatedSince: oddTime(4),
 	}
 }
 
@@ -49,6 +51,7 @@ func storedApplication(a *gatehouse.Application) *gatehouse.Application {
 	for i := range b.Permissions {
 		b.Permissions[i].CreatedAt = micro(b.Permissions[i].CreatedAt)
 	}
+	b.AdminAPIDelegatedSince = micro(a.AdminAPIDelegatedSince)
 	return &b
 }
 
@@ -148,7 +151,7 @@ func testApplications(t *testing.T, s gatehouse.Store) {
 				a.WebRedirectURIs = append(a.WebRedirectURIs, "https://app.example.com/new")
 				a.SPARedirectURIs = nil
 				a.RequirePKCE = false
-				a.AdminAPIDelegated = false
+				a.AdminAPIDelegated, a.AdminAPIDelegatedSince = false, time.Time{}
 				a.PasswordCredentials = a.PasswordCredentials[1:]
 				a.Permissions = append(a.Permissions, gatehouse.PermissionGrant{ID: "g2", AppRoleID: gatehouse.PermAuditLogReadAll.ID, CreatedAt: oddTime(5)})
 				a.ID, a.TenantID, a.CreatedAt = "x", "y", oddTime(6) // cannot change
@@ -162,7 +165,7 @@ func testApplications(t *testing.T, s gatehouse.Store) {
 		w.WebRedirectURIs = append(slices.Clone(want.WebRedirectURIs), "https://app.example.com/new")
 		w.SPARedirectURIs = nil
 		w.RequirePKCE = false
-		w.AdminAPIDelegated = false
+		w.AdminAPIDelegated, w.AdminAPIDelegatedSince = false, time.Time{}
 		w.PasswordCredentials = want.PasswordCredentials[1:]
 		w.Permissions = append(slices.Clone(want.Permissions), gatehouse.PermissionGrant{ID: "g2", AppRoleID: gatehouse.PermAuditLogReadAll.ID, CreatedAt: micro(oddTime(5))})
 		w.UpdatedAt = got.UpdatedAt

@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -224,6 +225,45 @@ func checkConsent(p *principal, before, after bool) error {
 			" (requiredResourceAccess). " + permissionGrantsWrite.requirement()}
 }
 
+// noteDelegation records when the app was granted the delegated
+// permission, had it not had it before; a removal clears the time.
+func noteDelegation(had bool, a *gatehouse.Application, now time.Time) {
+	switch {
+	case !a.AdminAPIDelegated:
+		a.AdminAPIDelegatedSince = time.Time{}
+	case !had:
+		a.AdminAPIDelegatedSince = now.UTC()
+	}
+}
+
+// checkPrivilegedApp refuses p a change to how an app that holds admin
+// API permissions gets its tokens (its client secrets, redirect URIs and
+// public client setting), unless p may grant permissions itself or is the
+// app: whoever controls those controls the app's permissions, so an
+// Application Administrator could otherwise take the bootstrap client's
+// permissions, or send an administrator's sign-in to an address of their
+// own and so get the administrator's delegated token.
+func checkPrivilegedApp(p *principal, a *gatehouse.Application, what string) error {
+	if !a.AdminAPIDelegated && len(a.Permissions) == 0 || permissionGrantsWrite.allows(p) || p.App != nil && p.App.ID == a.ID {
+		return nil
+	}
+	held := a.PermissionValues()
+	if a.AdminAPIDelegated {
+		held = append(held, gatehouse.DirectoryAccessAsUser.Value+" (delegated)")
+	}
+	return gatehouse.Errorf(gatehouse.EFORBIDDEN, "Insufficient privileges to change %s of %q: it holds admin API permissions (%s), and that change would let its holder use them. %s",
+		what, a.DisplayName, strings.Join(held, ", "), permissionGrantsWrite.requirement())
+}
+
+// tokenPathChanged reports whether an update changes where or how an app
+// gets user tokens: its redirect URIs or whether it is a public client.
+func tokenPathChanged(before, after *gatehouse.Application) bool {
+	return !slices.Equal(before.WebRedirectURIs, after.WebRedirectURIs) ||
+		!slices.Equal(before.SPARedirectURIs, after.SPARedirectURIs) ||
+		!slices.Equal(before.PublicClientRedirectURIs, after.PublicClientRedirectURIs) ||
+		before.IsFallbackPublicClient != after.IsFallbackPublicClient
+}
+
 func (in *applicationInput) apply(a *gatehouse.Application) {
 	if in.DisplayName != nil {
 		a.DisplayName = *in.DisplayName
@@ -301,6 +341,7 @@ func (s *server) handleApplicationCreate() http.Handler {
 		}
 		a := &gatehouse.Application{TenantID: t.ID, AppID: newUUID()}
 		in.apply(a)
+		noteDelegation(false, a, s.Now())
 		err = a.Validate()
 		if err == nil {
 			err = checkConsent(principalFrom(r.Context()), false, a.AdminAPIDelegated)
@@ -338,17 +379,24 @@ func (s *server) handleApplicationUpdate() http.Handler {
 			return
 		}
 		err = s.Store.Update(r.Context(), func(tx gatehouse.Tx) error {
-			before, err := tx.Application(r.Context(), t.ID, r.PathValue("id"))
-			if err != nil {
-				return err
-			}
-			after, err := tx.UpdateApplication(r.Context(), t.ID, before.ID, func(a *gatehouse.Application) error {
+			// before is the row the updater locked, not an earlier read
+			// that another transaction may have overtaken.
+			var before *gatehouse.Application
+			after, err := tx.UpdateApplication(r.Context(), t.ID, r.PathValue("id"), func(a *gatehouse.Application) error {
+				before = a.Clone()
 				in.apply(a)
+				noteDelegation(before.AdminAPIDelegated, a, s.Now())
 				if err := a.Validate(); err != nil {
 					return err
 				}
-				if err := checkConsent(principalFrom(r.Context()), before.AdminAPIDelegated, a.AdminAPIDelegated); err != nil {
+				p := principalFrom(r.Context())
+				if err := checkConsent(p, before.AdminAPIDelegated, a.AdminAPIDelegated); err != nil {
 					return err
+				}
+				if tokenPathChanged(before, a) {
+					if err := checkPrivilegedApp(p, before, "the redirect URIs or the public client setting"); err != nil {
+						return err
+					}
 				}
 				if unchanged(toGraphApplication(before), toGraphApplication(a)) {
 					return errUnchanged
@@ -456,6 +504,9 @@ func (s *server) handleApplicationAddPassword() http.Handler {
 		cred.Hint, cred.Hash = hint, oidc.HashClientSecret(s.Vault, secret)
 		err = s.Store.Update(r.Context(), func(tx gatehouse.Tx) error {
 			a, err := tx.UpdateApplication(r.Context(), t.ID, r.PathValue("id"), func(a *gatehouse.Application) error {
+				if err := checkPrivilegedApp(principalFrom(r.Context()), a, "the client secrets"); err != nil {
+					return err
+				}
 				if len(a.PasswordCredentials) >= maxSecretsPerApp {
 					return gatehouse.Errorf(gatehouse.EINVALID, "The application already has %d client secrets, the limit; remove one first.", maxSecretsPerApp)
 				}
@@ -497,6 +548,9 @@ func (s *server) handleApplicationRemovePassword() http.Handler {
 		err := s.Store.Update(r.Context(), func(tx gatehouse.Tx) error {
 			var removed gatehouse.PasswordCredential
 			a, err := tx.UpdateApplication(r.Context(), t.ID, r.PathValue("id"), func(a *gatehouse.Application) error {
+				if err := checkPrivilegedApp(principalFrom(r.Context()), a, "the client secrets"); err != nil {
+					return err
+				}
 				for i, c := range a.PasswordCredentials {
 					if c.KeyID == *in.KeyID {
 						removed = c

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gatehouse/gatehouse"
 )
@@ -200,6 +201,12 @@ func (s *server) authenticate(r *http.Request) (*principal, error) {
 		}
 		if err != nil || !app.AdminAPIDelegated {
 			return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "The application the access token was issued to may no longer call the admin API on behalf of users (%s was removed).",
+				gatehouse.DirectoryAccessAsUser.Value)
+		}
+		// A token from before the permission was last granted belongs to
+		// a time when it was removed, or never held.
+		if claims.IssuedAt == nil || claims.IssuedAt.Time().Before(app.AdminAPIDelegatedSince.Truncate(time.Second)) {
+			return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "The access token was issued before the application was last granted %s; get a new one.",
 				gatehouse.DirectoryAccessAsUser.Value)
 		}
 		roles, err := userRoles(ctx, s.Store, t.ID, u.ID)

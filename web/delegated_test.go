@@ -6,10 +6,12 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/storetest"
+	"github.com/gatehouse/gatehouse/web"
 	"golang.org/x/oauth2"
 )
 
@@ -28,7 +30,8 @@ var directoryAccessAsUser = []map[string]any{{
 func TestDelegatedAdminAPI(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
 		ctx := context.Background()
-		e := newEnv(t, eng.Open(t), newKey(t))
+		clk := &clock{}
+		e := newEnv(t, eng.Open(t), newKey(t), func(o *web.Options) { o.Now = clk.Now })
 		acme := e.createTenant("acme")
 		tok := e.token(e.url+"/acme/oauth2/v2.0/token", acme.AutomationClient.ClientID, acme.AutomationClient.ClientSecret, acme.AutomationClient.Scope)
 		api := acme.AdminAPI
@@ -164,9 +167,16 @@ func TestDelegatedAdminAPI(t *testing.T) {
 		if sc, _ := after.Extra("scope").(string); strings.Contains(sc, adminScope) || !strings.Contains(sc, "openid") {
 			t.Errorf("refreshed scope %q after the permission was removed", sc)
 		}
+		clk.Advance(2 * time.Second) // tokens carry whole seconds
 		e.must(204, "PATCH", api+"/applications/"+console.appObjID, tok, map[string]any{"requiredResourceAccess": directoryAccessAsUser})
 		if r := e.call("GET", api+"/users", after.AccessToken, nil); r.status != http.StatusUnauthorized {
 			t.Errorf("a token issued without the admin API works there once the permission is back: status %d", r.status)
 		}
+		// Granting it again does not revive the tokens of before the
+		// removal; new sign-ins get working ones.
+		if r := e.call("GET", api+"/users", live.AccessToken, nil); r.status != http.StatusUnauthorized || !strings.Contains(r.errMessage(), "issued before") {
+			t.Errorf("a token from before the removal, once the permission is back: status %d %s", r.status, r.raw)
+		}
+		e.must(200, "GET", api+"/users", signIn(console, "ua@example.com").AccessToken, nil)
 	})
 }

@@ -143,11 +143,9 @@ func (s *server) handleGroupUpdate() http.Handler {
 			return
 		}
 		err = s.Store.Update(r.Context(), func(tx gatehouse.Tx) error {
-			before, err := tx.Group(r.Context(), t.ID, r.PathValue("id"))
-			if err != nil {
-				return err
-			}
-			after, err := tx.UpdateGroup(r.Context(), t.ID, before.ID, func(g *gatehouse.Group) error {
+			var before *gatehouse.Group // the row the updater locked
+			after, err := tx.UpdateGroup(r.Context(), t.ID, r.PathValue("id"), func(g *gatehouse.Group) error {
+				before = g.Clone()
 				in.apply(g)
 				if err := g.Validate(); err != nil {
 					return err

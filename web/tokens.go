@@ -115,8 +115,8 @@ func (s *server) grantAuthorizationCode(w http.ResponseWriter, r *http.Request) 
 		} else if err != nil {
 			return err
 		}
-		if user, bad = liveGrantUser(r.Context(), tx, grant); bad != nil {
-			return nil
+		if user, bad, err = liveGrantUser(r.Context(), tx, grant); bad != nil || err != nil {
+			return err
 		}
 		if hasScope(grant.Scope, "offline_access") {
 			if refresh, err = newRefreshToken(r.Context(), tx, grant, now); err != nil {
@@ -190,8 +190,8 @@ func (s *server) grantRefreshToken(w http.ResponseWriter, r *http.Request) {
 			bad = &oauthError{Code: "invalid_grant", Description: "The refresh token was issued to another client."}
 			return errRollback
 		}
-		if user, bad = liveGrantUser(r.Context(), tx, grant); bad != nil {
-			return nil
+		if user, bad, err = liveGrantUser(r.Context(), tx, grant); bad != nil || err != nil {
+			return err
 		}
 		scope = grant.Scope
 		if sc := r.PostForm.Get("scope"); sc != "" {
@@ -222,17 +222,32 @@ func (s *server) grantRefreshToken(w http.ResponseWriter, r *http.Request) {
 // errRollback aborts a transaction whose caller has set its own answer.
 var errRollback = errors.New("rollback")
 
-// liveGrantUser checks that the grant still stands and its user may still
-// sign in (SE-6).
-func liveGrantUser(ctx context.Context, tx gatehouse.Tx, g *gatehouse.Grant) (*gatehouse.User, *oauthError) {
+// grantUser returns the user of a grant that still stands and whose user
+// may still sign in (SE-6); otherwise why not, in words for the client, or
+// the store's error. Every token of a sign-in, at the token endpoint,
+// userinfo and the admin API, counts only while this holds.
+func grantUser(ctx context.Context, rd gatehouse.Reader, g *gatehouse.Grant) (*gatehouse.User, string, error) {
 	if g.Revoked() {
-		return nil, &oauthError{Code: "invalid_grant", Description: "The sign-in these tokens belong to has ended (signed out or revoked)."}
+		return nil, "The sign-in these tokens belong to has ended (signed out or revoked).", nil
 	}
-	u, err := tx.User(ctx, g.TenantID, g.UserID)
-	if err != nil || !u.AccountEnabled {
-		return nil, &oauthError{Code: "invalid_grant", Description: "The user's account no longer exists or is disabled."}
+	u, err := rd.User(ctx, g.TenantID, g.UserID)
+	switch {
+	case gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND, err == nil && !u.AccountEnabled:
+		return nil, "The user's account no longer exists or is disabled.", nil
+	case err != nil:
+		return nil, "", err
 	}
-	return u, nil
+	return u, "", nil
+}
+
+// liveGrantUser is grantUser for the token endpoint, inside its
+// transaction: a grant that no longer counts is invalid_grant.
+func liveGrantUser(ctx context.Context, tx gatehouse.Tx, g *gatehouse.Grant) (*gatehouse.User, *oauthError, error) {
+	u, why, err := grantUser(ctx, tx, g)
+	if why != "" {
+		return nil, &oauthError{Code: "invalid_grant", Description: why}, nil
+	}
+	return u, nil, err
 }
 
 func newRefreshToken(ctx context.Context, tx gatehouse.Tx, g *gatehouse.Grant, now time.Time) (string, error) {

@@ -801,11 +801,9 @@ func (s *server) handleUserFlowUpdate() http.Handler {
 			return
 		}
 		err = s.Store.Update(ctx, func(tx gatehouse.Tx) error {
-			before, err := tx.UserFlow(ctx, t.ID, r.PathValue("id"))
-			if err != nil {
-				return err
-			}
-			after, err := tx.UpdateUserFlow(ctx, t.ID, before.ID, func(f *gatehouse.UserFlow) error {
+			var before *gatehouse.UserFlow // the row the updater locked
+			after, err := tx.UpdateUserFlow(ctx, t.ID, r.PathValue("id"), func(f *gatehouse.UserFlow) error {
+				before = f.Clone()
 				if err := in.apply(d, f, false); err != nil {
 					return err
 				}

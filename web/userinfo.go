@@ -76,17 +76,14 @@ func (s *server) liveTokenUser(r *http.Request, t *gatehouse.Tenant, c *oidc.Acc
 	if err != nil && gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
 		return nil, err
 	}
-	if err != nil || g.Revoked() || g.UserID != c.Subject || g.ClientID != c.ClientID {
+	if err != nil || g.UserID != c.Subject || g.ClientID != c.ClientID {
 		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "The access token has been revoked.")
 	}
-	u, err := s.Store.User(r.Context(), t.ID, c.Subject)
-	if err != nil && gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
-		return nil, err
+	u, why, err := grantUser(r.Context(), s.Store, g)
+	if why != "" {
+		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "%s", why)
 	}
-	if err != nil || !u.AccountEnabled {
-		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "The user's account no longer exists or is disabled.")
-	}
-	return u, nil
+	return u, err
 }
 
 // handleRevoke is the revocation endpoint (RFC 7009). Revoking a refresh

@@ -293,14 +293,12 @@ func (s *server) handleUserUpdate() http.Handler {
 		}
 		var updated *gatehouse.User
 		err = s.Store.Update(r.Context(), func(tx gatehouse.Tx) error {
-			before, err := tx.User(r.Context(), t.ID, r.PathValue("id"))
-			if err != nil {
-				return err
-			}
-			if err := s.guardPrivileged(r, tx, before); err != nil {
-				return err
-			}
-			updated, err = tx.UpdateUser(r.Context(), t.ID, before.ID, func(u *gatehouse.User) error {
+			var before *gatehouse.User // the row the updater locked
+			updated, err = tx.UpdateUser(r.Context(), t.ID, r.PathValue("id"), func(u *gatehouse.User) error {
+				before = u.Clone()
+				if err := s.guardPrivileged(r, tx, u); err != nil {
+					return err
+				}
 				in.apply(u)
 				if err := u.Validate(); err != nil {
 					return err
