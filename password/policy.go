@@ -44,6 +44,12 @@ type Policy struct {
 	MaxLength int
 }
 
+// Min returns the shortest password, in code points, the policy accepts.
+func (p Policy) Min() int {
+	lo, _ := p.limits()
+	return lo
+}
+
 func (p Policy) limits() (lo, hi int) {
 	lo, hi = max(p.MinLength, DefaultMinLength), p.MaxLength
 	if hi == 0 {

@@ -282,9 +282,12 @@ func passwordField() pageField {
 		Autocomplete: "current-password", Required: true}
 }
 
-func newPasswordField() pageField {
+// newPasswordField is the field of a new password, whose hint gives the
+// policy's minimum length.
+func (s *server) newPasswordField() pageField {
 	return pageField{ID: "password", Name: "password", Label: "New password", Type: "password",
-		Autocomplete: "new-password", Required: true, Hint: "Use at least 8 characters. A few unrelated words make a strong password."}
+		Autocomplete: "new-password", Required: true,
+		Hint: fmt.Sprintf("Use at least %d characters. A few unrelated words make a strong password.", s.passwordPolicy().Min())}
 }
 
 func codeField() pageField {

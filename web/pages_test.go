@@ -64,6 +64,7 @@ type hostedOptions struct {
 	perIP     int              // sign-in attempts per address and 5 minutes; 0: the default
 	trusted   []netip.Prefix   // the trusted proxies
 	passwords *password.Hasher // the server's hasher; nil: testHasher
+	pwMin     int              // the shortest new password; 0: the default
 }
 
 func newHostedEnv(t *testing.T, eng storetest.Engine, o hostedOptions) *hostedEnv {
@@ -95,6 +96,7 @@ func newHostedEnv(t *testing.T, eng storetest.Engine, o hostedOptions) *hostedEn
 		opt.Mailbox = o.mailbox
 		opt.SignInsPerIP = o.perIP
 		opt.TrustedProxies = o.trusted
+		opt.PasswordMinLength = o.pwMin
 		if o.passwords != nil {
 			opt.Passwords = o.passwords
 		}

@@ -104,7 +104,7 @@ func (s *server) handleResetPasswordPage() http.Handler {
 			return
 		}
 		pw := r.PostForm.Get("password")
-		if msg := newPasswordError(pw); msg != "" {
+		if msg := s.newPasswordError(pw); msg != "" {
 			s.showResetPassword(w, r, p, http.StatusBadRequest, msg)
 			return
 		}
@@ -167,7 +167,7 @@ func (s *server) handleResetPasswordPage() http.Handler {
 }
 
 func (s *server) showResetPassword(w http.ResponseWriter, r *http.Request, p *flowPage, status int, pwErr string) {
-	f := newPasswordField()
+	f := s.newPasswordField()
 	f.Error = pwErr
 	s.show(w, r, p, status, &pageView{
 		Title: "Choose a new password",

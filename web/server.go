@@ -50,6 +50,10 @@ type Options struct {
 	// nobody is trusted, and the client address is the connection's peer.
 	// IPv4 ranges are given as IPv4, not IPv4-mapped IPv6.
 	TrustedProxies []netip.Prefix
+	// PasswordMinLength is the shortest password, in code points, that
+	// sign-up, password reset and the admin API accept (PW-1); 0 or
+	// anything below 8 means 8.
+	PasswordMinLength int
 }
 
 // Hasher hashes and verifies passwords in a bounded pool (PW-12), as

@@ -110,7 +110,7 @@ func (s *server) handleSignUpDetailsPage() http.Handler {
 		pw := r.PostForm.Get("password")
 		pwErr := ""
 		if p.passwordFlow() {
-			pwErr = newPasswordError(pw)
+			pwErr = s.newPasswordError(pw)
 		}
 		fields, values, attrsOK := s.readAttributes(p.flow, r.PostForm)
 		if pwErr != "" || !attrsOK {
@@ -165,7 +165,7 @@ func (s *server) showSignUpDetails(w http.ResponseWriter, r *http.Request, p *fl
 	var fields []pageField
 	lead := "Your email address " + p.ar.Mail + " is confirmed."
 	if p.passwordFlow() {
-		f := newPasswordField()
+		f := s.newPasswordField()
 		f.Error = pwErr
 		fields = append(fields, f)
 		lead += " Choose a password"
@@ -189,13 +189,18 @@ func (s *server) showSignUpDetails(w http.ResponseWriter, r *http.Request, p *fl
 	})
 }
 
+// passwordPolicy is the policy of new passwords (PW-1 to PW-3).
+func (s *server) passwordPolicy() password.Policy {
+	return password.Policy{MinLength: s.PasswordMinLength}
+}
+
 // newPasswordError checks a new password against the policy and returns
 // the sentence for the field, or "".
-func newPasswordError(pw string) string {
+func (s *server) newPasswordError(pw string) string {
 	if pw == "" {
 		return "Choose a password."
 	}
-	err := (password.Policy{}).Check(pw)
+	err := s.passwordPolicy().Check(pw)
 	if err == nil {
 		return ""
 	}

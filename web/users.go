@@ -126,7 +126,7 @@ func (in *userInput) signInMail(tenant string) (*string, error) {
 
 // checkPassword applies the password policy to the password of a
 // passwordProfile, without hashing it.
-func checkPassword(pp *passwordProfile) error {
+func (s *server) checkPassword(pp *passwordProfile) error {
 	if pp == nil {
 		return nil
 	}
@@ -139,7 +139,7 @@ func checkPassword(pp *passwordProfile) error {
 	if len(*pp.Password) > password.MaxInputBytes {
 		return &gatehouse.Error{Code: gatehouse.EINVALID, Field: "passwordProfile.password", Reason: "passwordTooLong", Message: "The password is longer than 1024 bytes."}
 	}
-	if err := (password.Policy{}).Check(*pp.Password); err != nil {
+	if err := s.passwordPolicy().Check(*pp.Password); err != nil {
 		if e, ok := err.(*gatehouse.Error); ok {
 			e.Field = "passwordProfile.password"
 		}
@@ -223,7 +223,7 @@ func (s *server) handleUserCreate() http.Handler {
 		in.apply(u)
 		err = u.Validate()
 		if err == nil {
-			err = checkPassword(in.PasswordProfile)
+			err = s.checkPassword(in.PasswordProfile)
 		}
 		if err == nil {
 			err = s.checkMailFree(r, t.ID, "", u.Mail)
@@ -356,7 +356,7 @@ func (s *server) handleUserUpdate() http.Handler {
 // the result is valid, its mail is free and the change does not disable
 // the last Global Administrator. The transaction checks all of it again.
 func (s *server) checkUserUpdate(r *http.Request, in *userInput) error {
-	if err := checkPassword(in.PasswordProfile); err != nil {
+	if err := s.checkPassword(in.PasswordProfile); err != nil {
 		return err
 	}
 	t := tenantFrom(r.Context())

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/notify"
+	"github.com/gatehouse/gatehouse/password"
 )
 
 // config is the configuration of one command, from its flags and the
@@ -37,6 +38,8 @@ type config struct {
 	// HashWorkers is how many password hashes run at once (0: the default,
 	// one fewer than the cores, at least one).
 	HashWorkers int
+	// PasswordMinLength is the shortest new password (0: the default, 8).
+	PasswordMinLength int
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For header
 	// the server believes (web.Options.TrustedProxies).
 	TrustedProxies []netip.Prefix
@@ -211,6 +214,22 @@ var (
 				return fmt.Errorf("--hash-workers %q is not a whole number from 1 to 1024", v)
 			}
 			c.HashWorkers = n
+			return nil
+		},
+	}
+	optPasswordMinLength = option{
+		name: "password-min-length", env: "GATEHOUSE_PASSWORD_MIN_LENGTH", arg: "N",
+		usage: "The shortest password, in characters, that sign-up, password reset and the admin API accept. Default 8, the least allowed; at most 64. Longer passwords, not composition rules, make them strong.",
+		set: func(c *config, v string) error {
+			if v == "" {
+				c.PasswordMinLength = 0 // the default
+				return nil
+			}
+			n, err := strconv.Atoi(v)
+			if err != nil || n < password.DefaultMinLength || n > 64 {
+				return fmt.Errorf("--password-min-length %q is not a whole number from %d to 64", v, password.DefaultMinLength)
+			}
+			c.PasswordMinLength = n
 			return nil
 		},
 	}

@@ -247,7 +247,7 @@ func TestHelp(t *testing.T) {
 		})
 	}
 	r := runCLI(t, nil, "serve", "--help")
-	for _, want := range []string{"GATEHOUSE_ADDR", "GATEHOUSE_PUBLIC_URL", "GATEHOUSE_DATA_DIR", "GATEHOUSE_DATABASE_URL", "GATEHOUSE_SMTP_URL", "GATEHOUSE_MAIL_FROM", "GATEHOUSE_DEV_MAILBOX", "GATEHOUSE_TRUSTED_PROXIES", "/dev/mailbox"} {
+	for _, want := range []string{"GATEHOUSE_ADDR", "GATEHOUSE_PUBLIC_URL", "GATEHOUSE_DATA_DIR", "GATEHOUSE_DATABASE_URL", "GATEHOUSE_SMTP_URL", "GATEHOUSE_MAIL_FROM", "GATEHOUSE_DEV_MAILBOX", "GATEHOUSE_TRUSTED_PROXIES", "GATEHOUSE_PASSWORD_MIN_LENGTH", "/dev/mailbox"} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("serve --help lacks %q", want)
 		}
@@ -293,6 +293,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"serve", "--log-format", "xml"}, []string{"--log-format"}},
 		{[]string{"serve", "--hash-workers", "0"}, []string{"--hash-workers", "from 1 to 1024"}},
 		{[]string{"serve", "--hash-workers", "many"}, []string{"--hash-workers"}},
+		{[]string{"serve", "--password-min-length", "7"}, []string{"--password-min-length", `"7"`, "from 8 to 64"}},
+		{[]string{"serve", "--password-min-length", "65"}, []string{"--password-min-length", "from 8 to 64"}},
 		{[]string{"serve", "--smtp-url", "http://mail.example.com"}, []string{"smtp://"}},
 		{[]string{"serve", "--smtp-url", "smtp://u:hunter2@mail.example.com:587"}, []string{"--mail-from is required"}},
 		{[]string{"help", "frobnicate"}, []string{"unknown command"}},

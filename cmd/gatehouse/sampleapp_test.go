@@ -285,3 +285,24 @@ func TestServeMailServerDown(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestServePasswordMinLength: --password-min-length reaches the server.
+func TestServePasswordMinLength(t *testing.T) {
+	dir := t.TempDir()
+	base, _, _ := startServe(t, map[string]string{"GATEHOUSE_PASSWORD_MIN_LENGTH": "12"}, "--data-dir", dir)
+	r := runCLI(t, nil, "tenant", "create", "acme", "--admin-email", "admin@acme.example", "--json", "--data-dir", dir, "--public-url", base)
+	if r.err != nil {
+		t.Fatalf("tenant create: %v\n%s", r.err, r.stderr)
+	}
+	var tn tenantJSON
+	if err := json.Unmarshal([]byte(r.stdout), &tn); err != nil {
+		t.Fatal(err)
+	}
+	api := (&clientcredentials.Config{ClientID: tn.AutomationClient.ClientID, ClientSecret: tn.AutomationClient.ClientSecret,
+		TokenURL: base + "/acme/oauth2/v2.0/token", Scopes: []string{tn.AutomationClient.Scope}}).Client(context.Background())
+	refused := apiCall(t, api, "POST", tn.AdminAPI+"/users", map[string]any{"mail": "ada@example.com", "passwordProfile": map[string]any{"password": "zebra mango"}}, 400)
+	if msg, _ := refused["error"].(map[string]any)["message"].(string); !strings.Contains(msg, "12") {
+		t.Errorf("an 11-character password with a minimum of 12: %v", refused)
+	}
+	apiCall(t, api, "POST", tn.AdminAPI+"/users", map[string]any{"mail": "ada@example.com", "passwordProfile": map[string]any{"password": "zebra mangos"}}, 201)
+}

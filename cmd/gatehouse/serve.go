@@ -56,7 +56,7 @@ Email: one-time codes (sign-up, passwordless sign-in, password reset) are
 sent through the mail server of --smtp-url, from --mail-from. For
 development, --dev-mailbox keeps them in memory instead and shows them on
 /dev/mailbox. With neither, flows that need email cannot complete.`,
-		options: join([]option{optAddr, optPublicURL}, storageOptions, []option{optSMTPURL, optMailFrom, optDevMailbox, optHashWorkers, optTrustedProxies}, logOptions),
+		options: join([]option{optAddr, optPublicURL}, storageOptions, []option{optSMTPURL, optMailFrom, optDevMailbox, optHashWorkers, optPasswordMinLength, optTrustedProxies}, logOptions),
 		args:    noArgs,
 		run:     serve,
 	}
@@ -131,18 +131,19 @@ func serve(ctx context.Context, e *env, c *config) error {
 	}
 
 	h, err := web.NewServer(web.Options{
-		Store:     store,
-		Keys:      keys,
-		Vault:     v,
-		Passwords: hasher,
-		PublicURL: publicURL,
-		Logger:    logger,
-		Registry:  reg,
-		DBStats:   store.PoolStats,
-		Now:       time.Now,
-		Version:   versionString(),
-		Mail:      mail,
-		Mailbox:   mailbox,
+		Store:             store,
+		Keys:              keys,
+		Vault:             v,
+		Passwords:         hasher,
+		PublicURL:         publicURL,
+		Logger:            logger,
+		Registry:          reg,
+		DBStats:           store.PoolStats,
+		Now:               time.Now,
+		Version:           versionString(),
+		Mail:              mail,
+		Mailbox:           mailbox,
+		PasswordMinLength: c.PasswordMinLength,
 
 		TrustedProxies: c.TrustedProxies,
 	})
