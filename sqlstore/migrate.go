@@ -133,11 +133,11 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	todo, err := pending(ms, applied)
+	missing, err := pending(ms, applied)
 	if err != nil {
 		return err
 	}
-	for _, m := range todo {
+	for _, m := range missing {
 		if _, err := r.exec(ctx, m.sql); err != nil {
 			return fmt.Errorf("sqlstore: migrate: apply %s/%s: %w", s.d, m.name, err)
 		}

@@ -36,35 +36,33 @@ func forEachDatabase(t *testing.T, test func(t *testing.T, db cliDatabase)) {
 		dir := t.TempDir()
 		path := filepath.Join(dir, databaseFile)
 		test(t, cliDatabase{
-			env: map[string]string{"GATEHOUSE_DATA_DIR": dir},
-			open: func(t *testing.T) *sqlstore.Store {
-				t.Helper()
-				s, err := sqlstore.OpenSQLite(context.Background(), path)
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { s.Close() })
-				return s
-			},
+			env:  map[string]string{"GATEHOUSE_DATA_DIR": dir},
+			open: opener(sqlstore.OpenSQLite, path),
 			exec: func(t *testing.T, stmts ...string) { t.Helper(); execSQL(t, "sqlite", path, stmts) },
 		})
 	})
 	t.Run("postgres", func(t *testing.T) {
 		url := storetest.PostgresURL(t)
 		test(t, cliDatabase{
-			env: map[string]string{"GATEHOUSE_DATABASE_URL": url},
-			open: func(t *testing.T) *sqlstore.Store {
-				t.Helper()
-				s, err := sqlstore.OpenPostgres(context.Background(), url)
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { s.Close() })
-				return s
-			},
+			env:  map[string]string{"GATEHOUSE_DATABASE_URL": url},
+			open: opener(sqlstore.OpenPostgres, url),
 			exec: func(t *testing.T, stmts ...string) { t.Helper(); execSQL(t, "pgx", url, stmts) },
 		})
 	})
+}
+
+// opener returns a function that opens the store at dsn for a test and
+// closes it when the test ends.
+func opener(open func(context.Context, string) (*sqlstore.Store, error), dsn string) func(t *testing.T) *sqlstore.Store {
+	return func(t *testing.T) *sqlstore.Store {
+		t.Helper()
+		s, err := open(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
 }
 
 // execSQL runs statements on a database through the driver sqlstore
