@@ -102,6 +102,17 @@ type Reader interface {
 	// ActiveEmailCode returns the newest unconsumed code of the purpose
 	// bound to the transaction, expired or not; ENOTFOUND if there is none.
 	ActiveEmailCode(ctx context.Context, tenantID, purpose, binding string) (*EmailCode, error)
+
+	// MethodsPolicy returns the tenant's authentication methods policy:
+	// DefaultMethodsPolicy until it is first changed. ENOTFOUND if there
+	// is no such tenant.
+	MethodsPolicy(ctx context.Context, tenantID string) (*MethodsPolicy, error)
+	// UserMethods returns the methods the user registered, oldest first.
+	UserMethods(ctx context.Context, tenantID, userID string) ([]*UserMethod, error)
+	UserMethod(ctx context.Context, tenantID, id string) (*UserMethod, error)
+	// UserMethodByCredential returns the passkey with the WebAuthn
+	// credential ID; ENOTFOUND if no user of the tenant has it.
+	UserMethodByCredential(ctx context.Context, tenantID string, credentialID []byte) (*UserMethod, error)
 }
 
 // Tx is a read-write transaction. Create methods fill in ID (when empty),
@@ -204,6 +215,17 @@ type Tx interface {
 	AddStrike(ctx context.Context, tenantID, key string, now time.Time) (int, error)
 	// ClearStrikes removes the record under key (none is not an error).
 	ClearStrikes(ctx context.Context, tenantID, key string) error
+
+	// UpdateMethodsPolicy is the updater of the tenant's authentication
+	// methods policy (it starts from the default one); it sets UpdatedAt.
+	UpdateMethodsPolicy(ctx context.Context, tenantID string, fn func(*MethodsPolicy) error) (*MethodsPolicy, error)
+	// CreateUserMethod returns ENOTFOUND if there is no such user and
+	// ECONFLICT if the passkey's credential ID is registered already.
+	CreateUserMethod(ctx context.Context, m *UserMethod) error
+	// UpdateUserMethod locks the method, so concurrent updaters (a TOTP
+	// step, a recovery code, a passkey's counter) take turns.
+	UpdateUserMethod(ctx context.Context, tenantID, id string, fn func(*UserMethod) error) (*UserMethod, error)
+	DeleteUserMethod(ctx context.Context, tenantID, id string) error
 
 	// CreateOneTime stores a single-use item under (kind, key).
 	CreateOneTime(ctx context.Context, o *OneTime) error

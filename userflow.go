@@ -26,6 +26,9 @@ type UserFlow struct {
 	Description      string
 	IdentityProvider string // IdentityProviderEmailPassword or IdentityProviderEmailOTP
 	SignUpAllowed    bool
+	// PasskeySignIn offers signing in with a passkey alone (a Gatehouse
+	// extension): the passkey, with user verification, is both factors.
+	PasskeySignIn bool
 	// Attributes are collected at sign-up, in this order.
 	Attributes []FlowAttribute
 	// AppIDs are the client IDs (appId) of the applications using the flow.

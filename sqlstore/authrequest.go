@@ -12,25 +12,22 @@ import (
 
 const authRequestColumns = "tenant_id, id, browser_binding, client_id, redirect_uri, response_mode, scope, state, nonce, " +
 	"code_challenge, code_challenge_method, prompt, max_age, login_hint, acr_values, ui_locales, step, mail, verified, " +
-	"attribute_values, user_id, auth_time, amr, created_at, expires_at"
+	"attribute_values, user_id, created_at, expires_at, claims, purpose, return_to, methods, session_id, progress"
 
 func scanAuthRequest(row scanner) (*gatehouse.AuthRequest, error) {
 	var r gatehouse.AuthRequest
-	var values, amr string
-	var maxAge, authTime, created, expires int64
+	var values, methods, progress string
+	var maxAge, created, expires int64
 	if err := row.Scan(&r.TenantID, &r.ID, &r.BrowserBinding, &r.ClientID, &r.RedirectURI, &r.ResponseMode, &r.Scope,
 		&r.State, &r.Nonce, &r.CodeChallenge, &r.CodeChallengeMethod, &r.Prompt, &maxAge, &r.LoginHint, &r.ACRValues,
-		&r.UILocales, &r.Step, &r.Mail, &r.Verified, &values, &r.UserID, &authTime, &amr, &created, &expires); err != nil {
+		&r.UILocales, &r.Step, &r.Mail, &r.Verified, &values, &r.UserID, &created, &expires, &r.Claims, &r.Purpose,
+		&r.ReturnTo, &methods, &r.SessionID, &progress); err != nil {
 		return nil, err
 	}
-	if err := fromJSON(values, &r.Values); err != nil {
-		return nil, err
-	}
-	if err := fromJSON(amr, &r.AMR); err != nil {
+	if err := errors.Join(fromJSON(values, &r.Values), fromJSON(methods, &r.Methods), fromJSON(progress, &r.Progress)); err != nil {
 		return nil, err
 	}
 	r.MaxAge = int(maxAge)
-	r.AuthTime = fromMicros(authTime)
 	r.CreatedAt = fromMicros(created)
 	r.ExpiresAt = fromMicros(expires)
 	return &r, nil
@@ -40,13 +37,19 @@ func scanAuthRequest(row scanner) (*gatehouse.AuthRequest, error) {
 // tenant_id and id, in authRequestColumns order.
 func authRequestArgs(r *gatehouse.AuthRequest) ([]any, error) {
 	values, err1 := jsonMap(r.Values)
-	amr, err2 := jsonList(r.AMR)
-	if err := errors.Join(err1, err2); err != nil {
+	methods, err2 := jsonList(r.Methods)
+	progress := ""
+	var err3 error
+	if r.Progress.Pending != nil || len(r.Progress.WebAuthn) > 0 || r.Progress.Phone != "" {
+		progress, err3 = jsonText(r.Progress)
+	}
+	if err := errors.Join(err1, err2, err3); err != nil {
 		return nil, err
 	}
 	return []any{r.BrowserBinding, r.ClientID, r.RedirectURI, r.ResponseMode, r.Scope, r.State, r.Nonce, r.CodeChallenge,
 		r.CodeChallengeMethod, r.Prompt, int64(r.MaxAge), r.LoginHint, r.ACRValues, r.UILocales, r.Step, r.Mail, r.Verified,
-		values, r.UserID, micros(r.AuthTime), amr, micros(r.CreatedAt), micros(r.ExpiresAt)}, nil
+		values, r.UserID, micros(r.CreatedAt), micros(r.ExpiresAt), r.Claims, r.Purpose, r.ReturnTo, methods, r.SessionID,
+		progress}, nil
 }
 
 // AuthRequest returns the tenant's authorization request with the ID,
@@ -80,7 +83,7 @@ func (t *tx) CreateAuthRequest(ctx context.Context, r *gatehouse.AuthRequest) er
 		return conflict("", "An authorization request with ID %q already exists.", r.ID)
 	}
 	ok, err := t.insert(ctx, "INSERT INTO auth_requests ("+authRequestColumns+") VALUES "+
-		"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+		"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
 		append([]any{r.TenantID, r.ID}, args...)...)
 	if err != nil {
 		return t.writeError(err, "create authorization request", conflictErr, notFound("Tenant", r.TenantID))
@@ -104,7 +107,11 @@ func (t *tx) UpdateAuthRequest(ctx context.Context, tenantID, id string, fn func
 	}
 	r := *old
 	r.Values = maps.Clone(old.Values)
-	r.AMR = slices.Clone(old.AMR)
+	r.Methods = slices.Clone(old.Methods)
+	if p := old.Progress.Pending; p != nil {
+		r.Progress.Pending = p.Clone()
+	}
+	r.Progress.WebAuthn = slices.Clone(old.Progress.WebAuthn)
 	if err := fn(&r); err != nil {
 		return nil, err
 	}
@@ -116,7 +123,8 @@ func (t *tx) UpdateAuthRequest(ctx context.Context, tenantID, id string, fn func
 	if _, err := t.exec(ctx, "UPDATE auth_requests SET browser_binding = ?, client_id = ?, redirect_uri = ?, response_mode = ?, "+
 		"scope = ?, state = ?, nonce = ?, code_challenge = ?, code_challenge_method = ?, prompt = ?, max_age = ?, "+
 		"login_hint = ?, acr_values = ?, ui_locales = ?, step = ?, mail = ?, verified = ?, attribute_values = ?, "+
-		"user_id = ?, auth_time = ?, amr = ?, created_at = ?, expires_at = ? WHERE tenant_id = ? AND id = ?",
+		"user_id = ?, created_at = ?, expires_at = ?, claims = ?, purpose = ?, return_to = ?, methods = ?, session_id = ?, "+
+		"progress = ? WHERE tenant_id = ? AND id = ?",
 		append(args, tenantID, id)...); err != nil {
 		return nil, internal("update authorization request", err)
 	}

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/gatehouse/gatehouse"
@@ -9,17 +10,20 @@ import (
 )
 
 const grantColumns = "tenant_id, id, user_id, client_id, session_id, scope, nonce, auth_time, amr, acr, created_at, " +
-	"expires_at, revoked_at"
+	"expires_at, revoked_at, methods, claims"
 
 func scanGrant(row scanner) (*gatehouse.Grant, error) {
 	var g gatehouse.Grant
-	var amr string
+	var amr, methods string
 	var authTime, created, expires, revoked int64
 	if err := row.Scan(&g.TenantID, &g.ID, &g.UserID, &g.ClientID, &g.SessionID, &g.Scope, &g.Nonce, &authTime, &amr,
-		&g.ACR, &created, &expires, &revoked); err != nil {
+		&g.ACR, &created, &expires, &revoked, &methods, &g.Claims); err != nil {
 		return nil, err
 	}
 	if err := fromJSON(amr, &g.AMR); err != nil {
+		return nil, err
+	}
+	if err := fromJSON(methods, &g.Methods); err != nil {
 		return nil, err
 	}
 	g.AuthTime = fromMicros(authTime)
@@ -59,14 +63,15 @@ func (t *tx) CreateGrant(ctx context.Context, g *gatehouse.Grant) error {
 		g.ID = uuid.NewString()
 	}
 	g.CreatedAt = t.s.now()
-	amr, err := jsonList(g.AMR)
-	if err != nil {
+	amr, err1 := jsonList(g.AMR)
+	methods, err2 := jsonList(g.Methods)
+	if err := errors.Join(err1, err2); err != nil {
 		return err
 	}
 	conflictErr := func(string) *gatehouse.Error { return conflict("", "A grant with ID %q already exists.", g.ID) }
-	ok, err = t.insert(ctx, "INSERT INTO grants ("+grantColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "+
+	ok, err = t.insert(ctx, "INSERT INTO grants ("+grantColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "+
 		"ON CONFLICT DO NOTHING", g.TenantID, g.ID, g.UserID, g.ClientID, g.SessionID, g.Scope, g.Nonce, micros(g.AuthTime),
-		amr, g.ACR, micros(g.CreatedAt), micros(g.ExpiresAt), micros(g.RevokedAt))
+		amr, g.ACR, micros(g.CreatedAt), micros(g.ExpiresAt), micros(g.RevokedAt), methods, g.Claims)
 	if err != nil {
 		// Only a user or application deleted meanwhile explains a foreign
 		// key violation.

@@ -2,22 +2,25 @@ package sqlstore
 
 import (
 	"context"
-	"slices"
+	"errors"
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/google/uuid"
 )
 
-const sessionColumns = "tenant_id, id, sid, user_id, auth_time, amr, acr, created_at, last_seen_at, expires_at"
+const sessionColumns = "tenant_id, id, sid, user_id, auth_time, amr, acr, created_at, last_seen_at, expires_at, methods"
 
 func scanSession(row scanner) (*gatehouse.Session, error) {
 	var s gatehouse.Session
-	var amr string
+	var amr, methods string
 	var authTime, created, lastSeen, expires int64
-	if err := row.Scan(&s.TenantID, &s.ID, &s.SID, &s.UserID, &authTime, &amr, &s.ACR, &created, &lastSeen, &expires); err != nil {
+	if err := row.Scan(&s.TenantID, &s.ID, &s.SID, &s.UserID, &authTime, &amr, &s.ACR, &created, &lastSeen, &expires, &methods); err != nil {
 		return nil, err
 	}
 	if err := fromJSON(amr, &s.AMR); err != nil {
+		return nil, err
+	}
+	if err := fromJSON(methods, &s.Methods); err != nil {
 		return nil, err
 	}
 	s.AuthTime = fromMicros(authTime)
@@ -63,13 +66,14 @@ func (t *tx) CreateSession(ctx context.Context, s *gatehouse.Session) error {
 	if s.LastSeenAt.IsZero() {
 		s.LastSeenAt = s.CreatedAt
 	}
-	amr, err := jsonList(s.AMR)
-	if err != nil {
+	amr, err1 := jsonList(s.AMR)
+	methods, err2 := jsonList(s.Methods)
+	if err := errors.Join(err1, err2); err != nil {
 		return err
 	}
 	conflictErr := func(string) *gatehouse.Error { return conflict("", "A session with this ID already exists.") }
-	ok, err := t.insert(ctx, "INSERT INTO sessions ("+sessionColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-		s.TenantID, s.ID, s.SID, s.UserID, micros(s.AuthTime), amr, s.ACR, micros(s.CreatedAt), micros(s.LastSeenAt), micros(s.ExpiresAt))
+	ok, err := t.insert(ctx, "INSERT INTO sessions ("+sessionColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+		s.TenantID, s.ID, s.SID, s.UserID, micros(s.AuthTime), amr, s.ACR, micros(s.CreatedAt), micros(s.LastSeenAt), micros(s.ExpiresAt), methods)
 	if err != nil {
 		// Only a user deleted meanwhile explains a foreign key violation.
 		return t.writeError(err, "create session", conflictErr, notFound("User", s.UserID))
@@ -89,17 +93,17 @@ func (t *tx) UpdateSession(ctx context.Context, tenantID, id string, fn func(*ga
 	if err != nil {
 		return nil, err
 	}
-	s := *old
-	s.AMR = slices.Clone(old.AMR)
-	if err := fn(&s); err != nil {
+	s := old.Clone()
+	if err := fn(s); err != nil {
 		return nil, err
 	}
-	amr, err := jsonList(s.AMR)
-	if err != nil {
+	amr, err1 := jsonList(s.AMR)
+	methods, err2 := jsonList(s.Methods)
+	if err := errors.Join(err1, err2); err != nil {
 		return nil, err
 	}
-	if _, err := t.exec(ctx, "UPDATE sessions SET auth_time = ?, amr = ?, acr = ?, last_seen_at = ?, expires_at = ? "+
-		"WHERE tenant_id = ? AND id = ?", micros(s.AuthTime), amr, s.ACR, micros(s.LastSeenAt), micros(s.ExpiresAt),
+	if _, err := t.exec(ctx, "UPDATE sessions SET auth_time = ?, amr = ?, acr = ?, last_seen_at = ?, expires_at = ?, methods = ? "+
+		"WHERE tenant_id = ? AND id = ?", micros(s.AuthTime), amr, s.ACR, micros(s.LastSeenAt), micros(s.ExpiresAt), methods,
 		tenantID, id); err != nil {
 		return nil, internal("update session", err)
 	}

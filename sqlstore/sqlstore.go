@@ -306,6 +306,7 @@ func (r *reader) lock(forUpdate bool) string {
 const (
 	lockClassEmailCode = 1
 	lockClassStrike    = 2
+	lockClassPolicy    = 3
 )
 
 // lockName makes the transaction wait for, and then hold until it ends,

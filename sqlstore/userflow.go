@@ -11,7 +11,7 @@ import (
 	"github.com/google/uuid"
 )
 
-const userFlowColumns = "tenant_id, id, display_name, description, identity_provider, sign_up_allowed, attributes, " +
+const userFlowColumns = "tenant_id, id, display_name, description, identity_provider, sign_up_allowed, passkey_sign_in, attributes, " +
 	"created_at, updated_at"
 
 // userFlowAppsField is the input field a flow's applications come in, as
@@ -32,7 +32,7 @@ func scanUserFlow(row scanner) (*gatehouse.UserFlow, error) {
 	var attrs, apps string
 	var created, updated int64
 	if err := row.Scan(&f.TenantID, &f.ID, &f.DisplayName, &f.Description, &f.IdentityProvider, &f.SignUpAllowed,
-		&attrs, &created, &updated, &apps); err != nil {
+		&f.PasskeySignIn, &attrs, &created, &updated, &apps); err != nil {
 		return nil, err
 	}
 	if err := fromJSON(attrs, &f.Attributes); err != nil {
@@ -111,8 +111,8 @@ func (t *tx) CreateUserFlow(ctx context.Context, f *gatehouse.UserFlow) error {
 	conflictErr := func(string) *gatehouse.Error {
 		return conflict("", "A user flow with ID %q already exists.", f.ID)
 	}
-	ok, err := t.insert(ctx, "INSERT INTO user_flows ("+userFlowColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-		f.TenantID, f.ID, f.DisplayName, f.Description, f.IdentityProvider, f.SignUpAllowed, attrs,
+	ok, err := t.insert(ctx, "INSERT INTO user_flows ("+userFlowColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+		f.TenantID, f.ID, f.DisplayName, f.Description, f.IdentityProvider, f.SignUpAllowed, f.PasskeySignIn, attrs,
 		micros(f.CreatedAt), micros(f.UpdatedAt))
 	if err != nil {
 		return t.writeError(err, "create user flow", conflictErr, notFound("Tenant", f.TenantID))
@@ -155,8 +155,8 @@ func (t *tx) UpdateUserFlow(ctx context.Context, tenantID, id string, fn func(*g
 		return nil, err
 	}
 	if _, err := t.exec(ctx, "UPDATE user_flows SET display_name = ?, description = ?, identity_provider = ?, "+
-		"sign_up_allowed = ?, attributes = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
-		f.DisplayName, f.Description, f.IdentityProvider, f.SignUpAllowed, attrs, micros(f.UpdatedAt), tenantID, id); err != nil {
+		"sign_up_allowed = ?, passkey_sign_in = ?, attributes = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
+		f.DisplayName, f.Description, f.IdentityProvider, f.SignUpAllowed, f.PasskeySignIn, attrs, micros(f.UpdatedAt), tenantID, id); err != nil {
 		return nil, internal("update user flow", err)
 	}
 	if appsChanged {

@@ -33,9 +33,17 @@ func fullAuthRequest(tenantID string) *gatehouse.AuthRequest {
 		Verified:            true,
 		Values:              map[string]string{"givenName": "Ada", "city": "Zürich ✓", "loyaltyNumber": "42"},
 		UserID:              "user-1",
-		AuthTime:            oddTime(1),
-		AMR:                 []string{"otp"},
-		ExpiresAt:           oddTime(2),
+		Methods:             []gatehouse.MethodUse{{Method: gatehouse.MethodEmail, At: oddTime(1)}},
+		Claims:              `{"id_token":{"acr":{"essential":true,"values":["2"]}}}`,
+		Purpose:             gatehouse.PurposeAccount,
+		ReturnTo:            "/contoso/account/security",
+		SessionID:           "5e55104",
+		Progress: gatehouse.SignInProgress{
+			Pending:  &gatehouse.UserMethod{Method: gatehouse.MethodSoftwareOath, TOTP: &gatehouse.TOTPSecret{Sealed: []byte{1, 2, 3}}},
+			WebAuthn: []byte(`{"challenge":"abc"}`),
+			Phone:    "+41446681800",
+		},
+		ExpiresAt: oddTime(2),
 	}
 }
 
@@ -52,7 +60,7 @@ func testAuthRequests(t *testing.T, s gatehouse.Store) {
 	}
 	c.check(t, "CreatedAt", r.CreatedAt)
 	want := *r
-	want.AuthTime, want.ExpiresAt = micro(r.AuthTime), micro(r.ExpiresAt)
+	want.ExpiresAt = micro(r.ExpiresAt)
 
 	t.Run("ReadBack", func(t *testing.T) {
 		// Expired requests are still read: the caller checks ExpiresAt.
@@ -63,19 +71,18 @@ func testAuthRequests(t *testing.T, s gatehouse.Store) {
 		if diff := cmp.Diff(&want, got); diff != "" {
 			t.Errorf("AuthRequest mismatch (-want +got):\n%s", diff)
 		}
-		checkStoredTime(t, "AuthTime", got.AuthTime)
 		checkStoredTime(t, "ExpiresAt", got.ExpiresAt)
 	})
 
 	t.Run("ZeroValues", func(t *testing.T) {
-		z := &gatehouse.AuthRequest{TenantID: tn.ID, ClientID: "app", Values: map[string]string{}, AMR: []string{}}
+		z := &gatehouse.AuthRequest{TenantID: tn.ID, ClientID: "app", Values: map[string]string{}, Methods: []gatehouse.MethodUse{}}
 		update(t, s, func(tx gatehouse.Tx) error { return tx.CreateAuthRequest(ctx, z) })
 		got, err := s.AuthRequest(ctx, tn.ID, z.ID)
 		if err != nil {
 			t.Fatalf("AuthRequest: %v", err)
 		}
 		w := *z
-		w.Values, w.AMR = nil, nil
+		w.Values, w.Methods = nil, nil
 		if diff := cmp.Diff(&w, got); diff != "" {
 			t.Errorf("AuthRequest mismatch (-want +got):\n%s", diff)
 		}
@@ -124,8 +131,9 @@ func testAuthRequests(t *testing.T, s gatehouse.Store) {
 				r.Values["surname"] = "Lovelace"
 				delete(r.Values, "city")
 				r.UserID = "user-2"
-				r.AuthTime = oddTime(5)
-				r.AMR = append(r.AMR, "pwd")
+				r.Methods = append(r.Methods, gatehouse.MethodUse{Method: gatehouse.MethodSoftwareOath, MethodID: "m1", At: oddTime(5)})
+				r.Progress = gatehouse.SignInProgress{}
+				r.Claims, r.SessionID = "", ""
 				r.Verified = false
 				r.MaxAge = 3600
 				r.ExpiresAt = oddTime(6)
@@ -137,8 +145,9 @@ func testAuthRequests(t *testing.T, s gatehouse.Store) {
 		w := want
 		w.Step, w.UserID, w.Verified, w.MaxAge = "done", "user-2", false, 3600
 		w.Values = map[string]string{"givenName": "Ada", "loyaltyNumber": "42", "surname": "Lovelace"}
-		w.AuthTime, w.ExpiresAt = micro(oddTime(5)), micro(oddTime(6))
-		w.AMR = []string{"otp", "pwd"}
+		w.ExpiresAt = micro(oddTime(6))
+		w.Methods = []gatehouse.MethodUse{{Method: gatehouse.MethodEmail, At: oddTime(1)}, {Method: gatehouse.MethodSoftwareOath, MethodID: "m1", At: oddTime(5)}}
+		w.Progress, w.Claims, w.SessionID = gatehouse.SignInProgress{}, "", ""
 		if diff := cmp.Diff(&w, got); diff != "" {
 			t.Errorf("UpdateAuthRequest returned (-want +got):\n%s", diff)
 		}
@@ -157,7 +166,7 @@ func testAuthRequests(t *testing.T, s gatehouse.Store) {
 			_, err := tx.UpdateAuthRequest(ctx, tn.ID, r.ID, func(r *gatehouse.AuthRequest) error {
 				r.Step = "changed"
 				r.Values["givenName"] = "changed"
-				r.AMR[0] = "changed"
+				r.Methods[0].Method = "changed"
 				return errUpdater
 			})
 			if !errors.Is(err, errUpdater) {

@@ -71,6 +71,8 @@ func testGrants(t *testing.T, s gatehouse.Store) {
 		Nonce:     `n-0S6_WzA2Mj'"?`,
 		AuthTime:  oddTime(1),
 		AMR:       []string{"pwd", "otp"},
+		Methods:   []gatehouse.MethodUse{{Method: gatehouse.MethodPassword, At: oddTime(1)}, {Method: gatehouse.MethodSMS, MethodID: "phone-1", At: oddTime(2)}},
+		Claims:    `{"userinfo":{"email":null}}`,
 		ACR:       "urn:gatehouse:acr:mfa",
 		ExpiresAt: oddTime(20),
 	}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -41,6 +42,7 @@ func testSessions(t *testing.T, s gatehouse.Store) {
 		SID:        "3b1f0e6a-1c55-4e53-9d0c-2f1f8e7d6a10",
 		UserID:     ada.ID,
 		AuthTime:   oddTime(1),
+		Methods:    []gatehouse.MethodUse{{Method: gatehouse.MethodPassword, At: oddTime(1)}, {Method: gatehouse.MethodEmail, At: oddTime(2)}},
 		AMR:        []string{"pwd", "otp", "mfa"},
 		ACR:        "urn:gatehouse:acr:mfa",
 		LastSeenAt: oddTime(2),
@@ -141,6 +143,7 @@ func testSessions(t *testing.T, s gatehouse.Store) {
 			got, err = tx.UpdateSession(ctx, tn.ID, id, func(se *gatehouse.Session) error {
 				se.AuthTime = oddTime(10)
 				se.AMR = append(se.AMR, "hwk")
+				se.Methods = append(se.Methods, gatehouse.MethodUse{Method: gatehouse.MethodFido2, MethodID: "pk", At: oddTime(10), UserVerified: true})
 				se.ACR = "urn:gatehouse:acr:phr"
 				se.LastSeenAt = oddTime(11)
 				se.ExpiresAt = oddTime(12)
@@ -153,6 +156,7 @@ func testSessions(t *testing.T, s gatehouse.Store) {
 		w := *want
 		w.AuthTime, w.LastSeenAt, w.ExpiresAt = micro(oddTime(10)), micro(oddTime(11)), micro(oddTime(12))
 		w.AMR = []string{"pwd", "otp", "mfa", "hwk"}
+		w.Methods = append(slices.Clone(w.Methods), gatehouse.MethodUse{Method: gatehouse.MethodFido2, MethodID: "pk", At: oddTime(10), UserVerified: true})
 		w.ACR = "urn:gatehouse:acr:phr"
 		if diff := cmp.Diff(&w, got); diff != "" {
 			t.Errorf("UpdateSession returned (-want +got):\n%s", diff)
@@ -172,6 +176,7 @@ func testSessions(t *testing.T, s gatehouse.Store) {
 			_, err := tx.UpdateSession(ctx, tn.ID, id, func(se *gatehouse.Session) error {
 				se.LastSeenAt = time.Now()
 				se.AMR[0] = "changed"
+				se.Methods[0].Method = "changed"
 				return errUpdater
 			})
 			if !errors.Is(err, errUpdater) {

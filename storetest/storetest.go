@@ -60,6 +60,9 @@ func Run(t *testing.T, open func(t *testing.T) gatehouse.Store) {
 		{"ConcurrentHit", testConcurrentHit},
 		{"Strikes", testStrikes},
 		{"ConcurrentStrikes", testConcurrentStrikes},
+		{"MethodsPolicy", testMethodsPolicy},
+		{"UserMethods", testUserMethods},
+		{"ConcurrentUserMethod", testConcurrentUserMethod},
 	} {
 		t.Run(tt.name, func(t *testing.T) { tt.test(t, open(t)) })
 	}
