@@ -260,6 +260,31 @@ type MethodUse struct {
 	UserVerified bool `json:"uv,omitempty"`
 	// Synced marks a passkey that may be synced between devices.
 	Synced bool `json:"synced,omitempty"`
+	// Carried marks, in an authorization request, an authentication
+	// carried over from the browser's session rather than done in this
+	// request (prompt=login counts only the others).
+	Carried bool `json:"carried,omitempty"`
+}
+
+// CarriedOver returns uses marked as carried over into a new request.
+func CarriedOver(uses []MethodUse) []MethodUse {
+	out := make([]MethodUse, len(uses))
+	for i, u := range uses {
+		u.Carried = true
+		out[i] = u
+	}
+	return out
+}
+
+// Settled returns uses without the carried-over marks, as a session
+// records them.
+func Settled(uses []MethodUse) []MethodUse {
+	out := make([]MethodUse, len(uses))
+	for i, u := range uses {
+		u.Carried = false
+		out[i] = u
+	}
+	return out
 }
 
 // IsFirstFactor reports whether a method can be a sign-in's first factor.

@@ -32,21 +32,20 @@ type Requirement struct {
 	// MaxAge, when positive, counts only authentications at most this old
 	// (max_age, sign-in frequency).
 	MaxAge time.Duration
-	// Fresh counts only authentications of this request (prompt=login,
-	// max_age=0, sign-in frequency "every time").
+	// Fresh counts only authentications of this request, not those
+	// carried over (prompt=login, max_age=0, sign-in frequency "every
+	// time").
 	Fresh bool
 }
 
 // Input is what a path knows about a sign-in.
 type Input struct {
 	Now time.Time
-	// Started is when the authorization request began: authentications
-	// since then are fresh.
-	Started time.Time
 	// User is the authenticated user; nil until a first factor names one.
 	User *gatehouse.User
-	// Methods are the authentications so far: carried over from the
-	// browser's session or the grant, and those of this request.
+	// Methods are the authentications so far, the first factor first:
+	// carried over from the browser's session or the grant, and those of
+	// this request.
 	Methods      []gatehouse.MethodUse
 	Requirements []Requirement
 	// Available are the second factors the user can complete now: the
@@ -194,41 +193,36 @@ func refuse(code, reason string) Decision {
 
 // countable returns the authentications every requirement's freshness
 // lets count: none from the future, none older than the strictest
-// MaxAge, and only this request's where a requirement is Fresh.
+// MaxAge, and none carried over where a requirement is Fresh. The
+// first of in.Methods is the sign-in's first factor: when it does not
+// count, nothing does (a fresh second factor is no sign-in of its own).
 func countable(in Input) []gatehouse.MethodUse {
 	var cutoff time.Time
+	fresh := false
 	for _, r := range in.Requirements {
 		if r.MaxAge > 0 {
 			if c := in.Now.Add(-r.MaxAge); c.After(cutoff) {
 				cutoff = c
 			}
 		}
-		if r.Fresh && in.Started.After(cutoff) {
-			cutoff = in.Started
-		}
+		fresh = fresh || r.Fresh
+	}
+	counts := func(m gatehouse.MethodUse) bool {
+		return !m.At.Before(cutoff) && !m.At.After(in.Now) && !(fresh && m.Carried)
+	}
+	if len(in.Methods) == 0 || !gatehouse.IsFirstFactor(in.Methods[0].Method) || !counts(in.Methods[0]) {
+		return nil
 	}
 	var out []gatehouse.MethodUse
 	for _, m := range in.Methods {
-		if !m.At.Before(cutoff) && !m.At.After(in.Now) {
+		if counts(m) {
 			out = append(out, m)
 		}
 	}
-	// The first factor first, whatever order the methods came in.
-	slices.SortStableFunc(out, func(a, b gatehouse.MethodUse) int {
-		switch fa, fb := gatehouse.IsFirstFactor(a.Method), gatehouse.IsFirstFactor(b.Method); {
-		case fa && !fb:
-			return -1
-		case fb && !fa:
-			return 1
-		}
-		return a.At.Compare(b.At)
-	})
 	return out
 }
 
-func hasFirstFactor(uses []gatehouse.MethodUse) bool {
-	return len(uses) > 0 && gatehouse.IsFirstFactor(uses[0].Method)
-}
+func hasFirstFactor(uses []gatehouse.MethodUse) bool { return len(uses) > 0 }
 
 // without returns the methods not used yet: a method is never its own
 // second factor (an email code after an email code sign-in, EO-0).

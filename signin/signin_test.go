@@ -12,7 +12,6 @@ import (
 
 var (
 	now     = time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
-	started = now.Add(-2 * time.Minute) // when the authorization request began
 	ada     = &gatehouse.User{ID: "ada", Mail: "ada@example.com", AccountEnabled: true}
 	off     = &gatehouse.User{ID: "off", Mail: "off@example.com", AccountEnabled: false}
 )
@@ -145,10 +144,15 @@ func TestNext(t *testing.T) {
 				ACR: "2", AMR: []string{"pwd", "otp", "mfa"}},
 		},
 		{
-			name: "the first factor is counted first whatever the order given",
+			name: "a sign-in's first authentication must be a first factor",
 			in:   signin.Input{User: ada, Methods: []gatehouse.MethodUse{totp, pwd}, Interactive: true},
-			want: signin.Decision{Step: signin.Issue, Level: gatehouse.LevelMultiFactor, Counted: []gatehouse.MethodUse{pwd, totp},
-				ACR: "2", AMR: []string{"pwd", "otp", "mfa"}},
+			want: signin.Decision{Step: signin.FirstFactor},
+		},
+		{
+			name: "a fresh email code after a stale password is no fresh sign-in",
+			in: signin.Input{User: ada, Methods: []gatehouse.MethodUse{oldPwd, emailOTP}, Interactive: true,
+				Requirements: []signin.Requirement{{Source: "max_age", MaxAge: time.Hour}}},
+			want: signin.Decision{Step: signin.FirstFactor},
 		},
 		{
 			name: "a second factor alone is no sign-in",
@@ -210,13 +214,13 @@ func TestNext(t *testing.T) {
 		},
 		{
 			name: "prompt=login: only this request's authentications count",
-			in: signin.Input{User: ada, Started: started, Methods: []gatehouse.MethodUse{use(gatehouse.MethodPassword, 5*time.Minute)}, Interactive: true,
+			in: signin.Input{User: ada, Methods: gatehouse.CarriedOver([]gatehouse.MethodUse{pwd}), Interactive: true,
 				Requirements: []signin.Requirement{{Source: "prompt=login", Fresh: true}}},
 			want: signin.Decision{Step: signin.FirstFactor},
 		},
 		{
 			name: "prompt=login after the new password: issue",
-			in: signin.Input{User: ada, Started: started, Methods: []gatehouse.MethodUse{use(gatehouse.MethodSoftwareOath, 5*time.Minute), pwd}, Interactive: true,
+			in: signin.Input{User: ada, Methods: append([]gatehouse.MethodUse{pwd}, gatehouse.CarriedOver([]gatehouse.MethodUse{totp})...), Interactive: true,
 				Requirements: []signin.Requirement{{Source: "prompt=login", Fresh: true}}},
 			want: signin.Decision{Step: signin.Issue, Level: gatehouse.LevelSingleFactor, Counted: []gatehouse.MethodUse{pwd}, ACR: "1", AMR: []string{"pwd"}},
 		},

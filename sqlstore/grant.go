@@ -26,6 +26,9 @@ func scanGrant(row scanner) (*gatehouse.Grant, error) {
 	if err := fromJSON(methods, &g.Methods); err != nil {
 		return nil, err
 	}
+	if len(g.Methods) == 0 {
+		g.Methods = legacyMethods(g.AMR, fromMicros(authTime))
+	}
 	g.AuthTime = fromMicros(authTime)
 	g.CreatedAt = fromMicros(created)
 	g.ExpiresAt = fromMicros(expires)

@@ -3,6 +3,9 @@ package sqlstore
 import (
 	"encoding/json"
 	"fmt"
+	"time"
+
+	"github.com/gatehouse/gatehouse"
 )
 
 // jsonText returns v as JSON for a TEXT column.
@@ -40,6 +43,21 @@ func fromJSON(text string, v any) error {
 	}
 	if err := json.Unmarshal([]byte(text), v); err != nil {
 		return fmt.Errorf("sqlstore: decode %T: %w", v, err)
+	}
+	return nil
+}
+
+// legacyMethods returns the methods of a session or grant written before
+// Gatehouse recorded them (migration 0007), from its amr: a sign-in had
+// one factor then, a password ("pwd") or an email code ("otp").
+func legacyMethods(amr []string, authTime time.Time) []gatehouse.MethodUse {
+	for _, v := range amr {
+		switch v {
+		case "pwd":
+			return []gatehouse.MethodUse{{Method: gatehouse.MethodPassword, At: authTime}}
+		case "otp":
+			return []gatehouse.MethodUse{{Method: gatehouse.MethodEmail, At: authTime}}
+		}
 	}
 	return nil
 }

@@ -23,6 +23,9 @@ func scanSession(row scanner) (*gatehouse.Session, error) {
 	if err := fromJSON(methods, &s.Methods); err != nil {
 		return nil, err
 	}
+	if len(s.Methods) == 0 {
+		s.Methods = legacyMethods(s.AMR, fromMicros(authTime))
+	}
 	s.AuthTime = fromMicros(authTime)
 	s.CreatedAt = fromMicros(created)
 	s.LastSeenAt = fromMicros(lastSeen)

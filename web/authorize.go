@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/oidc"
+	"github.com/gatehouse/gatehouse/signin"
 )
 
 // Scopes Gatehouse understands in an authorization request.
@@ -98,8 +98,21 @@ func parseAuthorizeParams(f url.Values, app *gatehouse.Application, adminScope s
 	if f.Has("request_uri") {
 		return nil, &authError{"request_uri_not_supported", "The request_uri parameter is not supported."}
 	}
-	if f.Has("claims") {
-		return nil, &authError{"invalid_request", "The claims parameter is not supported; request claims with scopes (profile, email)."}
+	if raw := f.Get("claims"); raw != "" {
+		c, canon, err := oidc.ParseClaimsRequest(raw)
+		if err != nil {
+			return nil, &authError{"invalid_request", gatehouse.ErrorMessage(err)}
+		}
+		if essential, values, ok := c.ACR(); ok && essential && len(values) > 0 && !slices.ContainsFunc(values, func(v string) bool {
+			_, known := gatehouse.LevelForACR(v)
+			return known
+		}) {
+			// OP-5: an essential acr Gatehouse cannot give is refused,
+			// never met with another one.
+			return nil, &authError{signin.ErrUnmet, "None of the essential acr values " + quote(strings.Join(values, " ")) +
+				" is supported; use " + strings.Join(gatehouse.ACRValues, ", ") + "."}
+		}
+		ar.Claims = canon
 	}
 	switch rt := f.Get("response_type"); rt {
 	case "code":
@@ -177,7 +190,7 @@ var authorizeParamLimits = []struct {
 	max  int
 }{
 	{"state", maxStateLength}, {"nonce", 512}, {"login_hint", 320}, {"ui_locales", 256}, {"acr_values", 256},
-	{"scope", 2048}, {"prompt", 128}, {"response_type", 64}, {"response_mode", 64},
+	{"scope", 2048}, {"prompt", 128}, {"response_type", 64}, {"response_mode", 64}, {"claims", oidc.MaxClaimsRequest},
 }
 
 // maxMaxAge caps max_age: no session lives longer than SessionLifetime, so
@@ -294,26 +307,38 @@ func (s *server) handleAuthorize() http.Handler {
 			hintSub = c.Subject
 		}
 		now := s.Now()
-		// prompt=login and prompt=select_account show the sign-in page
-		// despite a session: the user authenticates again, or signs in
-		// with another account. max_age=0 asks for a new authentication
-		// whatever the session's age, exactly as prompt=login does (OIDC
-		// Core errata set 2, section 3.1.2.1): a clock that has not moved
-		// is no exception.
-		prompts := strings.Fields(ar.Prompt)
-		needLogin := sess == nil || slices.Contains(prompts, "login") || slices.Contains(prompts, "select_account") || ar.MaxAge == 0 ||
-			(ar.MaxAge > 0 && now.Sub(sess.AuthTime) > time.Duration(ar.MaxAge)*time.Second) ||
-			(hintSub != "" && hintSub != user.ID) // the hint names someone else (OIDC Core 3.1.2.1)
-		if !needLogin {
-			s.issueCode(w, r, t, ar, user, sess)
-			return
+		ar.TenantID = t.ID
+		ar.CreatedAt = now
+		ar.ExpiresAt = now.Add(AuthRequestLifetime)
+		if ar.LoginHint == "" && user != nil {
+			ar.LoginHint = user.Mail
+		}
+		if sess != nil && (hintSub == "" || hintSub == user.ID) {
+			// Single sign-on: the session's authentications carry over,
+			// and the dispatcher decides whether they are enough for this
+			// request (prompt, max_age, acr, policies), exactly as for a
+			// sign-in on the pages. A hint naming someone else (OIDC Core
+			// 3.1.2.1) starts over.
+			ar.UserID, ar.Methods, ar.SessionID, ar.Mail = user.ID, gatehouse.CarriedOver(sess.Methods), sess.ID, user.Mail
+			d, _, err := s.decide(r.Context(), t, ar, user, ar.Prompt != "none")
+			if err != nil {
+				s.renderInternalError(w, r, err)
+				return
+			}
+			switch d.Step {
+			case signin.Issue:
+				s.finish(w, r, t, ar, user, d, nil)
+				return
+			case signin.Refuse:
+				s.Logger.InfoContext(r.Context(), "sign-in refused", "tenant", t.Name, "user_id", user.ID, "client_id", ar.ClientID,
+					"reason", d.Reason, "error", d.Error, "correlation_id", correlationID(r.Context()))
+				s.redirectError(w, r, t, redirectURI, ar.State, authError{d.Error, d.Reason})
+				return
+			}
 		}
 		if ar.Prompt == "none" {
 			s.redirectError(w, r, t, redirectURI, ar.State, authError{"login_required", "The user must sign in (prompt=none was requested)."})
 			return
-		}
-		if ar.LoginHint == "" && user != nil {
-			ar.LoginHint = user.Mail
 		}
 		// Each authorization request is stored for a while: bound them per
 		// client address, as the sign-in attempts are.
@@ -327,107 +352,21 @@ func (s *server) handleAuthorize() http.Handler {
 			s.renderError(w, r, http.StatusTooManyRequests, "Too many sign-in attempts from your network. Wait a few minutes and try again.")
 			return
 		}
-		ar.TenantID = t.ID
 		ar.BrowserBinding = s.browserBinding(w, r, t.Name)
-		ar.Step = "start"
-		ar.CreatedAt = now
-		ar.ExpiresAt = now.Add(AuthRequestLifetime)
+		ar.Step = stepStart
 		if err := s.Store.Update(r.Context(), func(tx gatehouse.Tx) error { return tx.CreateAuthRequest(r.Context(), ar) }); err != nil {
 			s.renderInternalError(w, r, err)
 			return
 		}
-		start := "/login"
-		if flow.IdentityProvider == gatehouse.IdentityProviderEmailOTP {
-			start = "/login/email"
+		next := "/login"
+		switch {
+		case ar.UserID != "":
+			next = "/login/continue" // the session's user, on to the next step
+		case flow.IdentityProvider == gatehouse.IdentityProviderEmailOTP:
+			next = "/login/email"
 		}
-		http.Redirect(w, r, gatehouse.TenantURL(s.PublicURL, t.Name)+start+"?tx="+url.QueryEscape(ar.ID), http.StatusSeeOther)
+		http.Redirect(w, r, gatehouse.TenantURL(s.PublicURL, t.Name)+next+"?tx="+url.QueryEscape(ar.ID), http.StatusSeeOther)
 	})
-}
-
-// completeSignIn finishes an authorization request whose user has just
-// authenticated with the methods amr: it starts a new session (a new ID at
-// every sign-in, SE-2; the browser's previous session with the tenant
-// ends) and sends the browser back to the client with a code.
-func (s *server) completeSignIn(w http.ResponseWriter, r *http.Request, ar *gatehouse.AuthRequest, u *gatehouse.User, amr []string) {
-	t := tenantFrom(r.Context())
-	now := s.Now()
-	secret := randomSecret()
-	sess := &gatehouse.Session{
-		ID: sha256Hex(secret), TenantID: t.ID, UserID: u.ID, AuthTime: now, AMR: amr, ACR: acrFor(amr),
-		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(SessionLifetime),
-	}
-	var old string
-	if c, err := r.Cookie(s.sessionCookieName(t.Name)); err == nil && len(c.Value) >= 43 {
-		old = sha256Hex(c.Value)
-	}
-	err := s.Store.Update(r.Context(), func(tx gatehouse.Tx) error {
-		sess.SID = newUUID()
-		if old != "" {
-			// The same user signing in again keeps the browser's SID, so
-			// that signing out later ends the grants of both sessions.
-			if prev, err := tx.Session(r.Context(), t.ID, old); err == nil && prev.UserID == u.ID {
-				sess.SID = prev.SID
-			}
-			if err := tx.DeleteSession(r.Context(), t.ID, old); err != nil && gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
-				return err
-			}
-		}
-		// Deleting the request is what makes it single use: of concurrent
-		// completions, only the one that deletes it goes on.
-		if err := tx.DeleteAuthRequest(r.Context(), t.ID, ar.ID); err != nil {
-			return err
-		}
-		return tx.CreateSession(r.Context(), sess)
-	})
-	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
-		s.renderError(w, r, http.StatusConflict, "This sign-in was already completed. Go back to the application.")
-		return
-	} else if err != nil {
-		s.renderInternalError(w, r, err)
-		return
-	}
-	s.setCookie(w, s.sessionCookieName(t.Name), secret, 0)
-	s.Logger.InfoContext(r.Context(), "sign-in", "tenant", t.Name, "user_id", u.ID, "client_id", ar.ClientID, "amr", strings.Join(amr, " "), "correlation_id", correlationID(r.Context()))
-	s.issueCode(w, r, t, ar, u, sess)
-}
-
-// acrFor names the authentication context class of a set of methods:
-// "1" for one factor (Gatehouse's only level until MFA lands).
-func acrFor(amr []string) string { return "1" }
-
-// issueCode creates the grant and its single-use code for an authorized
-// request and redirects to the client.
-func (s *server) issueCode(w http.ResponseWriter, r *http.Request, t *gatehouse.Tenant, ar *gatehouse.AuthRequest, u *gatehouse.User, sess *gatehouse.Session) {
-	now := s.Now()
-	code, hash, err := oidc.NewOpaqueToken()
-	if err != nil {
-		s.renderInternalError(w, r, err)
-		return
-	}
-	g := &gatehouse.Grant{
-		ID: newUUID(), TenantID: t.ID, UserID: u.ID, ClientID: ar.ClientID, SessionID: sess.SID,
-		Scope: ar.Scope, Nonce: ar.Nonce, AuthTime: sess.AuthTime, AMR: sess.AMR, ACR: sess.ACR,
-		CreatedAt: now, ExpiresAt: now.Add(oidc.RefreshTokenLifetime),
-	}
-	payload, _ := json.Marshal(oidc.CodePayload{GrantID: g.ID, ClientID: ar.ClientID, RedirectURI: ar.RedirectURI,
-		CodeChallenge: ar.CodeChallenge, CodeChallengeMethod: ar.CodeChallengeMethod})
-	err = s.Store.Update(r.Context(), func(tx gatehouse.Tx) error {
-		if _, err := tx.UpdateSession(r.Context(), t.ID, sess.ID, func(se *gatehouse.Session) error {
-			se.LastSeenAt = now
-			return nil
-		}); err != nil {
-			return err
-		}
-		if err := tx.CreateGrant(r.Context(), g); err != nil {
-			return err
-		}
-		return tx.CreateOneTime(r.Context(), &gatehouse.OneTime{TenantID: t.ID, Kind: oidc.CodeKind, Key: hash, Payload: payload, ExpiresAt: now.Add(oidc.CodeLifetime)})
-	})
-	if err != nil {
-		s.renderInternalError(w, r, err)
-		return
-	}
-	s.redirectWith(w, r, t, ar.RedirectURI, ar.State, url.Values{"code": {code}})
 }
 
 func tenantDisplayName(t *gatehouse.Tenant) string {

@@ -103,7 +103,7 @@ func (s *server) codeDeliveryFor(ctx context.Context, t *gatehouse.Tenant, purpo
 		return deliverCode, nil
 	case u == nil:
 		return deliverNoAccount, nil
-	case purpose == gatehouse.CodeSignIn && u.AccountEnabled:
+	case (purpose == gatehouse.CodeSignIn || purpose == gatehouse.CodeMFA) && u.AccountEnabled:
 		return deliverCode, nil
 	case purpose == gatehouse.CodeReset && u.AccountEnabled && u.PasswordHash != "":
 		return deliverCode, nil
@@ -214,7 +214,11 @@ func (s *server) sendEmailCode(r *http.Request, p *flowPage, cr codeRequest) err
 	var msg notify.Message
 	brand := notify.TenantBranding(p.t)
 	if delivery == deliverCode {
-		msg, err = s.composer.Code(notify.CodeMail{Branding: brand, To: mail, Code: code, Purpose: cr.purpose,
+		purpose := cr.purpose
+		if purpose == gatehouse.CodeMFA {
+			purpose = notify.PurposeSignIn
+		}
+		msg, err = s.composer.Code(notify.CodeMail{Branding: brand, To: mail, Code: code, Purpose: purpose,
 			ExpiresIn: emailCodeLifetime, RequestIP: clientIP(r)})
 	} else {
 		msg, err = s.codeNotice(brand, p.t, cr.purpose, mail, delivery)
@@ -366,10 +370,13 @@ type codePage struct {
 	purposes map[string]string
 	// advance moves the request on, in the transaction that accepts the
 	// code; next then finishes the request (redirect or sign-in).
-	advance func(a *gatehouse.AuthRequest, purpose string)
+	advance func(s *server, a *gatehouse.AuthRequest, purpose string)
 	next    func(s *server, w http.ResponseWriter, r *http.Request, p *flowPage, purpose string)
 	// flowOK reports whether the page belongs to the flow.
 	flowOK func(p *flowPage) bool
+	// masked shows the address the code went to as j***@example.com (a
+	// second factor, whose address the user did not type).
+	masked bool
 }
 
 // Steps of an authorization request through the hosted pages.
@@ -387,74 +394,77 @@ const (
 // code), and asks for a new code (POST with action=resend).
 func (s *server) handleCodePage(cp codePage) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, ok := s.startFlowPage(w, r)
-		if !ok {
+		if p, ok := s.startFlowPage(w, r); ok {
+			s.serveCodePage(w, r, p, cp)
+		}
+	})
+}
+
+// serveCodePage is handleCodePage for a request already loaded.
+func (s *server) serveCodePage(w http.ResponseWriter, r *http.Request, p *flowPage, cp codePage) {
+	if !cp.flowOK(p) {
+		s.redirectTo(w, r, p, startPage(p))
+		return
+	}
+	purpose, ok := cp.purposes[p.ar.Step]
+	if !ok {
+		s.redirectTo(w, r, p, cp.restart)
+		return
+	}
+	if r.Method == http.MethodGet {
+		s.showCodePage(w, r, p, cp, http.StatusOK, "", "", "")
+		return
+	}
+	if r.PostForm.Get("action") == "resend" {
+		err := s.sendEmailCode(r, p, codeRequest{purpose: purpose, mail: p.ar.Mail, step: p.ar.Step})
+		if ue := asUserError(err); ue != nil {
+			s.showCodePage(w, r, p, cp, ue.status, "", ue.message, "")
 			return
-		}
-		if !cp.flowOK(p) {
-			s.redirectTo(w, r, p, startPage(p))
-			return
-		}
-		purpose, ok := cp.purposes[p.ar.Step]
-		if !ok {
-			s.redirectTo(w, r, p, cp.restart)
-			return
-		}
-		if r.Method == http.MethodGet {
-			s.showCodePage(w, r, p, cp, http.StatusOK, "", "", "")
-			return
-		}
-		if r.PostForm.Get("action") == "resend" {
-			err := s.sendEmailCode(r, p, codeRequest{purpose: purpose, mail: p.ar.Mail, step: p.ar.Step})
-			if ue := asUserError(err); ue != nil {
-				s.showCodePage(w, r, p, cp, ue.status, "", ue.message, "")
-				return
-			} else if err != nil {
-				s.renderInternalError(w, r, err)
-				return
-			}
-			s.showCodePage(w, r, p, cp, http.StatusOK, msgCodeResent, "", "")
-			return
-		}
-		code := cleanCode(r.PostForm.Get("code"))
-		if code == "" {
-			s.showCodePage(w, r, p, cp, http.StatusBadRequest, "", "", msgCodeFormat)
-			return
-		}
-		var advance func(*gatehouse.AuthRequest)
-		if cp.advance != nil {
-			advance = func(a *gatehouse.AuthRequest) { cp.advance(a, purpose) }
-		}
-		outcome, err := s.tryEmailCode(r.Context(), p, purpose, code, advance)
-		if err != nil {
+		} else if err != nil {
 			s.renderInternalError(w, r, err)
 			return
 		}
-		switch outcome {
-		case codeAccepted:
-			cp.next(s, w, r, p, purpose)
-		case codeWrong:
-			s.showCodePage(w, r, p, cp, http.StatusBadRequest, "", "", msgCodeWrong)
-		case codeGone:
-			s.showCodePage(w, r, p, cp, http.StatusBadRequest, "", "", msgCodeGone)
-		default:
-			msg := msgCodeExpired
-			if outcome == codeTooManyTries {
-				msg = msgCodeTooMany
-			}
-			err := s.sendEmailCode(r, p, codeRequest{purpose: purpose, mail: p.ar.Mail, step: p.ar.Step, automatic: true})
-			if ue := asUserError(err); ue != nil {
-				// The old code is dead and no new one went out: say both.
-				first, _, _ := strings.Cut(msg, ".")
-				s.showCodePage(w, r, p, cp, ue.status, "", first+". "+ue.message, "")
-				return
-			} else if err != nil {
-				s.renderInternalError(w, r, err)
-				return
-			}
-			s.showCodePage(w, r, p, cp, http.StatusBadRequest, "", "", msg)
+		s.showCodePage(w, r, p, cp, http.StatusOK, msgCodeResent, "", "")
+		return
+	}
+	code := cleanCode(r.PostForm.Get("code"))
+	if code == "" {
+		s.showCodePage(w, r, p, cp, http.StatusBadRequest, "", "", msgCodeFormat)
+		return
+	}
+	var advance func(*gatehouse.AuthRequest)
+	if cp.advance != nil {
+		advance = func(a *gatehouse.AuthRequest) { cp.advance(s, a, purpose) }
+	}
+	outcome, err := s.tryEmailCode(r.Context(), p, purpose, code, advance)
+	if err != nil {
+		s.renderInternalError(w, r, err)
+		return
+	}
+	switch outcome {
+	case codeAccepted:
+		cp.next(s, w, r, p, purpose)
+	case codeWrong:
+		s.showCodePage(w, r, p, cp, http.StatusBadRequest, "", "", msgCodeWrong)
+	case codeGone:
+		s.showCodePage(w, r, p, cp, http.StatusBadRequest, "", "", msgCodeGone)
+	default:
+		msg := msgCodeExpired
+		if outcome == codeTooManyTries {
+			msg = msgCodeTooMany
 		}
-	})
+		err := s.sendEmailCode(r, p, codeRequest{purpose: purpose, mail: p.ar.Mail, step: p.ar.Step, automatic: true})
+		if ue := asUserError(err); ue != nil {
+			// The old code is dead and no new one went out: say both.
+			first, _, _ := strings.Cut(msg, ".")
+			s.showCodePage(w, r, p, cp, ue.status, "", first+". "+ue.message, "")
+			return
+		} else if err != nil {
+			s.renderInternalError(w, r, err)
+			return
+		}
+		s.showCodePage(w, r, p, cp, http.StatusBadRequest, "", "", msg)
+	}
 }
 
 // showCodePage renders a code page with a status notice, an alert about
@@ -468,10 +478,14 @@ func (s *server) showCodePage(w http.ResponseWriter, r *http.Request, p *flowPag
 	resend.Hidden = []pageHidden{{"action", "resend"}}
 	resend.Secondary = true
 	resend.Class = "resend"
+	to := p.ar.Mail
+	if cp.masked {
+		to = maskMail(to)
+	}
 	s.show(w, r, p, status, &pageView{
 		Title: cp.title,
 		Lead: []string{
-			"We sent a code to " + p.ar.Mail + ". Enter it below. It expires in 10 minutes.",
+			"We sent a code to " + to + ". Enter it below. It expires in 10 minutes.",
 			"No email? Check your spam folder, or ask for a new code.",
 		},
 		Notice: notice,

@@ -486,7 +486,9 @@ func TestHostileInput(t *testing.T) {
 			name string
 			opts []oauth2.AuthCodeOption
 		}{
-			{"claims", []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("claims", `{"id_token":{"acr":{"essential":true}}}`)}},
+			{"claims not JSON", []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("claims", `{"id_token":{"acr":`)}},
+			{"claims not an object", []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("claims", `["acr"]`)}},
+			{"long claims", []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("claims", `{"userinfo":{"`+strings.Repeat("x", 5000)+`":null}}`)}},
 			{"long ui_locales", []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("ui_locales", strings.Repeat("de ", 200))}},
 		} {
 			if res, _ := shop.authorize(newBrowser(t, rpRedirect), "", "", c.opts...); res.err != "invalid_request" {

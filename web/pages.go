@@ -124,7 +124,10 @@ func (s *server) pageRoutes(mux *http.ServeMux) {
 		page(m+" /{tenant}/reset", s.handleResetPage())
 		page(m+" /{tenant}/reset/code", s.handleCodePage(resetCodePage))
 		page(m+" /{tenant}/reset/password", s.handleResetPasswordPage())
+		page(m+" /{tenant}/login/mfa", s.handleMFAPage())
+		page(m+" /{tenant}/login/mfa/email", s.handleMFAEmailPage())
 	}
+	page("GET /{tenant}/login/continue", s.handleContinuePage())
 	page("GET /{tenant}/reset/done", s.handleResetDonePage())
 	if s.Mailbox != nil {
 		mux.Handle("GET /dev/mailbox", s.handleMailbox())

@@ -81,7 +81,7 @@ var resetCodePage = codePage{
 	title:    "Check your email",
 	purposes: map[string]string{stepResetCode: gatehouse.CodeReset},
 	flowOK:   func(p *flowPage) bool { return p.passwordFlow() },
-	advance:  func(a *gatehouse.AuthRequest, _ string) { a.Step = stepResetPassword },
+	advance:  func(_ *server, a *gatehouse.AuthRequest, _ string) { a.Step = stepResetPassword },
 	next: func(s *server, w http.ResponseWriter, r *http.Request, p *flowPage, _ string) {
 		s.redirectTo(w, r, p, "/reset/password")
 	},

@@ -89,7 +89,7 @@ func (s *server) handleLoginPage() http.Handler {
 			s.showLogin(w, r, p, http.StatusBadRequest, mail, mailErr, pwErr, "")
 			return
 		}
-		u, err := s.passwordSignIn(r, p, mail, pw)
+		u, accepted, err := s.passwordSignIn(r, p, mail, pw)
 		if ue := asUserError(err); ue != nil {
 			s.showLogin(w, r, p, ue.status, mail, "", "", ue.message)
 			return
@@ -97,7 +97,9 @@ func (s *server) handleLoginPage() http.Handler {
 			s.renderInternalError(w, r, err)
 			return
 		}
-		s.completeSignIn(w, r, p.ar, u, []string{"pwd"})
+		recordFirstFactor(p.ar, u, gatehouse.MethodUse{Method: gatehouse.MethodPassword, At: s.Now()})
+		p.ar.Mail = u.Mail
+		s.advance(w, r, p, u, accepted)
 	})
 }
 
@@ -121,10 +123,13 @@ func (s *server) showLogin(w http.ResponseWriter, r *http.Request, p *flowPage, 
 }
 
 // passwordSignIn checks an address and password within the limits, and
-// returns the user they sign in. Unknown addresses, users without a
-// password, wrong passwords and disabled accounts all get the same
+// returns the user they sign in and what the sign-in's next transaction
+// must write for the accepted password (clear the address's failure
+// record, store a rehash), so that a sign-in that needs nothing more
+// writes once after the password check. Unknown addresses, users without
+// a password, wrong passwords and disabled accounts all get the same
 // *userError, after the same argon2id work (RL-4).
-func (s *server) passwordSignIn(r *http.Request, p *flowPage, mail, pw string) (*gatehouse.User, error) {
+func (s *server) passwordSignIn(r *http.Request, p *flowPage, mail, pw string) (*gatehouse.User, func(gatehouse.Tx) error, error) {
 	ctx := r.Context()
 	t := p.t
 	now := s.Now()
@@ -167,15 +172,15 @@ func (s *server) passwordSignIn(r *http.Request, p *flowPage, mail, pw string) (
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	switch {
 	case ipLimited:
 		log.InfoContext(ctx, "sign-in refused", "reason", "too many attempts from this IP")
-		return nil, &userError{http.StatusTooManyRequests, msgSignInIPLimit}
+		return nil, nil, &userError{http.StatusTooManyRequests, msgSignInIPLimit}
 	case refused:
 		log.InfoContext(ctx, "sign-in refused", "reason", "too many failed attempts")
-		return nil, &userError{http.StatusTooManyRequests, msgSignInThrottled}
+		return nil, nil, &userError{http.StatusTooManyRequests, msgSignInThrottled}
 	}
 
 	encoded := ""
@@ -188,7 +193,7 @@ func (s *server) passwordSignIn(r *http.Request, p *flowPage, mail, pw string) (
 	case gatehouse.EINVALID: // longer than any password can be
 		ok = false
 	default:
-		return nil, err
+		return nil, nil, err
 	}
 	if !ok || u == nil || !u.AccountEnabled {
 		reason := "wrong password"
@@ -201,7 +206,7 @@ func (s *server) passwordSignIn(r *http.Request, p *flowPage, mail, pw string) (
 			reason = "account disabled"
 		}
 		log.InfoContext(ctx, "sign-in failed", "reason", reason, "user_id", userID(u))
-		return nil, &userError{http.StatusBadRequest, msgSignInIncorrect}
+		return nil, nil, &userError{http.StatusBadRequest, msgSignInIncorrect}
 	}
 
 	var newHash string
@@ -211,24 +216,21 @@ func (s *server) passwordSignIn(r *http.Request, p *flowPage, mail, pw string) (
 			newHash = ""
 		}
 	}
-	err = s.Store.Update(ctx, func(tx gatehouse.Tx) error {
+	accepted := func(tx gatehouse.Tx) error {
 		if err := tx.ClearStrikes(ctx, t.ID, key); err != nil {
 			return err
 		}
 		if newHash == "" {
 			return nil
 		}
-		u, err = tx.UpdateUser(ctx, t.ID, u.ID, func(x *gatehouse.User) error {
+		_, err := tx.UpdateUser(ctx, t.ID, u.ID, func(x *gatehouse.User) error {
 			x.PasswordHash = newHash
 			return nil
 		})
 		return err
-	})
-	if err != nil {
-		return nil, err
 	}
 	log.InfoContext(ctx, "password accepted", "user_id", u.ID, "rehashed", newHash != "")
-	return u, nil
+	return u, accepted, nil
 }
 
 func (s *server) updateUser(ctx context.Context, tenantID, id string, fn func(*gatehouse.User) error) (*gatehouse.User, error) {
@@ -330,10 +332,11 @@ var loginCodePage = codePage{
 		stepSignUpCode: gatehouse.CodeSignUp,
 	},
 	flowOK: func(p *flowPage) bool { return !p.passwordFlow() },
-	advance: func(a *gatehouse.AuthRequest, purpose string) {
+	advance: func(s *server, a *gatehouse.AuthRequest, purpose string) {
 		a.Verified = true
 		if purpose == gatehouse.CodeSignUp {
 			a.Step = stepSignUpDetails
+			a.Methods = []gatehouse.MethodUse{{Method: gatehouse.MethodEmail, At: s.Now()}}
 		}
 	},
 	next: func(s *server, w http.ResponseWriter, r *http.Request, p *flowPage, purpose string) {
@@ -350,7 +353,8 @@ var loginCodePage = codePage{
 			s.renderInternalError(w, r, err)
 			return
 		}
-		s.completeSignIn(w, r, p.ar, u, []string{"otp"})
+		recordFirstFactor(p.ar, u, gatehouse.MethodUse{Method: gatehouse.MethodEmail, At: s.Now()})
+		s.advance(w, r, p, u, nil)
 	},
 }
 

@@ -253,7 +253,7 @@ func TestPasswordlessSignIn(t *testing.T) {
 		}
 		code := h.step(b, first, map[string]string{"email": "ada@example.com"})
 		claims := h.signedIn(h.step(b, code, map[string]string{"code": h.smtp.CodeFor(t, "ada@example.com")}))
-		if amr(claims) != "otp" || claims["email"] != "ada@example.com" {
+		if amr(claims) != "otp email" || claims["acr"] != "1" || claims["email"] != "ada@example.com" {
 			t.Errorf("claims %v", claims)
 		}
 
@@ -265,7 +265,7 @@ func TestPasswordlessSignIn(t *testing.T) {
 			t.Fatalf("new passwordless user: at %s; body %.400s", details.url.Path, text(details.body))
 		}
 		claims = h.signedIn(h.step(b, details, map[string]string{"attr.displayName": "Grace Hopper"}))
-		if amr(claims) != "otp" || claims["email"] != "grace@example.com" {
+		if amr(claims) != "otp email" || claims["acr"] != "1" || claims["email"] != "grace@example.com" {
 			t.Errorf("claims %v", claims)
 		}
 		if u := h.user("grace@example.com"); u.DisplayName != "Grace Hopper" || u.PasswordHash != "" || !u.AccountEnabled {

@@ -79,8 +79,9 @@ var signUpCodePage = codePage{
 	title:    "Check your email",
 	purposes: map[string]string{stepSignUpCode: gatehouse.CodeSignUp},
 	flowOK:   func(p *flowPage) bool { return p.passwordFlow() && p.flow.SignUpAllowed },
-	advance: func(a *gatehouse.AuthRequest, _ string) {
+	advance: func(s *server, a *gatehouse.AuthRequest, _ string) {
 		a.Verified, a.Step = true, stepSignUpDetails
+		a.Methods = []gatehouse.MethodUse{{Method: gatehouse.MethodEmail, At: s.Now()}}
 	},
 	next: func(s *server, w http.ResponseWriter, r *http.Request, p *flowPage, _ string) {
 		s.redirectTo(w, r, p, "/signup/details")
@@ -123,14 +124,13 @@ func (s *server) handleSignUpDetailsPage() http.Handler {
 			s.showSignUpDetails(w, r, p, http.StatusBadRequest, "", fields, gatehouse.ErrorMessage(err))
 			return
 		}
-		amr := []string{"otp"}
 		if p.passwordFlow() {
 			hash, err := s.Passwords.Hash(r.Context(), pw)
 			if err != nil {
 				s.renderInternalError(w, r, err)
 				return
 			}
-			u.PasswordHash, amr = hash, []string{"pwd"}
+			u.PasswordHash = hash
 		}
 		err := s.Store.Update(r.Context(), func(tx gatehouse.Tx) error {
 			// The address was verified in this request; an account made for
@@ -157,7 +157,17 @@ func (s *server) handleSignUpDetailsPage() http.Handler {
 			return
 		}
 		s.Logger.InfoContext(r.Context(), "sign-up", "tenant", p.t.Name, "user_id", u.ID, "client_id", p.ar.ClientID, "correlation_id", correlationID(r.Context()))
-		s.completeSignIn(w, r, p.ar, u, amr)
+		// The sign-up proved the address with a code in this request and,
+		// in password flows, set the password: those are its factors.
+		verified := gatehouse.MethodUse{Method: gatehouse.MethodEmail, At: s.Now()}
+		if len(p.ar.Methods) > 0 && p.ar.Methods[0].Method == gatehouse.MethodEmail {
+			verified = p.ar.Methods[0]
+		}
+		p.ar.UserID, p.ar.Methods = u.ID, []gatehouse.MethodUse{verified}
+		if p.passwordFlow() {
+			p.ar.Methods = []gatehouse.MethodUse{{Method: gatehouse.MethodPassword, At: s.Now()}, verified}
+		}
+		s.advance(w, r, p, u, nil)
 	})
 }
 

@@ -39,7 +39,9 @@ func TestSignUpEndToEnd(t *testing.T) {
 		back := h.step(b, details, map[string]string{"password": "a long and unusual passphrase", "attr.displayName": "Grace Hopper",
 			"attr.city": "Arlington", "attr.loyaltyNumber": "1906", "attr.newsletter": "true"})
 		claims := h.signedIn(back)
-		if amr(claims) != "pwd" || claims["email"] != "Grace@Example.com" {
+		// The sign-up proved the address with a code and set a password:
+		// two factors.
+		if amr(claims) != "pwd otp email mfa" || claims["acr"] != "2" || claims["email"] != "Grace@Example.com" {
 			t.Errorf("claims %v", claims)
 		}
 		u := h.user("grace@example.com")

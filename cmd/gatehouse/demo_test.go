@@ -497,7 +497,7 @@ func (b *webBrowser) signUpAt(base, gatehouseURL, mail, name string, code func()
 	if back.url.String() != base+"/" {
 		b.t.Fatalf("after sign-up the browser is at %s (status %d), not back on the sample app:\n%s", back.url, back.status, back.body)
 	}
-	wants := []string{"Signed in with: <strong>pwd</strong>", "Signed in as <strong>" + mail + "</strong>", "<code>auth_time</code>", "Userinfo response"}
+	wants := []string{"Signed in with: <strong>pwd, otp, email, mfa</strong>", "Signed in as <strong>" + mail + "</strong>", "<code>auth_time</code>", "Userinfo response"}
 	if name != "" {
 		wants = append(wants, "Hello, "+name)
 	}
