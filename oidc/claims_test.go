@@ -18,8 +18,8 @@ func TestParseClaimsRequest(t *testing.T) {
 		err       string // part of the error message; "" for success
 	}{
 		{
-			name:  "the example of OpenID Connect Core 5.5",
-			raw:   `{"userinfo":{"given_name":{"essential":true},"nickname":null,"email":{"essential":true},"email_verified":{"essential":true},"picture":null},"id_token":{"auth_time":{"essential":true},"acr":{"values":["urn:mace:incommon:iap:silver"]}}}`,
+			name: "the example of OpenID Connect Core 5.5",
+			raw:  `{"userinfo":{"given_name":{"essential":true},"nickname":null,"email":{"essential":true},"email_verified":{"essential":true},"picture":null},"id_token":{"auth_time":{"essential":true},"acr":{"values":["urn:mace:incommon:iap:silver"]}}}`,
 			want: &oidc.ClaimsRequest{
 				UserInfo: map[string]*oidc.ClaimRequest{"given_name": {Essential: true}, "nickname": {}, "email": {Essential: true}, "email_verified": {Essential: true}, "picture": {}},
 				IDToken:  map[string]*oidc.ClaimRequest{"auth_time": {Essential: true}, "acr": {Values: []string{"urn:mace:incommon:iap:silver"}}},

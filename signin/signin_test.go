@@ -11,9 +11,9 @@ import (
 )
 
 var (
-	now     = time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
-	ada     = &gatehouse.User{ID: "ada", Mail: "ada@example.com", AccountEnabled: true}
-	off     = &gatehouse.User{ID: "off", Mail: "off@example.com", AccountEnabled: false}
+	now = time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	ada = &gatehouse.User{ID: "ada", Mail: "ada@example.com", AccountEnabled: true}
+	off = &gatehouse.User{ID: "off", Mail: "off@example.com", AccountEnabled: false}
 )
 
 func use(method string, ago time.Duration) gatehouse.MethodUse {
