@@ -96,16 +96,20 @@ var DirectoryAccessAsUser = Permission{"0e263e50-5827-48a4-b97c-d940288653c7", "
 
 // Admin API application permissions.
 var (
-	PermUserReadAll                   = Permission{"df021288-bdef-4463-88db-98f22de89214", "User.Read.All"}
-	PermUserReadWriteAll              = Permission{"741f803b-c850-494e-b5df-cde7c675a1ca", "User.ReadWrite.All"}
-	PermGroupReadAll                  = Permission{"5b567255-7703-4780-807c-7be8301ae99b", "Group.Read.All"}
-	PermGroupReadWriteAll             = Permission{"62a82d76-70ea-41e2-9197-370581804d09", "Group.ReadWrite.All"}
-	PermApplicationReadAll            = Permission{"9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30", "Application.Read.All"}
-	PermApplicationReadWriteAll       = Permission{"1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9", "Application.ReadWrite.All"}
-	PermRoleManagementReadWriteDir    = Permission{"9e3f62cf-ca93-4989-b6ce-bf83c28f9fe8", "RoleManagement.ReadWrite.Directory"}
-	PermPolicyReadWriteCA             = Permission{"01c0a623-fc9b-48e9-b794-0756f8e8f067", "Policy.ReadWrite.ConditionalAccess"}
-	PermPolicyReadWriteAuthMethod     = Permission{"29c18626-4985-4dcd-85c0-193eef327366", "Policy.ReadWrite.AuthenticationMethod"}
-	PermAuditLogReadAll               = Permission{"b0afded3-3588-46d8-8b3d-9842eff778da", "AuditLog.Read.All"}
+	PermUserReadAll                = Permission{"df021288-bdef-4463-88db-98f22de89214", "User.Read.All"}
+	PermUserReadWriteAll           = Permission{"741f803b-c850-494e-b5df-cde7c675a1ca", "User.ReadWrite.All"}
+	PermGroupReadAll               = Permission{"5b567255-7703-4780-807c-7be8301ae99b", "Group.Read.All"}
+	PermGroupReadWriteAll          = Permission{"62a82d76-70ea-41e2-9197-370581804d09", "Group.ReadWrite.All"}
+	PermApplicationReadAll         = Permission{"9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30", "Application.Read.All"}
+	PermApplicationReadWriteAll    = Permission{"1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9", "Application.ReadWrite.All"}
+	PermRoleManagementReadWriteDir = Permission{"9e3f62cf-ca93-4989-b6ce-bf83c28f9fe8", "RoleManagement.ReadWrite.Directory"}
+	PermPolicyReadWriteCA          = Permission{"01c0a623-fc9b-48e9-b794-0756f8e8f067", "Policy.ReadWrite.ConditionalAccess"}
+	PermPolicyReadWriteAuthMethod  = Permission{"29c18626-4985-4dcd-85c0-193eef327366", "Policy.ReadWrite.AuthenticationMethod"}
+	PermAuditLogReadAll            = Permission{"b0afded3-3588-46d8-8b3d-9842eff778da", "AuditLog.Read.All"}
+	PermPolicyReadAll              = Permission{"246dd0d5-5bd0-4def-940b-0421030a5b68", "Policy.Read.All"}
+	// Users' registered authentication methods.
+	PermUserAuthMethodReadAll         = Permission{"38d9df27-64da-44fd-b7c5-a6fbac20248f", "UserAuthenticationMethod.Read.All"}
+	PermUserAuthMethodReadWriteAll    = Permission{"50483e42-d915-4231-9639-7fdb7fd190e5", "UserAuthenticationMethod.ReadWrite.All"}
 	PermAppRoleAssignmentReadWriteAll = Permission{"06b708a9-e830-4db3-a914-8e69da51d44f", "AppRoleAssignment.ReadWrite.All"}
 	// User flows (Graph's authenticationEventsFlows).
 	PermEventListenerReadAll      = Permission{"b7f6385c-6ce6-4639-a480-e23c42ed9784", "EventListener.Read.All"}
@@ -121,7 +125,8 @@ var (
 var Permissions = []Permission{
 	PermUserReadAll, PermUserReadWriteAll, PermGroupReadAll, PermGroupReadWriteAll,
 	PermApplicationReadAll, PermApplicationReadWriteAll, PermRoleManagementReadWriteDir,
-	PermPolicyReadWriteCA, PermPolicyReadWriteAuthMethod, PermAuditLogReadAll,
+	PermPolicyReadWriteCA, PermPolicyReadWriteAuthMethod, PermAuditLogReadAll, PermPolicyReadAll,
+	PermUserAuthMethodReadAll, PermUserAuthMethodReadWriteAll,
 	PermAppRoleAssignmentReadWriteAll, PermEventListenerReadAll, PermEventListenerReadWriteAll,
 	PermOrganizationReadAll, PermOrganizationReadWriteAll, PermOrganizationalBrandingReadAll,
 	PermOrganizationalBrandingReadWriteAll,

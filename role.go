@@ -11,6 +11,11 @@ const (
 	RoleAuthenticationPolicyAdministrator = "0526716b-113d-4c15-b2c8-68e3c22b9f80"
 	RoleUserAdministrator                 = "fe930be7-5e62-47db-91af-98c3a49a38b1"
 	RoleApplicationAdministrator          = "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3"
+	// The two roles that manage users' registered authentication methods:
+	// the Authentication Administrator those of users without directory
+	// roles, the Privileged Authentication Administrator everyone's.
+	RoleAuthenticationAdministrator           = "c4e39bd9-1100-46d3-8c65-fb160da0071f"
+	RolePrivilegedAuthenticationAdministrator = "7be44c8a-adaf-4e2a-84d6-ab2649e08a13"
 )
 
 // Role is a built-in directory role.
@@ -28,6 +33,8 @@ var Roles = []Role{
 	{RoleAuthenticationPolicyAdministrator, "Authentication Policy Administrator", "Can manage the authentication methods policy."},
 	{RoleUserAdministrator, "User Administrator", "Can manage users and groups."},
 	{RoleApplicationAdministrator, "Application Administrator", "Can manage app registrations."},
+	{RoleAuthenticationAdministrator, "Authentication Administrator", "Can see and remove the authentication methods of users who hold no directory role."},
+	{RolePrivilegedAuthenticationAdministrator, "Privileged Authentication Administrator", "Can see and remove the authentication methods of all users."},
 }
 
 // RoleByID returns the built-in role with the template ID, or false.

@@ -88,6 +88,24 @@ var (
 	auditRead = access{"read audit logs",
 		[]string{gatehouse.RoleGlobalAdministrator, gatehouse.RoleSecurityAdministrator},
 		[]gatehouse.Permission{gatehouse.PermAuditLogReadAll}}
+	// The authentication methods policy: as in Entra, the Security and
+	// Authentication Policy Administrators' (not the Conditional Access
+	// Administrator's).
+	methodsPolicyRead = access{"read the authentication methods policy",
+		[]string{gatehouse.RoleGlobalAdministrator, gatehouse.RoleSecurityAdministrator, gatehouse.RoleAuthenticationPolicyAdministrator},
+		[]gatehouse.Permission{gatehouse.PermPolicyReadAll, gatehouse.PermPolicyReadWriteAuthMethod}}
+	methodsPolicyWrite = access{"manage the authentication methods policy",
+		[]string{gatehouse.RoleGlobalAdministrator, gatehouse.RoleSecurityAdministrator, gatehouse.RoleAuthenticationPolicyAdministrator},
+		[]gatehouse.Permission{gatehouse.PermPolicyReadWriteAuthMethod}}
+	// Users' registered methods: the Authentication Administrators'
+	// (userMethodsAllowed narrows the unprivileged one to users without
+	// directory roles).
+	userMethodsRead = access{"read users' authentication methods",
+		[]string{gatehouse.RoleGlobalAdministrator, gatehouse.RolePrivilegedAuthenticationAdministrator, gatehouse.RoleAuthenticationAdministrator},
+		[]gatehouse.Permission{gatehouse.PermUserAuthMethodReadAll, gatehouse.PermUserAuthMethodReadWriteAll}}
+	userMethodsWrite = access{"manage users' authentication methods",
+		[]string{gatehouse.RoleGlobalAdministrator, gatehouse.RolePrivilegedAuthenticationAdministrator, gatehouse.RoleAuthenticationAdministrator},
+		[]gatehouse.Permission{gatehouse.PermUserAuthMethodReadWriteAll}}
 	// User flows: as in Entra External ID, not the Application
 	// Administrator's to change.
 	userFlowsRead = access{"read user flows",

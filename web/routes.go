@@ -85,6 +85,14 @@ func (s *server) routes(mux *http.ServeMux) {
 
 	list("GET "+base+"/auditLogs/directoryAudits", auditRead, s.handleDirectoryAuditList())
 
+	// The authentication methods policy.
+	const methodsPolicy = base + "/policies/authenticationMethodsPolicy"
+	api("GET "+methodsPolicy, methodsPolicyRead, s.handleMethodsPolicyGet())
+	api("PATCH "+methodsPolicy, methodsPolicyWrite, s.handleMethodsPolicyUpdate())
+	list("GET "+methodsPolicy+"/authenticationMethodConfigurations", methodsPolicyRead, s.handleMethodConfigList())
+	api("GET "+methodsPolicy+"/authenticationMethodConfigurations/{method}", methodsPolicyRead, s.handleMethodConfigGet())
+	api("PATCH "+methodsPolicy+"/authenticationMethodConfigurations/{method}", methodsPolicyWrite, s.handleMethodConfigUpdate())
+
 	// User flows, the organization (the tenant) and its branding.
 	const flows = base + "/identity/authenticationEventsFlows"
 	list("GET "+flows, userFlowsRead, s.handleUserFlowList())
