@@ -53,7 +53,7 @@ const maxPageForm = 64 << 10
 // together with one content template.
 type pageTemplates map[string]*template.Template
 
-var pageTemplateNames = []string{"form", "message", "mailbox", "mailmessage"}
+var pageTemplateNames = []string{"form", "message", "mailbox", "mailmessage", "home"}
 
 // parsePageTemplates parses every page template; NewServer calls it once.
 func parsePageTemplates() (pageTemplates, error) {
@@ -106,7 +106,7 @@ func loadStaticFiles() (map[string]staticFile, error) {
 
 // pageRoutes registers the hosted pages of every tenant, their static
 // files and, in development mode only, the development mailbox.
-func (s *server) pageRoutes(mux *http.ServeMux) {
+func (s *server) pageRoutes(mux *router) {
 	// One exact pattern per file: a "/static/" prefix pattern would conflict
 	// with the per-tenant patterns ("static" is a reserved tenant name).
 	for name := range s.static {
@@ -196,6 +196,7 @@ type pageView struct {
 
 	Mail    []mailRow // the development mailbox
 	Message *mailView
+	Home    *homeView // the root pages
 }
 
 // pageBrand is how the page shows the tenant.
