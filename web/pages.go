@@ -222,7 +222,8 @@ type pageForm struct {
 type pageHidden struct{ Name, Value string }
 
 // pageField is one input with its visible label. Error is the message
-// about this input; AlertLinked ties the input to the page's Alert.
+// about this input; AlertLinked ties the input to the page's Alert. Marked
+// (the "*" of a required input) is set by markRequired.
 type pageField struct {
 	ID, Name, Label, Type, Value  string
 	Autocomplete, InputMode, Hint string
@@ -271,6 +272,22 @@ func focusFields(fields []pageField) {
 	}
 }
 
+// markRequired marks the required inputs of a form that also has optional
+// ones with "*" and says so above them. A form whose inputs are all
+// required (sign-in, a code, a new password) marks none: there is nothing
+// to tell apart.
+func markRequired(f *pageForm) {
+	var required, optional bool
+	for _, fd := range f.Fields {
+		required = required || fd.Required
+		optional = optional || !fd.Required
+	}
+	f.RequiredNote = required && optional
+	for i := range f.Fields {
+		f.Fields[i].Marked = f.RequiredNote && f.Fields[i].Required
+	}
+}
+
 // Standard inputs. Their labels are stable: tests, password managers and
 // browser automation find them by these names.
 func emailField(value, autocomplete string) pageField {
@@ -304,6 +321,11 @@ func (s *server) renderPage(w http.ResponseWriter, r *http.Request, status int, 
 		v.Brand = s.pageBrand(t)
 	}
 	v.StyleURL = s.staticURL("pages.css")
+	for _, f := range append([]*pageForm{v.Form}, v.Extra...) {
+		if f != nil {
+			markRequired(f)
+		}
+	}
 	if v.Form != nil {
 		focusFields(v.Form.Fields)
 	}

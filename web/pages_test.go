@@ -548,3 +548,71 @@ func TestPagesLogNoSecrets(t *testing.T) {
 		}
 	}
 }
+
+// requiredMarks checks the "*" markers of a page's inputs: with the note
+// "Fields marked * are required", exactly the required inputs are marked;
+// without it, none is. It returns whether the page has the note.
+func requiredMarks(t *testing.T, p page) bool {
+	t.Helper()
+	noted := strings.Contains(text(p.body), "Fields marked * are required.")
+	for _, m := range inputRE.FindAllStringSubmatch(p.body, -1) {
+		a := attrs(m[1])
+		if a["type"] == "hidden" {
+			continue
+		}
+		_, required := input(t, p, a["id"])["required"]
+		marked := strings.HasSuffix(label(t, p, a["id"]), " *")
+		if marked != (noted && required) {
+			t.Errorf("%s #%s: marked %v, required %v, note shown %v", p.url.Path, a["id"], marked, required, noted)
+		}
+	}
+	return noted
+}
+
+// TestRequiredFieldsMarked walks every hosted page of sign-up, sign-in and
+// password reset: a form with optional inputs marks each required one
+// (the new password included) and says what "*" means; a form whose
+// inputs are all required marks none.
+func TestRequiredFieldsMarked(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		attrs []gatehouse.FlowAttribute
+		noted bool // on the details page
+	}{
+		{"some optional", []gatehouse.FlowAttribute{
+			{Name: "displayName", Label: "Display name", DataType: "string", Required: true},
+			{Name: "city", DataType: "string"},
+			{Name: "terms", Label: "I accept the terms", DataType: "boolean", Custom: true, Required: true},
+		}, true},
+		{"all optional", []gatehouse.FlowAttribute{{Name: "city", DataType: "string"}}, true},
+		{"all required", []gatehouse.FlowAttribute{{Name: "displayName", Label: "Display name", DataType: "string", Required: true}}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHostedEnv(t, storetest.Engines(t)[0], hostedOptions{attrs: c.attrs})
+			h.addUser("ada@example.com", "correct horse battery")
+			b := newBrowser(t, rpRedirect)
+			login := h.begin(b)
+			signUp := h.follow(b, login, "Sign up")
+			code := h.step(b, signUp, map[string]string{"email": "grace@example.com"})
+			details := h.step(b, code, map[string]string{"code": h.smtp.CodeFor(t, "grace@example.com")})
+			reset := h.follow(b, h.begin(b), "Forgot your password?")
+			resetCode := h.step(b, reset, map[string]string{"email": "ada@example.com"})
+			newPassword := h.step(b, resetCode, map[string]string{"code": h.smtp.CodeFor(t, "ada@example.com")})
+			for _, p := range []page{login, signUp, code, resetCode, reset, newPassword} {
+				if requiredMarks(t, p) {
+					t.Errorf("%s: the note is shown on a form whose inputs are all required", p.url.Path)
+				}
+			}
+			if got := requiredMarks(t, details); got != c.noted {
+				t.Errorf("details page: note shown %v, want %v", got, c.noted)
+			}
+			if c.noted && label(t, details, "password") != "New password *" {
+				t.Errorf("details page: the new password's label is %q, want it marked", label(t, details, "password"))
+			}
+			// A refused form keeps its marks.
+			if r := noFollow(b).submit(details, map[string]string{"password": "short"}); r.status != http.StatusBadRequest || requiredMarks(t, r) != c.noted {
+				t.Errorf("refused details: status %d", r.status)
+			}
+		})
+	}
+}
