@@ -129,6 +129,7 @@ func (s *server) pageRoutes(mux *router) {
 	if s.Mailbox != nil {
 		mux.Handle("GET /dev/mailbox", s.handleMailbox())
 		mux.Handle("GET /dev/mailbox/{id}", s.handleMailboxMessage())
+		mux.Handle("GET /dev/mailbox/{id}/html", s.handleMailboxHTML())
 	}
 }
 
@@ -193,6 +194,9 @@ type pageView struct {
 	BodyClass string
 	Wide      bool
 	Dev       bool
+	// FramesSelf lets the page frame pages of this server (the HTML part
+	// of a message in the development mailbox).
+	FramesSelf bool
 
 	Mail    []mailRow // the development mailbox
 	Message *mailView
@@ -343,7 +347,11 @@ func (s *server) renderPage(w http.ResponseWriter, r *http.Request, status int, 
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", pageCSP(v.Brand.LogoURL, redirectTo...))
+	csp := pageCSP(v.Brand.LogoURL, redirectTo...)
+	if v.FramesSelf {
+		csp += "; frame-src 'self'"
+	}
+	h.Set("Content-Security-Policy", csp)
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())

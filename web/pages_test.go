@@ -464,7 +464,43 @@ func TestDevMailbox(t *testing.T) {
 		t.Errorf("message page: status %d, body %.500s", one.status, text(one.body))
 	}
 	if strings.Contains(one.body, "<table role=\"presentation\"") {
-		t.Errorf("the mail's HTML is rendered, not shown as source")
+		t.Errorf("the mail's HTML is part of the page itself, not framed")
+	}
+	// The HTML part is rendered beside the text in a sandboxed frame from a
+	// route of its own, which may run nothing.
+	csp := headers(t, b, one.url.String()).Get("Content-Security-Policy")
+	if !strings.Contains(csp, "frame-src 'self'") || !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") {
+		t.Errorf("message page CSP %q: want frames from this server only, and nothing inline", csp)
+	}
+	frame := regexp.MustCompile(`<iframe class="mail-html" src="([^"]+)" sandbox="" [^>]*>`).FindStringSubmatch(one.body)
+	if frame == nil || !strings.Contains(one.body, "<h2>Text</h2>") {
+		t.Fatalf("the message page has no sandboxed frame beside the text:\n%s", one.body)
+	}
+	src, _ := one.url.Parse(htmlUnescape(frame[1]))
+	part := b.get(src.String())
+	hdr := headers(t, b, src.String())
+	if part.status != 200 || part.body != msgs[0].HTML || hdr.Get("Content-Type") != "text/html; charset=utf-8" {
+		t.Errorf("HTML part: status %d, type %q, body %.200q", part.status, hdr.Get("Content-Type"), part.body)
+	}
+	partCSP := hdr.Get("Content-Security-Policy")
+	if !strings.HasPrefix(partCSP, "sandbox;") || strings.Contains(partCSP, "script") || !strings.Contains(partCSP, "default-src 'none'") ||
+		!strings.Contains(partCSP, "frame-ancestors 'self'") || hdr.Get("X-Frame-Options") != "SAMEORIGIN" {
+		t.Errorf("HTML part: CSP %q, X-Frame-Options %q; want a sandbox without scripts, framed only here", partCSP, hdr.Get("X-Frame-Options"))
+	}
+	if r := b.get(h.url + "/dev/mailbox/nosuch/html"); r.status != 404 {
+		t.Errorf("HTML part of an unknown message: status %d", r.status)
+	}
+	// A text-only message has no frame.
+	if err := mb.Send(context.Background(), notify.Message{To: "ada@example.com", Subject: "Plain", Text: "Only text."}); err != nil {
+		t.Fatal(err)
+	}
+	plainMsg := mb.Messages()[0]
+	if r := b.get(h.url + "/dev/mailbox/" + plainMsg.ID); r.status != 200 || strings.Contains(r.body, "<iframe") ||
+		strings.Contains(headers(t, b, h.url+"/dev/mailbox/"+plainMsg.ID).Get("Content-Security-Policy"), "frame-src") {
+		t.Errorf("text-only message: status %d, a frame or frame-src", r.status)
+	}
+	if r := b.get(h.url + "/dev/mailbox/" + plainMsg.ID + "/html"); r.status != 404 {
+		t.Errorf("HTML part of a text-only message: status %d", r.status)
 	}
 	if r := h.call("GET", h.url+"/readyz", "", nil); !strings.Contains(r.raw, "development mailbox") {
 		t.Errorf("readyz: %s", r.raw)
