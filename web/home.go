@@ -21,7 +21,9 @@ const msgNoPage = "There is no page at this address. Check the link, or go back 
 
 // homeView is what the root pages show under their heading.
 type homeView struct {
-	Links []RootLink // shown first, as a list
+	// Links are shown first, as a list under the heading LinksTitle.
+	LinksTitle string
+	Links      []RootLink
 	// PathsLead introduces Paths, the addresses the server serves.
 	PathsLead string
 	Paths     []homePath
@@ -30,6 +32,25 @@ type homeView struct {
 // homePath is one address of the server, written as documentation:
 // {tenant} stands for a tenant's name.
 type homePath struct{ Label, Path string }
+
+// Segments returns the path in pieces, the first with the scheme and
+// host and each other starting with "/", between which the page may break
+// a long address.
+func (p homePath) Segments() []string {
+	start := 0
+	if i := strings.Index(p.Path, "://"); i >= 0 {
+		start = i + 3
+	}
+	var out []string
+	last := 0
+	for i := start; i < len(p.Path); i++ {
+		if p.Path[i] == '/' && i > last {
+			out = append(out, p.Path[last:i])
+			last = i
+		}
+	}
+	return append(out, p.Path[last:])
+}
 
 // check reports a RootLink that NewServer cannot show.
 func (l RootLink) check() error {
@@ -59,13 +80,15 @@ func (s *server) handleRoot() http.Handler {
 				"To sign in, open the application you want to use and choose Sign in: it brings you to the right page.",
 			},
 			Home: &homeView{
-				Links:     s.RootLinks,
-				PathsLead: "For developers and administrators. {tenant} stands for a tenant's name, as given to gatehouse tenant create.",
+				LinksTitle: "Start here",
+				Links:      s.RootLinks,
+				PathsLead:  "For developers and administrators; {tenant} stands for a tenant's name.",
 				Paths: []homePath{
 					{"OpenID Connect discovery", gatehouse.IssuerURL(base, "{tenant}") + "/.well-known/openid-configuration"},
 					{"Admin API (Microsoft Graph-shaped)", gatehouse.AdminAPIURL(base, "{tenant}")},
 					{"A tenant's page", tenant},
-					{"Liveness and readiness", base + "/healthz, " + base + "/readyz"},
+					{"Liveness", base + "/healthz"},
+					{"Readiness", base + "/readyz"},
 				},
 			},
 		})
@@ -79,7 +102,7 @@ func (s *server) handleTenantHome() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t, err := s.Store.TenantByName(r.Context(), r.PathValue("tenant"))
 		if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
-			s.renderError(w, r, http.StatusNotFound, msgNoPage)
+			s.renderNoPage(w, r)
 			return
 		} else if err != nil {
 			s.renderInternalError(w, r, err)
@@ -93,8 +116,9 @@ func (s *server) handleTenantHome() http.Handler {
 				"This is where the applications of " + tenantDisplayName(t) + " sign you in. To sign in, open the application you want to use and choose Sign in.",
 			},
 			Home: &homeView{
+				LinksTitle: "For developers",
 				Links: []RootLink{{Text: "OpenID Connect discovery document", Href: issuer + "/.well-known/openid-configuration",
-					Note: "For developers: the tenant's issuer is " + issuer + "."}},
+					Note: "The tenant's issuer is " + issuer + "."}},
 			},
 		})
 	})
@@ -110,6 +134,13 @@ func (s *server) handleNotFound(mt *methodTable) http.Handler {
 			s.refuseInput(w, r, http.StatusMethodNotAllowed, fmt.Sprintf("This address does not accept %s requests; it accepts %s.", r.Method, orList(allowed)))
 			return
 		}
-		s.renderError(w, r, http.StatusNotFound, msgNoPage)
+		s.renderNoPage(w, r)
 	})
+}
+
+// renderNoPage shows the "Page not available" page, which leads to the
+// server's root page.
+func (s *server) renderNoPage(w http.ResponseWriter, r *http.Request) {
+	s.renderPage(w, r, http.StatusNotFound, "message", &pageView{Title: errorTitle(http.StatusNotFound), Body: []string{msgNoPage},
+		Links: []pageLink{{Text: "Gatehouse's start page", Href: s.basePath() + "/"}}, CorrelationID: correlationID(r.Context())})
 }
