@@ -27,7 +27,8 @@ type mailView struct {
 // mailHTMLCSP is the Content-Security-Policy of a message's HTML part: a
 // sandbox (an opaque origin, no scripts, no forms, no navigation of the
 // page around it), inline styles and images as mail uses them, nothing
-// else, and only the mailbox's own page may frame it.
+// else, and only the mailbox's own page may frame it: the one exception to
+// frame-ancestors 'none' (AS-10), on a route only development mode has.
 const mailHTMLCSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
 
 var mailCodeRE = regexp.MustCompile(`\b[0-9]{8}\b`)
