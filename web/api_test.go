@@ -111,7 +111,7 @@ func TestAdminAPIEndToEnd(t *testing.T) {
 			t.Errorf("$filter=appId eq found %d apps, want 1", len(vals))
 		}
 		for i := range 4 {
-			e.must(201, "POST", api+"/users", tok, map[string]any{"mail": "page" + string(rune('a'+i)) + "@example.com"})
+			e.must(201, "POST", api+"/users", tok, map[string]any{"displayName": "Ada", "mail": "page" + string(rune('a'+i)) + "@example.com"})
 		}
 		seen := map[string]bool{}
 		next := api + "/users?$top=2"
@@ -148,7 +148,7 @@ func TestAdminAPIEndToEnd(t *testing.T) {
 			"appRoleId": gatehouse.PermUserReadWriteAll.ID, "resourceId": gatehouse.GraphResourceAppID,
 		})
 		limited := e.token(provider.Endpoint().TokenURL, appID, secretText, acme.AutomationClient.Scope)
-		e.must(201, "POST", api+"/users", limited, map[string]any{"mail": "limited-made@example.com"})
+		e.must(201, "POST", api+"/users", limited, map[string]any{"displayName": "Ada", "mail": "limited-made@example.com"})
 		denied := e.must(403, "POST", api+"/applications", limited, map[string]any{"displayName": "Nope"})
 		if !strings.Contains(denied.errMessage(), "Application.ReadWrite.All") {
 			t.Errorf("403 message %q does not say what was missing", denied.errMessage())
@@ -157,7 +157,7 @@ func TestAdminAPIEndToEnd(t *testing.T) {
 
 		// The same holds for a User Administrator's delegated token.
 		delegated := e.delegatedToken(acme, uid)
-		e.must(201, "POST", api+"/users", delegated, map[string]any{"mail": "made-by-ada@example.com"})
+		e.must(201, "POST", api+"/users", delegated, map[string]any{"displayName": "Ada", "mail": "made-by-ada@example.com"})
 		e.must(403, "POST", api+"/applications", delegated, map[string]any{"displayName": "Nope"})
 
 		// Bad input: a 400 that names the problem, and nothing written.
@@ -166,13 +166,14 @@ func TestAdminAPIEndToEnd(t *testing.T) {
 		for _, c := range []struct {
 			name, body, want string
 		}{
-			{"unknown field", `{"mail":"x@example.com","favouriteColour":"blue"}`, "favouriteColour"},
-			{"unknown nested field", `{"mail":"x@example.com","passwordProfile":{"password":"long enough pw 1","colour":1}}`, "passwordProfile.colour"},
-			{"wrong type", `{"mail":"x@example.com","accountEnabled":"yes"}`, "accountEnabled"},
+			{"unknown field", `{"displayName":"X","mail":"x@example.com","favouriteColour":"blue"}`, "favouriteColour"},
+			{"unknown nested field", `{"displayName":"X","mail":"x@example.com","passwordProfile":{"password":"long enough pw 1","colour":1}}`, "passwordProfile.colour"},
+			{"wrong type", `{"displayName":"X","mail":"x@example.com","accountEnabled":"yes"}`, "accountEnabled"},
 			{"malformed JSON", `{"mail":"x@example.com",`, "not valid JSON"},
-			{"bad email", `{"mail":"not-an-address"}`, "not-an-address"},
-			{"short password", `{"mail":"x@example.com","passwordProfile":{"password":"short"}}`, "8 characters"},
-			{"read-only id", `{"id":"abc","mail":"x@example.com"}`, "read-only"},
+			{"bad email", `{"displayName":"X","mail":"not-an-address"}`, "not-an-address"},
+			{"short password", `{"displayName":"X","mail":"x@example.com","passwordProfile":{"password":"short"}}`, "8 characters"},
+			{"read-only id", `{"id":"abc","displayName":"X","mail":"x@example.com"}`, "read-only"},
+			{"no displayName", `{"mail":"x@example.com"}`, "displayName is required"},
 		} {
 			r := e.call("POST", api+"/users", tok, c.body)
 			if r.status != http.StatusBadRequest || !strings.Contains(r.errMessage(), c.want) {

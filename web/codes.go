@@ -36,18 +36,22 @@ const (
 
 // Messages about codes.
 const (
-	msgNoMail          = "This server can't send email yet, so it can't send you a code. Contact the site's administrator."
-	msgCodeWrong       = "That code is wrong. Check the email and try again."
-	msgCodeExpired     = "That code has expired. We sent a new one."
-	msgCodeTooMany     = "Too many wrong codes. We sent a new one."
-	msgCodeGone        = "That code is no longer valid. Ask for a new code below."
-	msgCodeFormat      = "Enter the 8-digit code from the email."
-	msgCodeCooldown    = "Wait a few seconds before asking for another code."
-	msgCodeMailLimit   = "We've sent several codes to this address in the last hour. Wait a while, then ask for another."
-	msgCodeIPLimit     = "Too many codes were asked for from your network. Wait a while, then try again."
-	msgCodeResent      = "We sent a new code. Codes sent before it no longer work."
-	msgMailRejected    = "We couldn't send email to that address. Check the address and try again."
-	msgMailUnavailable = "We couldn't send the email right now. Please try again in a few minutes."
+	msgNoMail = "This server can't send email yet, so it can't send you a code. Contact the site's administrator."
+	// What the sign-in page says instead of offering sign-up and password
+	// reset when no mail is configured.
+	msgNoMailSignUpReset = "You can't create an account or reset your password here yet: this site's administrator has not set up email."
+	msgNoMailReset       = "You can't reset your password here yet: this site's administrator has not set up email."
+	msgCodeWrong         = "That code is wrong. Check the email and try again."
+	msgCodeExpired       = "That code has expired. We sent a new one."
+	msgCodeTooMany       = "Too many wrong codes. We sent a new one."
+	msgCodeGone          = "That code is no longer valid. Ask for a new code below."
+	msgCodeFormat        = "Enter the 8-digit code from the email."
+	msgCodeCooldown      = "Wait a few seconds before asking for another code."
+	msgCodeMailLimit     = "We've sent several codes to this address in the last hour. Wait a while, then ask for another."
+	msgCodeIPLimit       = "Too many codes were asked for from your network. Wait a while, then try again."
+	msgCodeResent        = "We sent a new code. Codes sent before it no longer work."
+	msgMailRejected      = "We couldn't send email to that address. Check the address and try again."
+	msgMailUnavailable   = "We couldn't send the email right now. Please try again in a few minutes."
 )
 
 // newEmailCode returns eight random decimal digits (EO-1).

@@ -37,7 +37,7 @@ func TestDelegatedAdminAPI(t *testing.T) {
 		api := acme.AdminAPI
 		adminScope := gatehouse.AdminAPIScope(e.url, "acme")
 		user := func(mail, role string) string {
-			id := e.must(201, "POST", api+"/users", tok, map[string]any{"mail": mail, "passwordProfile": map[string]any{"password": "correct horse battery"}}).str("id")
+			id := e.must(201, "POST", api+"/users", tok, map[string]any{"displayName": "Ada", "mail": mail, "passwordProfile": map[string]any{"password": "correct horse battery"}}).str("id")
 			if role != "" {
 				e.must(201, "POST", api+"/roleManagement/directory/roleAssignments", tok, map[string]any{
 					"roleDefinitionId": role, "principalId": id, "directoryScopeId": "/"})
@@ -115,7 +115,7 @@ func TestDelegatedAdminAPI(t *testing.T) {
 		if sc, _ := ua.Extra("scope").(string); !strings.Contains(sc, adminScope) {
 			t.Errorf("token response scope %q lacks %s", sc, adminScope)
 		}
-		e.must(201, "POST", api+"/users", ua.AccessToken, map[string]any{"mail": "made-by-ua@example.com"})
+		e.must(201, "POST", api+"/users", ua.AccessToken, map[string]any{"displayName": "Ada", "mail": "made-by-ua@example.com"})
 		e.must(200, "GET", api+"/users", ua.AccessToken, nil)
 		r = e.must(403, "POST", api+"/applications", ua.AccessToken, map[string]any{"displayName": "Nope"})
 		if !strings.Contains(r.errMessage(), "Application Administrator") {

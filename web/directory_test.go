@@ -36,18 +36,18 @@ func TestPrivilegeGuards(t *testing.T) {
 	e.must(409, "DELETE", api+"/users/"+adminID, tok, nil)
 
 	// With a second Global Administrator, the first can go.
-	second := e.must(201, "POST", api+"/users", tok, map[string]any{"mail": "second@acme.example"}).str("id")
+	second := e.must(201, "POST", api+"/users", tok, map[string]any{"displayName": "Ada", "mail": "second@acme.example"}).str("id")
 	e.must(201, "POST", api+"/roleManagement/directory/roleAssignments", tok, map[string]any{"roleDefinitionId": gatehouse.RoleGlobalAdministrator, "principalId": second})
 	e.must(204, "DELETE", api+"/roleManagement/directory/roleAssignments/"+gaAssignment, tok, nil)
 
 	// A User Administrator cannot change or delete an administrator.
-	ua := e.must(201, "POST", api+"/users", tok, map[string]any{"mail": "ua@acme.example"}).str("id")
+	ua := e.must(201, "POST", api+"/users", tok, map[string]any{"displayName": "Ada", "mail": "ua@acme.example"}).str("id")
 	e.must(201, "POST", api+"/roleManagement/directory/roleAssignments", tok, map[string]any{"roleDefinitionId": gatehouse.RoleUserAdministrator, "principalId": ua})
 	uaTok := e.delegatedToken(acme, ua)
 	e.must(403, "PATCH", api+"/users/"+second, uaTok, map[string]any{"passwordProfile": map[string]any{"password": "a brand new password"}})
 	e.must(403, "DELETE", api+"/users/"+second, uaTok, nil)
 	e.must(403, "POST", api+"/roleManagement/directory/roleAssignments", uaTok, map[string]any{"roleDefinitionId": gatehouse.RoleGlobalAdministrator, "principalId": ua})
-	plain := e.must(201, "POST", api+"/users", uaTok, map[string]any{"mail": "plain@acme.example"}).str("id")
+	plain := e.must(201, "POST", api+"/users", uaTok, map[string]any{"displayName": "Ada", "mail": "plain@acme.example"}).str("id")
 	e.must(204, "PATCH", api+"/users/"+plain, uaTok, map[string]any{"jobTitle": "Buyer"})
 
 	// A disabled administrator's token stops working at once.

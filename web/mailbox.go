@@ -17,11 +17,19 @@ type mailRow struct {
 	Time, To, Subject, Href, Code string
 }
 
-// mailView is one message, shown as text: its HTML part only as escaped
-// source, which the pages' CSP lets nothing run from.
+// mailView is one message: its text, and its HTML part both rendered in a
+// sandboxed frame (HTMLHref, handleMailboxHTML) and as escaped source.
 type mailView struct {
 	Time, To, Subject, Text, HTML, Code string
+	HTMLHref                            string
 }
+
+// mailHTMLCSP is the Content-Security-Policy of a message's HTML part: a
+// sandbox (an opaque origin, no scripts, no forms, no navigation of the
+// page around it), inline styles and images as mail uses them, nothing
+// else, and only the mailbox's own page may frame it: the one exception to
+// frame-ancestors 'none' (AS-10), on a route only development mode has.
+const mailHTMLCSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
 
 var mailCodeRE = regexp.MustCompile(`\b[0-9]{8}\b`)
 
@@ -48,11 +56,33 @@ func (s *server) handleMailboxMessage() http.Handler {
 			s.renderError(w, r, http.StatusNotFound, "That message is no longer in the development mailbox: it keeps only the newest messages, in memory.")
 			return
 		}
+		v := &mailView{Time: mailTime(m.Time), To: m.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML,
+			Code: mailCodeRE.FindString(m.Text)}
+		if m.HTML != "" {
+			v.HTMLHref = s.basePath() + "/dev/mailbox/" + url.PathEscape(m.ID) + "/html"
+		}
 		s.renderPage(w, r, http.StatusOK, "mailmessage", &pageView{
-			Title: m.Subject, Dev: true, Wide: true,
-			Message: &mailView{Time: mailTime(m.Time), To: m.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML,
-				Code: mailCodeRE.FindString(m.Text)},
-			Links: []pageLink{{Text: "All mail", Href: s.basePath() + "/dev/mailbox"}},
+			Title: m.Subject, Dev: true, Wide: true, FramesSelf: v.HTMLHref != "",
+			Message: v,
+			Links:   []pageLink{{Text: "All mail", Href: s.basePath() + "/dev/mailbox"}},
 		})
+	})
+}
+
+// handleMailboxHTML serves the HTML part of one received message, for the
+// frame of its page, under mailHTMLCSP.
+func (s *server) handleMailboxHTML() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m, ok := s.Mailbox.Message(r.PathValue("id"))
+		if !ok || m.HTML == "" {
+			s.renderError(w, r, http.StatusNotFound, "That message has no HTML part, or is no longer in the development mailbox.")
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		h.Set("Content-Security-Policy", mailHTMLCSP)
+		h.Set("X-Frame-Options", "SAMEORIGIN")
+		h.Set("Cache-Control", "no-store")
+		_, _ = w.Write([]byte(m.HTML))
 	})
 }

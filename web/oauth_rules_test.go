@@ -311,7 +311,7 @@ func TestTK2IDTokenIsNoAccessToken(t *testing.T) {
 		e := newEnv(t, eng.Open(t), newKey(t))
 		acme := e.createTenant("acme")
 		tok := e.token(e.url+"/acme/oauth2/v2.0/token", acme.AutomationClient.ClientID, acme.AutomationClient.ClientSecret, acme.AutomationClient.Scope)
-		id := e.must(201, "POST", acme.AdminAPI+"/users", tok, map[string]any{"mail": "ua@example.com", "passwordProfile": map[string]any{"password": "correct horse battery"}}).str("id")
+		id := e.must(201, "POST", acme.AdminAPI+"/users", tok, map[string]any{"displayName": "Ada", "mail": "ua@example.com", "passwordProfile": map[string]any{"password": "correct horse battery"}}).str("id")
 		e.must(201, "POST", acme.AdminAPI+"/roleManagement/directory/roleAssignments", tok, map[string]any{
 			"roleDefinitionId": gatehouse.RoleUserAdministrator, "principalId": id, "directoryScopeId": "/"})
 		console := e.newRP("acme", tok, "Console", map[string]any{"requiredResourceAccess": directoryAccessAsUser})

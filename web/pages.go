@@ -53,7 +53,7 @@ const maxPageForm = 64 << 10
 // together with one content template.
 type pageTemplates map[string]*template.Template
 
-var pageTemplateNames = []string{"form", "message", "mailbox", "mailmessage"}
+var pageTemplateNames = []string{"form", "message", "mailbox", "mailmessage", "home"}
 
 // parsePageTemplates parses every page template; NewServer calls it once.
 func parsePageTemplates() (pageTemplates, error) {
@@ -106,7 +106,7 @@ func loadStaticFiles() (map[string]staticFile, error) {
 
 // pageRoutes registers the hosted pages of every tenant, their static
 // files and, in development mode only, the development mailbox.
-func (s *server) pageRoutes(mux *http.ServeMux) {
+func (s *server) pageRoutes(mux *router) {
 	// One exact pattern per file: a "/static/" prefix pattern would conflict
 	// with the per-tenant patterns ("static" is a reserved tenant name).
 	for name := range s.static {
@@ -132,6 +132,7 @@ func (s *server) pageRoutes(mux *http.ServeMux) {
 	if s.Mailbox != nil {
 		mux.Handle("GET /dev/mailbox", s.handleMailbox())
 		mux.Handle("GET /dev/mailbox/{id}", s.handleMailboxMessage())
+		mux.Handle("GET /dev/mailbox/{id}/html", s.handleMailboxHTML())
 	}
 }
 
@@ -196,9 +197,13 @@ type pageView struct {
 	BodyClass string
 	Wide      bool
 	Dev       bool
+	// FramesSelf lets the page frame pages of this server (the HTML part
+	// of a message in the development mailbox).
+	FramesSelf bool
 
 	Mail    []mailRow // the development mailbox
 	Message *mailView
+	Home    *homeView // the root pages
 }
 
 // pageBrand is how the page shows the tenant.
@@ -224,7 +229,8 @@ type pageForm struct {
 type pageHidden struct{ Name, Value string }
 
 // pageField is one input with its visible label. Error is the message
-// about this input; AlertLinked ties the input to the page's Alert.
+// about this input; AlertLinked ties the input to the page's Alert. Marked
+// (the "*" of a required input) is set by markRequired.
 type pageField struct {
 	ID, Name, Label, Type, Value  string
 	Autocomplete, InputMode, Hint string
@@ -273,6 +279,22 @@ func focusFields(fields []pageField) {
 	}
 }
 
+// markRequired marks the required inputs of a form that also has optional
+// ones with "*" and says so above them. A form whose inputs are all
+// required (sign-in, a code, a new password) marks none: there is nothing
+// to tell apart.
+func markRequired(f *pageForm) {
+	var required, optional bool
+	for _, fd := range f.Fields {
+		required = required || fd.Required
+		optional = optional || !fd.Required
+	}
+	f.RequiredNote = required && optional
+	for i := range f.Fields {
+		f.Fields[i].Marked = f.RequiredNote && f.Fields[i].Required
+	}
+}
+
 // Standard inputs. Their labels are stable: tests, password managers and
 // browser automation find them by these names.
 func emailField(value, autocomplete string) pageField {
@@ -306,6 +328,11 @@ func (s *server) renderPage(w http.ResponseWriter, r *http.Request, status int, 
 		v.Brand = s.pageBrand(t)
 	}
 	v.StyleURL = s.staticURL("pages.css")
+	for _, f := range append([]*pageForm{v.Form}, v.Extra...) {
+		if f != nil {
+			markRequired(f)
+		}
+	}
 	if v.Form != nil {
 		focusFields(v.Form.Fields)
 	}
@@ -323,7 +350,11 @@ func (s *server) renderPage(w http.ResponseWriter, r *http.Request, status int, 
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", pageCSP(v.Brand.LogoURL, redirectTo...))
+	csp := pageCSP(v.Brand.LogoURL, redirectTo...)
+	if v.FramesSelf {
+		csp += "; frame-src 'self'"
+	}
+	h.Set("Content-Security-Policy", csp)
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())

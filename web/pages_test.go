@@ -464,7 +464,43 @@ func TestDevMailbox(t *testing.T) {
 		t.Errorf("message page: status %d, body %.500s", one.status, text(one.body))
 	}
 	if strings.Contains(one.body, "<table role=\"presentation\"") {
-		t.Errorf("the mail's HTML is rendered, not shown as source")
+		t.Errorf("the mail's HTML is part of the page itself, not framed")
+	}
+	// The HTML part is rendered beside the text in a sandboxed frame from a
+	// route of its own, which may run nothing.
+	csp := headers(t, b, one.url.String()).Get("Content-Security-Policy")
+	if !strings.Contains(csp, "frame-src 'self'") || !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") {
+		t.Errorf("message page CSP %q: want frames from this server only, and nothing inline", csp)
+	}
+	frame := regexp.MustCompile(`<iframe class="mail-html" src="([^"]+)" sandbox="" [^>]*>`).FindStringSubmatch(one.body)
+	if frame == nil || !strings.Contains(one.body, "<h2>Text</h2>") {
+		t.Fatalf("the message page has no sandboxed frame beside the text:\n%s", one.body)
+	}
+	src, _ := one.url.Parse(htmlUnescape(frame[1]))
+	part := b.get(src.String())
+	hdr := headers(t, b, src.String())
+	if part.status != 200 || part.body != msgs[0].HTML || hdr.Get("Content-Type") != "text/html; charset=utf-8" {
+		t.Errorf("HTML part: status %d, type %q, body %.200q", part.status, hdr.Get("Content-Type"), part.body)
+	}
+	partCSP := hdr.Get("Content-Security-Policy")
+	if !strings.HasPrefix(partCSP, "sandbox;") || strings.Contains(partCSP, "script") || !strings.Contains(partCSP, "default-src 'none'") ||
+		!strings.Contains(partCSP, "frame-ancestors 'self'") || hdr.Get("X-Frame-Options") != "SAMEORIGIN" {
+		t.Errorf("HTML part: CSP %q, X-Frame-Options %q; want a sandbox without scripts, framed only here", partCSP, hdr.Get("X-Frame-Options"))
+	}
+	if r := b.get(h.url + "/dev/mailbox/nosuch/html"); r.status != 404 {
+		t.Errorf("HTML part of an unknown message: status %d", r.status)
+	}
+	// A text-only message has no frame.
+	if err := mb.Send(context.Background(), notify.Message{To: "ada@example.com", Subject: "Plain", Text: "Only text."}); err != nil {
+		t.Fatal(err)
+	}
+	plainMsg := mb.Messages()[0]
+	if r := b.get(h.url + "/dev/mailbox/" + plainMsg.ID); r.status != 200 || strings.Contains(r.body, "<iframe") ||
+		strings.Contains(headers(t, b, h.url+"/dev/mailbox/"+plainMsg.ID).Get("Content-Security-Policy"), "frame-src") {
+		t.Errorf("text-only message: status %d, a frame or frame-src", r.status)
+	}
+	if r := b.get(h.url + "/dev/mailbox/" + plainMsg.ID + "/html"); r.status != 404 {
+		t.Errorf("HTML part of a text-only message: status %d", r.status)
 	}
 	if r := h.call("GET", h.url+"/readyz", "", nil); !strings.Contains(r.raw, "development mailbox") {
 		t.Errorf("readyz: %s", r.raw)
@@ -546,5 +582,73 @@ func TestPagesLogNoSecrets(t *testing.T) {
 		if s != "" && strings.Contains(out, s) {
 			t.Errorf("the log holds %q", s)
 		}
+	}
+}
+
+// requiredMarks checks the "*" markers of a page's inputs: with the note
+// "Fields marked * are required", exactly the required inputs are marked;
+// without it, none is. It returns whether the page has the note.
+func requiredMarks(t *testing.T, p page) bool {
+	t.Helper()
+	noted := strings.Contains(text(p.body), "Fields marked * are required.")
+	for _, m := range inputRE.FindAllStringSubmatch(p.body, -1) {
+		a := attrs(m[1])
+		if a["type"] == "hidden" {
+			continue
+		}
+		_, required := input(t, p, a["id"])["required"]
+		marked := strings.HasSuffix(label(t, p, a["id"]), " *")
+		if marked != (noted && required) {
+			t.Errorf("%s #%s: marked %v, required %v, note shown %v", p.url.Path, a["id"], marked, required, noted)
+		}
+	}
+	return noted
+}
+
+// TestRequiredFieldsMarked walks every hosted page of sign-up, sign-in and
+// password reset: a form with optional inputs marks each required one
+// (the new password included) and says what "*" means; a form whose
+// inputs are all required marks none.
+func TestRequiredFieldsMarked(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		attrs []gatehouse.FlowAttribute
+		noted bool // on the details page
+	}{
+		{"some optional", []gatehouse.FlowAttribute{
+			{Name: "displayName", Label: "Display name", DataType: "string", Required: true},
+			{Name: "city", DataType: "string"},
+			{Name: "terms", Label: "I accept the terms", DataType: "boolean", Custom: true, Required: true},
+		}, true},
+		{"all optional", []gatehouse.FlowAttribute{{Name: "city", DataType: "string"}}, true},
+		{"all required", []gatehouse.FlowAttribute{{Name: "displayName", Label: "Display name", DataType: "string", Required: true}}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHostedEnv(t, storetest.Engines(t)[0], hostedOptions{attrs: c.attrs})
+			h.addUser("ada@example.com", "correct horse battery")
+			b := newBrowser(t, rpRedirect)
+			login := h.begin(b)
+			signUp := h.follow(b, login, "Sign up")
+			code := h.step(b, signUp, map[string]string{"email": "grace@example.com"})
+			details := h.step(b, code, map[string]string{"code": h.smtp.CodeFor(t, "grace@example.com")})
+			reset := h.follow(b, h.begin(b), "Forgot your password?")
+			resetCode := h.step(b, reset, map[string]string{"email": "ada@example.com"})
+			newPassword := h.step(b, resetCode, map[string]string{"code": h.smtp.CodeFor(t, "ada@example.com")})
+			for _, p := range []page{login, signUp, code, resetCode, reset, newPassword} {
+				if requiredMarks(t, p) {
+					t.Errorf("%s: the note is shown on a form whose inputs are all required", p.url.Path)
+				}
+			}
+			if got := requiredMarks(t, details); got != c.noted {
+				t.Errorf("details page: note shown %v, want %v", got, c.noted)
+			}
+			if c.noted && label(t, details, "password") != "New password *" {
+				t.Errorf("details page: the new password's label is %q, want it marked", label(t, details, "password"))
+			}
+			// A refused form keeps its marks.
+			if r := noFollow(b).submit(details, map[string]string{"password": "short"}); r.status != http.StatusBadRequest || requiredMarks(t, r) != c.noted {
+				t.Errorf("refused details: status %d", r.status)
+			}
+		})
 	}
 }

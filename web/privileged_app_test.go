@@ -23,7 +23,7 @@ func TestPrivilegedAppsNeedTheGranter(t *testing.T) {
 		acme := e.createTenant("acme")
 		api := acme.AdminAPI
 		tok := e.token(e.url+"/acme/oauth2/v2.0/token", acme.AutomationClient.ClientID, acme.AutomationClient.ClientSecret, acme.AutomationClient.Scope)
-		appAdmin := e.must(201, "POST", api+"/users", tok, map[string]any{"mail": "appadmin@example.com"}).str("id")
+		appAdmin := e.must(201, "POST", api+"/users", tok, map[string]any{"displayName": "Ada", "mail": "appadmin@example.com"}).str("id")
 		e.must(201, "POST", api+"/roleManagement/directory/roleAssignments", tok, map[string]any{
 			"roleDefinitionId": gatehouse.RoleApplicationAdministrator, "principalId": appAdmin, "directoryScopeId": "/"})
 		aa := e.delegatedToken(acme, appAdmin)

@@ -28,13 +28,13 @@ func TestPW1LongerMinimum(t *testing.T) {
 
 		users := h.tenant.AdminAPI + "/users"
 		before := h.countAll(users, h.tok)
-		r2 := h.must(400, "POST", users, h.tok, map[string]any{"mail": "ada@example.com", "passwordProfile": map[string]any{"password": "zebra mango"}})
+		r2 := h.must(400, "POST", users, h.tok, map[string]any{"displayName": "Ada", "mail": "ada@example.com", "passwordProfile": map[string]any{"password": "zebra mango"}})
 		if !strings.Contains(r2.raw, "passwordProfile.password") || !strings.Contains(r2.errMessage(), "12") {
 			t.Errorf("an 11-character password in the admin API: %s", r2.raw)
 		}
 		if n := h.countAll(users, h.tok); n != before {
 			t.Errorf("the refused user was created")
 		}
-		h.must(201, "POST", users, h.tok, map[string]any{"mail": "ada@example.com", "passwordProfile": map[string]any{"password": "zebra mangos"}})
+		h.must(201, "POST", users, h.tok, map[string]any{"displayName": "Ada", "mail": "ada@example.com", "passwordProfile": map[string]any{"password": "zebra mangos"}})
 	})
 }

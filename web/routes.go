@@ -7,7 +7,13 @@ import (
 )
 
 // routes registers every route of the server on mux.
-func (s *server) routes(mux *http.ServeMux) {
+func (s *server) routes(mux *router) {
+	// The server's root and each tenant's root: small pages that say what
+	// this is (home.go).
+	mux.Handle("GET /{$}", s.handleRoot())
+	mux.Handle("GET /{tenant}", s.handleTenantHome())
+	mux.Handle("GET /{tenant}/{$}", s.handleTenantHome())
+
 	mux.Handle("GET /healthz", s.handleHealthz())
 	mux.Handle("GET /readyz", s.handleReadyz())
 	mux.Handle("GET /metrics", s.handleMetrics())
@@ -112,6 +118,27 @@ func (s *server) routes(mux *http.ServeMux) {
 	// A known path with another method is a 405 with Allow; anything else
 	// under the admin API is a Graph-shaped 404, not HTML.
 	mux.Handle(base+"/", s.withTenant(s.handleAPINotFound(newMethodTable(apiRoutes))))
+
+	// Everything else: a known path with another method is a 405 with
+	// Allow, in the endpoint's format; an unknown path the styled "Page not
+	// available" page. Registered last, so that it knows every route.
+	mux.Handle("/", s.handleNotFound(newMethodTable(mux.routes)))
+}
+
+// router is a ServeMux that remembers its method patterns ("GET /path"),
+// so that the catch-all route can tell a wrong method from an unknown path.
+type router struct {
+	*http.ServeMux
+	routes []string
+}
+
+// Handle registers h for pattern on the ServeMux and remembers pattern if
+// it names a method.
+func (rt *router) Handle(pattern string, h http.Handler) {
+	if strings.Contains(pattern, " ") {
+		rt.routes = append(rt.routes, pattern)
+	}
+	rt.ServeMux.Handle(pattern, h)
 }
 
 // methodTable knows the methods of each path pattern of a set of routes.

@@ -54,6 +54,21 @@ type Options struct {
 	// sign-up, password reset and the admin API accept (PW-1); 0 or
 	// anything below 8 means 8.
 	PasswordMinLength int
+	// RootLinks are the links the server's root page offers first, under
+	// "Start here": gatehouse demo passes its sample app, its development
+	// mailbox and its tenant's discovery document; an admin portal belongs
+	// here too. Each needs a Text and an Href that is an absolute http(s)
+	// URL or a path starting with "/". Without them the root page only
+	// says what this server is and which addresses it serves.
+	RootLinks []RootLink
+}
+
+// RootLink is one link of the server's root page.
+type RootLink struct {
+	Text string
+	Href string
+	// Note is an optional sentence shown under the link.
+	Note string
 }
 
 // Hasher hashes and verifies passwords in a bounded pool (PW-12), as
@@ -93,6 +108,11 @@ func NewServer(opt Options) (http.Handler, error) {
 			return nil, errorString("web: TrustedProxies holds " + p.String() + ", which is not a valid network prefix")
 		}
 	}
+	for _, l := range opt.RootLinks {
+		if err := l.check(); err != nil {
+			return nil, err
+		}
+	}
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -121,7 +141,7 @@ func NewServer(opt Options) (http.Handler, error) {
 		return nil, err
 	}
 	s.metrics = m
-	mux := http.NewServeMux()
+	mux := &router{ServeMux: http.NewServeMux()}
 	s.routes(mux)
 	return s.recoverPanics(s.observe(s.checkInput(mux))), nil
 }

@@ -178,7 +178,7 @@ func TestSE3CookieAttributes(t *testing.T) {
 			acme := e.createTenant("acme")
 			tok := e.token(e.url+"/acme/oauth2/v2.0/token", acme.AutomationClient.ClientID, acme.AutomationClient.ClientSecret, gatehouse.AdminAPIScope(public, "acme"))
 			api := e.url + "/acme/graph/v1.0"
-			e.must(201, "POST", api+"/users", tok, map[string]any{"mail": "ada@example.com", "passwordProfile": map[string]any{"password": "correct horse battery"}})
+			e.must(201, "POST", api+"/users", tok, map[string]any{"displayName": "Ada", "mail": "ada@example.com", "passwordProfile": map[string]any{"password": "correct horse battery"}})
 			appID := e.must(201, "POST", api+"/applications", tok, map[string]any{"displayName": "Shop", "web": map[string]any{"redirectUris": []string{rpRedirect}}}).str("appId")
 			e.createFlow(acme.TenantID, gatehouse.IdentityProviderEmailPassword, true, appID)
 

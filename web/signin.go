@@ -33,8 +33,11 @@ const (
 const (
 	msgSignInIncorrect = "The email address or password is incorrect."
 	msgSignInThrottled = "Too many failed attempts. Wait a few minutes, or reset your password."
-	msgSignInIPLimit   = "Too many sign-in attempts from your network. Wait a few minutes and try again."
-	msgSignInFailed    = "We couldn't sign you in. Go back to the application and sign in again."
+	// msgSignInThrottledNoMail is msgSignInThrottled on a server that
+	// cannot send the codes of a password reset.
+	msgSignInThrottledNoMail = "Too many failed attempts. Wait a few minutes and try again."
+	msgSignInIPLimit         = "Too many sign-in attempts from your network. Wait a few minutes and try again."
+	msgSignInFailed          = "We couldn't sign you in. Go back to the application and sign in again."
 )
 
 // signInDelay is how long after the last of n consecutive failures the
@@ -109,13 +112,24 @@ func (s *server) showLogin(w http.ResponseWriter, r *http.Request, p *flowPage, 
 	pf := passwordField()
 	pf.Error = pwErr
 	pf.AlertLinked = alert != ""
-	links := []pageLink{s.link(p, "", "Forgot your password?", "/reset")}
-	if p.flow.SignUpAllowed {
-		links = append(links, s.link(p, "No account?", "Sign up", "/signup"))
+	// Sign-up and password reset send codes by email: without mail they
+	// would end on an error, so the page does not offer them and says why.
+	lead := []string{"Sign in with your email address and password."}
+	var links []pageLink
+	switch {
+	case s.Mail == nil && p.flow.SignUpAllowed:
+		lead = append(lead, msgNoMailSignUpReset)
+	case s.Mail == nil:
+		lead = append(lead, msgNoMailReset)
+	default:
+		links = append(links, s.link(p, "", "Forgot your password?", "/reset"))
+		if p.flow.SignUpAllowed {
+			links = append(links, s.link(p, "No account?", "Sign up", "/signup"))
+		}
 	}
 	s.show(w, r, p, status, &pageView{
 		Title: "Sign in",
-		Lead:  []string{"Sign in with your email address and password."},
+		Lead:  lead,
 		Alert: alert,
 		Form:  s.form(p, "/login", "Sign in", ef, pf),
 		Links: links,
@@ -180,6 +194,9 @@ func (s *server) passwordSignIn(r *http.Request, p *flowPage, mail, pw string) (
 		return nil, nil, &userError{http.StatusTooManyRequests, msgSignInIPLimit}
 	case refused:
 		log.InfoContext(ctx, "sign-in refused", "reason", "too many failed attempts")
+		if s.Mail == nil {
+			return nil, nil, &userError{http.StatusTooManyRequests, msgSignInThrottledNoMail}
+		}
 		return nil, nil, &userError{http.StatusTooManyRequests, msgSignInThrottled}
 	}
 

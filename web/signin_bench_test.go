@@ -61,7 +61,7 @@ func newSignInBench(b *testing.B, users int, opts ...func(*web.Options)) *signIn
 	e.createFlow(acme.TenantID, gatehouse.IdentityProviderEmailPassword, false, shop.cfg.ClientID)
 	const prefix = "bench"
 	for i := 1; i <= users; i++ {
-		e.must(201, "POST", acme.AdminAPI+"/users", tok, map[string]any{"mail": load.UserMail(prefix, i), "passwordProfile": map[string]any{"password": benchPassword}})
+		e.must(201, "POST", acme.AdminAPI+"/users", tok, map[string]any{"displayName": "Ada", "mail": load.UserMail(prefix, i), "passwordProfile": map[string]any{"password": benchPassword}})
 	}
 	c, err := load.New(context.Background(), load.Config{Issuer: acme.Issuer, ClientID: shop.cfg.ClientID, ClientSecret: shop.cfg.ClientSecret, RedirectURI: rpRedirect})
 	if err != nil {

@@ -6,11 +6,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/notify"
 	"github.com/gatehouse/gatehouse/notify/smtptest"
 	"github.com/gatehouse/gatehouse/storetest"
 )
@@ -447,4 +449,57 @@ func checkOneMailEach(t *testing.T, msgs []smtptest.Received, want map[string]st
 			t.Errorf("mails to %s: %q, want one containing %q", to, got[to], w)
 		}
 	}
+}
+
+// TestSignInPageWithoutMail checks that a server without mail (no SMTP, no
+// development mailbox) does not offer sign-up or "Forgot your password?",
+// which would end on an error, and says that email is not set up; with
+// mail, or a development mailbox, both are offered.
+func TestSignInPageWithoutMail(t *testing.T) {
+	const noMailBoth = "You can't create an account or reset your password here yet: this site's administrator has not set up email."
+	const noMailReset = "You can't reset your password here yet: this site's administrator has not set up email."
+	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
+		for _, c := range []struct {
+			name      string
+			opt       hostedOptions
+			links     []string // the links of the sign-in page
+			says, not string
+		}{
+			{"no mail", hostedOptions{noMail: true}, nil, noMailBoth, "Forgot your password?"},
+			{"no mail, sign-up off", hostedOptions{noMail: true, signUpOff: true}, nil, noMailReset, "create an account"},
+			{"SMTP", hostedOptions{}, []string{"/acme/reset", "/acme/signup"}, "Forgot your password? No account? Sign up", "has not set up email"},
+			{"SMTP, sign-up off", hostedOptions{signUpOff: true}, []string{"/acme/reset"}, "Forgot your password?", "has not set up email"},
+			{"development mailbox", hostedOptions{mailbox: notify.NewMailbox(0, nil)}, []string{"/acme/reset", "/acme/signup"}, "Forgot your password? No account? Sign up", "has not set up email"},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				h := newHostedEnv(t, eng, c.opt)
+				b := newBrowser(t, rpRedirect)
+				login := h.begin(b)
+				var links []string
+				for _, m := range regexp.MustCompile(`<a href="([^"?]*)`).FindAllStringSubmatch(login.body, -1) {
+					links = append(links, m[1])
+				}
+				if strings.Join(links, " ") != strings.Join(c.links, " ") {
+					t.Errorf("links %q, want %q", links, c.links)
+				}
+				body := text(login.body)
+				if !strings.Contains(body, c.says) || strings.Contains(body, c.not) {
+					t.Errorf("the sign-in page says:\n%s\nwant %q and not %q", body, c.says, c.not)
+				}
+				// Password sign-in works either way, and the throttle's
+				// message suggests a reset only where there can be one.
+				h.addUser("ada@example.com", "correct horse battery")
+				h.setStrikes("grace@example.com", 100)
+				r := tryLogin(b, login, "grace@example.com", "whatever it is")
+				wantThrottle := "Too many failed attempts. Wait a few minutes, or reset your password."
+				if c.opt.noMail {
+					wantThrottle = "Too many failed attempts. Wait a few minutes and try again."
+				}
+				if r.status != http.StatusTooManyRequests || !strings.Contains(text(r.body), wantThrottle) {
+					t.Errorf("throttled sign-in: status %d, %.300s; want 429 and %q", r.status, text(r.body), wantThrottle)
+				}
+				h.signedIn(h.step(b, login, map[string]string{"email": "ada@example.com", "password": "correct horse battery"}))
+			})
+		}
+	})
 }

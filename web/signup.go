@@ -187,15 +187,11 @@ func (s *server) showSignUpDetails(w http.ResponseWriter, r *http.Request, p *fl
 		lead += " Tell us a little about yourself."
 	}
 	fields = append(fields, attrs...)
-	form := s.form(p, "/signup/details", "Create account", fields...)
-	for _, f := range attrs {
-		form.RequiredNote = form.RequiredNote || f.Marked
-	}
 	s.show(w, r, p, status, &pageView{
 		Title: "Create your account",
 		Lead:  []string{lead},
 		Alert: alert,
-		Form:  form,
+		Form:  s.form(p, "/signup/details", "Create account", fields...),
 	})
 }
 
@@ -252,7 +248,7 @@ func attributeField(a gatehouse.FlowAttribute) pageField {
 		}
 	}
 	f := pageField{ID: "attr-" + a.Name, Name: "attr." + a.Name, Label: label, Type: "text",
-		Required: a.Required, Marked: a.Required, MaxLength: attributeMaxLength(a)}
+		Required: a.Required, MaxLength: attributeMaxLength(a)}
 	if !a.Custom {
 		f.Autocomplete = attributeAutocomplete[a.Name]
 	}

@@ -150,7 +150,7 @@ func TestUnchangedPatch(t *testing.T) {
 		acme := e.createTenant("acme")
 		api := acme.AdminAPI
 		tok := e.token(e.url+"/acme/oauth2/v2.0/token", acme.AutomationClient.ClientID, acme.AutomationClient.ClientSecret, acme.AutomationClient.Scope)
-		user := api + "/users/" + e.must(201, "POST", api+"/users", tok, map[string]any{"mail": "ada@example.com", "city": "London"}).str("id")
+		user := api + "/users/" + e.must(201, "POST", api+"/users", tok, map[string]any{"displayName": "Ada", "mail": "ada@example.com", "city": "London"}).str("id")
 		group := api + "/groups/" + e.must(201, "POST", api+"/groups", tok, map[string]any{"displayName": "Staff"}).str("id")
 		appObj, appID := e.newApp(api, tok, "Shop")
 		app := api + "/applications/" + appObj
@@ -238,8 +238,8 @@ func TestPasswordHashedLast(t *testing.T) {
 		api := acme.AdminAPI
 		tok := e.token(e.url+"/acme/oauth2/v2.0/token", acme.AutomationClient.ClientID, acme.AutomationClient.ClientSecret, acme.AutomationClient.Scope)
 		adminID := e.adminUserID(api, tok, acme.Admin.Email)
-		ada := e.must(201, "POST", api+"/users", tok, map[string]any{"mail": "ada@example.com"}).str("id")
-		ua := e.must(201, "POST", api+"/users", tok, map[string]any{"mail": "ua@example.com"}).str("id")
+		ada := e.must(201, "POST", api+"/users", tok, map[string]any{"displayName": "Ada", "mail": "ada@example.com"}).str("id")
+		ua := e.must(201, "POST", api+"/users", tok, map[string]any{"displayName": "Ada", "mail": "ua@example.com"}).str("id")
 		e.must(201, "POST", api+"/roleManagement/directory/roleAssignments", tok, map[string]any{"roleDefinitionId": gatehouse.RoleUserAdministrator, "principalId": ua})
 		uaTok := e.delegatedToken(acme, ua)
 		audits := e.countAll(api+"/auditLogs/directoryAudits", tok)
@@ -257,7 +257,7 @@ func TestPasswordHashedLast(t *testing.T) {
 			{"mail taken", "PATCH", "/users/" + ada, tok, map[string]any{"passwordProfile": pw, "mail": "UA@example.com"}, 409},
 			{"administrator, by a User Administrator", "PATCH", "/users/" + adminID, uaTok, map[string]any{"passwordProfile": pw}, 403},
 			{"the last Global Administrator disabled", "PATCH", "/users/" + adminID, tok, map[string]any{"passwordProfile": pw, "accountEnabled": false}, 409},
-			{"new user, mail taken", "POST", "/users", tok, map[string]any{"passwordProfile": pw, "mail": "ada@EXAMPLE.com"}, 409},
+			{"new user, mail taken", "POST", "/users", tok, map[string]any{"passwordProfile": pw, "displayName": "Ada", "mail": "ada@EXAMPLE.com"}, 409},
 		} {
 			r := e.call(c.method, api+c.path, c.tok, c.body)
 			if r.status != c.status {
@@ -317,7 +317,7 @@ func TestRejectedWritesNothing(t *testing.T) {
 		flows := api + "/identity/authenticationEventsFlows"
 		roles := api + "/roleManagement/directory/roleAssignments"
 		branding := api + "/organization/" + d.tenantID + "/branding"
-		second := e.must(201, "POST", api+"/users", tok, map[string]any{"mail": "grace@example.com"}).str("id")
+		second := e.must(201, "POST", api+"/users", tok, map[string]any{"displayName": "Ada", "mail": "grace@example.com"}).str("id")
 		flowBody := storefrontFlow()
 		delete(flowBody, "conditions")
 
@@ -332,7 +332,7 @@ func TestRejectedWritesNothing(t *testing.T) {
 			wrongRaw  string
 			wrongName string
 		}{
-			{"create user", api + "/users?$top=999", "POST", api + "/users", map[string]any{"mail": "new@example.com", "city": "Oslo"}, "city", "accountEnabled", `"yes"`, "accountEnabled"},
+			{"create user", api + "/users?$top=999", "POST", api + "/users", map[string]any{"displayName": "Ada", "mail": "new@example.com", "city": "Oslo"}, "city", "accountEnabled", `"yes"`, "accountEnabled"},
 			{"update user", api + "/users?$top=999", "PATCH", api + "/users/" + d.user, map[string]any{"city": "Oslo"}, "city", "identities", `{"signInType":"emailAddress"}`, "identities"},
 			{"create group", api + "/groups?$top=999", "POST", api + "/groups", map[string]any{"displayName": "New", "description": "x"}, "description", "description", `5`, "description"},
 			{"update group", api + "/groups?$top=999", "PATCH", api + "/groups/" + d.group, map[string]any{"description": "x"}, "description", "securityEnabled", `"true"`, "securityEnabled"},

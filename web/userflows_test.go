@@ -415,7 +415,7 @@ func TestUserFlowsAccess(t *testing.T) {
 
 		// As in Entra External ID, an Application Administrator may not
 		// change user flows; a Global Administrator may.
-		appAdmin := e.must(201, "POST", api+"/users", tok, map[string]any{"mail": "apps@acme.example"}).str("id")
+		appAdmin := e.must(201, "POST", api+"/users", tok, map[string]any{"displayName": "Ada", "mail": "apps@acme.example"}).str("id")
 		e.must(201, "POST", api+"/roleManagement/directory/roleAssignments", tok, map[string]any{"roleDefinitionId": gatehouse.RoleApplicationAdministrator, "principalId": appAdmin})
 		e.must(403, "GET", flows, e.delegatedToken(acme, appAdmin), nil)
 		admin := e.delegatedToken(acme, e.adminUserID(api, tok, acme.Admin.Email))

@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gatehouse/gatehouse"
@@ -96,6 +97,20 @@ func (in *userInput) apply(u *gatehouse.User) {
 	if in.AccountEnabled != nil {
 		u.AccountEnabled = *in.AccountEnabled
 	}
+}
+
+// checkDisplayName applies Graph's rule for a user's displayName: POST
+// must send one, and PATCH may change it but not blank it. A user who
+// signed up through a flow that does not ask for a name has none until an
+// administrator sets one.
+func (in *userInput) checkDisplayName(create bool) error {
+	switch {
+	case in.DisplayName == nil && create:
+		return gatehouse.FieldErrorf("displayName", "displayName is required: the name shown for the user, as Microsoft Graph requires when a user is created.")
+	case in.DisplayName != nil && strings.TrimSpace(*in.DisplayName) == "":
+		return gatehouse.FieldErrorf("displayName", "displayName must not be empty.")
+	}
+	return nil
 }
 
 // signInMail reconciles mail and identities: Graph clients for external
@@ -210,6 +225,10 @@ func (s *server) handleUserCreate() http.Handler {
 		t := tenantFrom(r.Context())
 		var in userInput
 		if _, err := decode(w, r, &in); err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		if err := in.checkDisplayName(true); err != nil {
 			s.writeAPIError(w, r, err)
 			return
 		}
@@ -356,6 +375,9 @@ func (s *server) handleUserUpdate() http.Handler {
 // the result is valid, its mail is free and the change does not disable
 // the last Global Administrator. The transaction checks all of it again.
 func (s *server) checkUserUpdate(r *http.Request, in *userInput) error {
+	if err := in.checkDisplayName(false); err != nil {
+		return err
+	}
 	if err := s.checkPassword(in.PasswordProfile); err != nil {
 		return err
 	}

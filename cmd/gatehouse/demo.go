@@ -142,6 +142,7 @@ func runDemo(ctx context.Context, e *env, c *config) error {
 		Version:   versionString(),
 		Mail:      mailbox,
 		Mailbox:   mailbox,
+		RootLinks: demoRootLinks(setup, publicURL, sampleURL),
 
 		TrustedProxies: c.TrustedProxies,
 	})
@@ -490,6 +491,16 @@ func demoAdminEmail(ctx context.Context, store gatehouse.Reader, tenantID string
 		return ""
 	}
 	return admin.Mail
+}
+
+// demoRootLinks are the links of the root page of the demo's Gatehouse:
+// where a newcomer who opened the first URL of the banner goes next.
+func demoRootLinks(s *demoSetup, publicURL, sampleURL string) []web.RootLink {
+	return []web.RootLink{
+		{Text: "Sample app", Href: sampleURL, Note: "Sign up and sign in as a customer of the demo tenant would."},
+		{Text: "Development mailbox", Href: publicURL + "/dev/mailbox", Note: "The mail the demo would have sent, with its one-time codes."},
+		{Text: "Discovery document of the tenant " + demoTenant, Href: s.Issuer + "/.well-known/openid-configuration", Note: "Its OpenID Connect configuration: issuer, endpoints and keys."},
+	}
 }
 
 // printDemo writes the banner: every URL and credential a newcomer needs.

@@ -212,6 +212,23 @@ func TestDemo(t *testing.T) {
 	} else {
 		res.Body.Close()
 	}
+	// The root page, the banner's first URL, leads to the sample app, the
+	// mailbox and the tenant's discovery document, and each link works.
+	rb := newWebBrowser(t)
+	root := rb.get(d.gatehouse + "/")
+	var links []string
+	for _, m := range linkRE.FindAllStringSubmatch(root.body, -1) {
+		links = append(links, htmlAttrs(m[1])["href"])
+	}
+	wantLinks := []string{d.sample, d.gatehouse + "/dev/mailbox", issuer + "/.well-known/openid-configuration"}
+	if root.status != 200 || strings.Join(links, " ") != strings.Join(wantLinks, " ") {
+		t.Errorf("root page: status %d, links %q, want %q", root.status, links, wantLinks)
+	}
+	for _, l := range links {
+		if p := rb.get(l); p.status != 200 {
+			t.Errorf("root page link %s: status %d", l, p.status)
+		}
+	}
 
 	// The printed passwords sign in, through the sample app.
 	b := newWebBrowser(t)

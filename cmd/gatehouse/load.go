@@ -257,12 +257,13 @@ fails (exit status 1) when any iteration failed. Every request goes to the
 issuer's scheme, host and port, and nowhere else: this is for load on your
 own server. Results and how to quote them: docs/benchmarks.md.`
 
+// loadSignInCommand measures password sign-ins (LD-1 of SECURITY.md).
 func loadSignInCommand() *command {
 	lc := &loadConfig{}
 	return &command{
 		name:    "load signin",
 		usage:   "load signin --issuer URL [flags]",
-		summary: "Measure complete password sign-ins (LD-1).",
+		summary: "Measure complete password sign-ins.",
 		help: `Runs complete password sign-ins against a Gatehouse server and reports them.
 Each iteration is one sign-in from a new browser (no cookies): the
 authorization request with PKCE (S256), state and a nonce; the hosted
@@ -290,12 +291,13 @@ Virtual user N signs in users N, N+C, N+2C… in turn (C: --concurrency).
 	}
 }
 
+// loadRefreshCommand measures refresh token redemptions (LD-4).
 func loadRefreshCommand() *command {
 	lc := &loadConfig{}
 	return &command{
 		name:    "load refresh",
 		usage:   "load refresh --issuer URL [flags]",
-		summary: "Measure refresh token redemptions (LD-4).",
+		summary: "Measure refresh token redemptions.",
 		help: `Runs refresh token redemptions against a Gatehouse server and reports them.
 Each virtual user signs one user in once, as 'gatehouse load signin' does
 (with offline_access), then redeems its refresh token over and over, each
@@ -320,6 +322,7 @@ it signs in again.
 	}
 }
 
+// loadTokenCommand measures client credentials grants (LD-3).
 func loadTokenCommand() *command {
 	lc := &loadConfig{}
 	m := loadOptions(lc)
@@ -332,7 +335,7 @@ func loadTokenCommand() *command {
 	return &command{
 		name:    "load token",
 		usage:   "load token --issuer URL [flags]",
-		summary: "Measure client credentials grants (LD-3).",
+		summary: "Measure client credentials grants.",
 		help: `Runs client credentials grants against a Gatehouse server and reports them:
 each iteration gets an access token for --scope, authenticating the client
 with client_secret_basic, through golang.org/x/oauth2.

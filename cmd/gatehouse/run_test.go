@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -273,6 +274,23 @@ func TestHelp(t *testing.T) {
 		r := runCLI(t, nil, args...)
 		if r.err != nil || !strings.Contains(r.stdout+r.stderr, "rotate-keys") {
 			t.Errorf("%v: err %v, output %q; want the tenant subcommands", args, r.err, r.stdout+r.stderr)
+		}
+	}
+}
+
+// TestHelpNamesNoRequirementCodes checks that no help text shows the
+// internal requirement codes of SECURITY.md ("LD-1", "PW-12"), which users
+// do not know; code comments and docs keep them.
+func TestHelpNamesNoRequirementCodes(t *testing.T) {
+	code := regexp.MustCompile(`\b(PW|RL|EO|TOTP|RC|WA|LC|SE|AS|OP|TK|FE|LOG|LD|FT)-[0-9]+\b`)
+	invocations := [][]string{{"help"}, {"tenant", "-h"}}
+	for _, cmd := range commands() {
+		invocations = append(invocations, append(strings.Fields(cmd.name), "-h"))
+	}
+	for _, args := range invocations {
+		r := runCLI(t, nil, args...)
+		if m := code.FindAllString(r.stdout+r.stderr, -1); len(m) > 0 {
+			t.Errorf("gatehouse %s shows the requirement codes %q", strings.Join(args, " "), m)
 		}
 	}
 }

@@ -300,9 +300,9 @@ func TestServePasswordMinLength(t *testing.T) {
 	}
 	api := (&clientcredentials.Config{ClientID: tn.AutomationClient.ClientID, ClientSecret: tn.AutomationClient.ClientSecret,
 		TokenURL: base + "/acme/oauth2/v2.0/token", Scopes: []string{tn.AutomationClient.Scope}}).Client(context.Background())
-	refused := apiCall(t, api, "POST", tn.AdminAPI+"/users", map[string]any{"mail": "ada@example.com", "passwordProfile": map[string]any{"password": "zebra mango"}}, 400)
+	refused := apiCall(t, api, "POST", tn.AdminAPI+"/users", map[string]any{"displayName": "Ada", "mail": "ada@example.com", "passwordProfile": map[string]any{"password": "zebra mango"}}, 400)
 	if msg, _ := refused["error"].(map[string]any)["message"].(string); !strings.Contains(msg, "12") {
 		t.Errorf("an 11-character password with a minimum of 12: %v", refused)
 	}
-	apiCall(t, api, "POST", tn.AdminAPI+"/users", map[string]any{"mail": "ada@example.com", "passwordProfile": map[string]any{"password": "zebra mangos"}}, 201)
+	apiCall(t, api, "POST", tn.AdminAPI+"/users", map[string]any{"displayName": "Ada", "mail": "ada@example.com", "passwordProfile": map[string]any{"password": "zebra mangos"}}, 201)
 }
