@@ -83,11 +83,11 @@ func (s *server) handleDiscovery() http.Handler {
 			"claims_supported": []string{"iss", "sub", "aud", "exp", "iat", "nbf", "auth_time", "nonce", "acr", "amr", "azp", "sid", "tid",
 				"email", "email_verified", "name", "given_name", "family_name", "preferred_username"},
 			"prompt_values_supported":                        []string{"none", "login", "consent", "select_account"},
-			"acr_values_supported":                           []string{"1"},
+			"acr_values_supported":                           gatehouse.ACRValues,
 			"authorization_response_iss_parameter_supported": true,
 			"request_parameter_supported":                    false,
 			"request_uri_parameter_supported":                false,
-			"claims_parameter_supported":                     false,
+			"claims_parameter_supported":                     true,
 			"tenant_admin_api":                               gatehouse.AdminAPIURL(s.PublicURL, t.Name),
 		}
 		w.Header().Set("Cache-Control", "public, max-age=300")

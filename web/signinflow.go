@@ -502,3 +502,26 @@ func accountRequirements(ar *gatehouse.AuthRequest) []signin.Requirement {
 	}
 	return reqs
 }
+
+// refreshRefusal asks signin.Next whether a grant may still yield tokens
+// without the user, inside the refresh grant's transaction: only while
+// every authentication it counted stands (LC-2: a removed method refuses
+// the refresh when the sign-in needed it), and every requirement on it
+// still holds. It returns why not, for the client, or "".
+func (s *server) refreshRefusal(ctx context.Context, rd gatehouse.Reader, t *gatehouse.Tenant, g *gatehouse.Grant, u *gatehouse.User) (string, error) {
+	v, err := loadMethods(ctx, rd, t.ID, u)
+	if err != nil {
+		return "", err
+	}
+	held := gatehouse.LevelOf(g.Methods)
+	in := signin.Input{Now: s.Now(), User: u, Methods: gatehouse.CarriedOver(standing(g.Methods, v.registered)),
+		Requirements: []signin.Requirement{{Source: "the sign-in's tokens", Level: held, Essential: true}}}
+	d := signin.Next(in)
+	if d.Step == signin.Issue {
+		return "", nil
+	}
+	if d.Error == signin.ErrUnmet || d.Error == signin.ErrLoginRequired {
+		return "An authentication method this sign-in used has been removed; the user must sign in again.", nil
+	}
+	return "The user must sign in again: " + d.Reason, nil
+}

@@ -193,6 +193,13 @@ func (s *server) grantRefreshToken(w http.ResponseWriter, r *http.Request) {
 		if user, bad, err = liveGrantUser(r.Context(), tx, grant); bad != nil || err != nil {
 			return err
 		}
+		if why, err := s.refreshRefusal(r.Context(), tx, t, grant, user); err != nil || why != "" {
+			if why != "" {
+				bad = &oauthError{Code: "invalid_grant", Description: why}
+				return errRollback
+			}
+			return err
+		}
 		scope = grant.Scope
 		if sc := r.PostForm.Get("scope"); sc != "" {
 			for _, want := range strings.Fields(sc) {
@@ -315,17 +322,32 @@ func (s *server) idTokenClaims(t *gatehouse.Tenant, app *gatehouse.Application, 
 		AuthTime: jwt.NewNumericDate(g.AuthTime), ACR: g.ACR, AMR: g.AMR, AZP: app.AppID, TenantID: t.ID,
 		SessionID: g.SessionID,
 	}
-	userClaims(scope, u, &c.Email, &c.EmailVerified, &c.Name, &c.GivenName, &c.FamilyName, &c.PreferredName)
+	requested := oidc.LoadClaimsRequest(g.Claims).Requested("id_token")
+	userClaims(scope, requested, u, &c.Email, &c.EmailVerified, &c.Name, &c.GivenName, &c.FamilyName, &c.PreferredName)
 	return c
 }
 
-// userClaims fills the profile and email claims a scope allows.
-func userClaims(scope string, u *gatehouse.User, email *string, verified **bool, name, given, family, preferred *string) {
-	if hasScope(scope, "email") {
-		yes := true
-		*email, *verified = u.Mail, &yes
-	}
-	if hasScope(scope, "profile") {
-		*name, *given, *family, *preferred = u.DisplayName, u.GivenName, u.Surname, u.Mail
+// claimScopes are the scopes that grant each user claim (OIDC Core 5.4).
+var claimScopes = map[string]string{
+	"email": "email", "email_verified": "email",
+	"name": "profile", "given_name": "profile", "family_name": "profile", "preferred_username": "profile",
+}
+
+// userClaims fills the user claims that the scope grants or that the
+// claims parameter requested one by one (OIDC Core 5.5).
+func userClaims(scope string, requested []string, u *gatehouse.User, email *string, verified **bool, name, given, family, preferred *string) {
+	wants := func(claim string) bool { return hasScope(scope, claimScopes[claim]) || slices.Contains(requested, claim) }
+	yes := true
+	for claim, set := range map[string]func(){
+		"email":              func() { *email = u.Mail },
+		"email_verified":     func() { *verified = &yes },
+		"name":               func() { *name = u.DisplayName },
+		"given_name":         func() { *given = u.GivenName },
+		"family_name":        func() { *family = u.Surname },
+		"preferred_username": func() { *preferred = u.Mail },
+	} {
+		if wants(claim) {
+			set()
+		}
 	}
 }

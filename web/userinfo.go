@@ -50,7 +50,7 @@ func (s *server) handleUserinfo() http.Handler {
 			s.writeAPIError(w, r, err)
 			return
 		}
-		u, err := s.liveTokenUser(r, t, c)
+		g, u, err := s.liveTokenGrant(r, t, c)
 		if gatehouse.ErrorCode(err) == gatehouse.EUNAUTHORIZED {
 			writeBearerError(w, http.StatusUnauthorized, "invalid_token", gatehouse.ErrorMessage(err))
 			return
@@ -60,7 +60,8 @@ func (s *server) handleUserinfo() http.Handler {
 			return
 		}
 		out := userinfoResponse{Subject: u.ID}
-		userClaims(c.Scope, u, &out.Email, &out.EmailVerified, &out.Name, &out.GivenName, &out.FamilyName, &out.PreferredName)
+		requested := oidc.LoadClaimsRequest(g.Claims).Requested("userinfo")
+		userClaims(c.Scope, requested, u, &out.Email, &out.EmailVerified, &out.Name, &out.GivenName, &out.FamilyName, &out.PreferredName)
 		encode(w, http.StatusOK, out)
 	})
 }
@@ -69,21 +70,27 @@ func (s *server) handleUserinfo() http.Handler {
 // still stands and whose user is enabled; otherwise an EUNAUTHORIZED error
 // that says why the token no longer counts, or the store's error.
 func (s *server) liveTokenUser(r *http.Request, t *gatehouse.Tenant, c *oidc.AccessTokenClaims) (*gatehouse.User, error) {
+	_, u, err := s.liveTokenGrant(r, t, c)
+	return u, err
+}
+
+// liveTokenGrant is liveTokenUser that also returns the token's grant.
+func (s *server) liveTokenGrant(r *http.Request, t *gatehouse.Tenant, c *oidc.AccessTokenClaims) (*gatehouse.Grant, *gatehouse.User, error) {
 	if c.IDType != "user" || c.GrantID == "" {
-		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "The access token was not issued for a user.")
+		return nil, nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "The access token was not issued for a user.")
 	}
 	g, err := s.Store.Grant(r.Context(), t.ID, c.GrantID)
 	if err != nil && gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
-		return nil, err
+		return nil, nil, err
 	}
 	if err != nil || g.UserID != c.Subject || g.ClientID != c.ClientID {
-		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "The access token has been revoked.")
+		return nil, nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "The access token has been revoked.")
 	}
 	u, why, err := grantUser(r.Context(), s.Store, g)
 	if why != "" {
-		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "%s", why)
+		return nil, nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "%s", why)
 	}
-	return u, err
+	return g, u, err
 }
 
 // handleRevoke is the revocation endpoint (RFC 7009). Revoking a refresh
