@@ -1,6 +1,7 @@
 package web
 
 import (
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -62,6 +63,20 @@ func (s *server) routes(mux *router) {
 	api("DELETE "+base+"/users/{id}", usersWrite, s.handleUserDelete())
 	list("GET "+base+"/users/{id}/memberOf", usersRead, s.handleUserMemberOf())
 	api("POST "+base+"/users/{id}/revokeSignInSessions", usersWrite, s.handleUserRevokeSignInSessions())
+
+	// A user's authentication methods: all of them, and each kind's.
+	const authn = base + "/users/{id}/authentication"
+	list("GET "+authn+"/methods", userMethodsRead, s.handleUserMethodList(""))
+	api("GET "+authn+"/methods/{method}", userMethodsRead, s.handleUserMethodGet(""))
+	for _, kind := range slices.Sorted(maps.Keys(methodKinds)) {
+		list("GET "+authn+"/"+kind, userMethodsRead, s.handleUserMethodList(kind))
+		api("GET "+authn+"/"+kind+"/{method}", userMethodsRead, s.handleUserMethodGet(kind))
+		if kind == "passwordMethods" || kind == "emailMethods" {
+			api("DELETE "+authn+"/"+kind+"/{method}", userMethodsWrite, s.handleUserMethodNotRemovable(kind))
+		} else {
+			api("DELETE "+authn+"/"+kind+"/{method}", userMethodsWrite, s.handleUserMethodDelete(kind))
+		}
+	}
 
 	list("GET "+base+"/groups", groupsRead, s.handleGroupList())
 	api("POST "+base+"/groups", groupsWrite, s.handleGroupCreate())
