@@ -336,7 +336,9 @@ var claimScopes = map[string]string{
 // userClaims fills the user claims that the scope grants or that the
 // claims parameter requested one by one (OIDC Core 5.5).
 func userClaims(scope string, requested []string, u *gatehouse.User, email *string, verified **bool, name, given, family, preferred *string) {
-	wants := func(claim string) bool { return hasScope(scope, claimScopes[claim]) || slices.Contains(requested, claim) }
+	wants := func(claim string) bool {
+		return hasScope(scope, claimScopes[claim]) || slices.Contains(requested, claim)
+	}
 	yes := true
 	for claim, set := range map[string]func(){
 		"email":              func() { *email = u.Mail },
