@@ -68,6 +68,9 @@ type stack struct {
 	gatehouse, shop, blog string
 	smtp                  *smtptest.Server
 	logs                  *logBuffer
+	store                 *sqlstore.Store
+	tenantID              string
+	hasher                *password.Hasher
 }
 
 // logBuffer collects every log line of the stack, at debug level, so a
@@ -116,7 +119,7 @@ func startStack(t *testing.T, store *sqlstore.Store) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := &stack{gatehouse: ghURL, smtp: mailSrv, logs: logs}
+	st := &stack{gatehouse: ghURL, smtp: mailSrv, logs: logs, store: store, tenantID: res.TenantID, hasher: hasher}
 	var appIDs []string
 	for _, app := range []struct {
 		name string

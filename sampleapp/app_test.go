@@ -566,6 +566,14 @@ func TestAuthorizationRequest(t *testing.T) {
 	if u2.Query().Get("state") == q.Get("state") || u2.Query().Get("nonce") == q.Get("nonce") {
 		t.Errorf("a second sign-in reused the state or nonce")
 	}
+	if q.Has("acr_values") || u2.Query().Has("acr_values") {
+		t.Errorf("a plain sign-in asks for acr_values")
+	}
+	// "Sign in with a second factor" asks for multifactor authentication.
+	u3, _ := url.Parse(b.get(e.appURL + "/login?mfa=1").location)
+	if got := u3.Query().Get("acr_values"); got != "2" {
+		t.Errorf("/login?mfa=1: acr_values = %q, want 2", got)
+	}
 }
 
 func TestSecurityHeaders(t *testing.T) {

@@ -114,7 +114,13 @@ func (a *app) handleLogin() http.Handler {
 		}
 		at := attempt{state: newRandom(), nonce: newRandom(), verifier: oauth2.GenerateVerifier(), created: a.cfg.Now()}
 		a.sessions.addAttempt(w, r, at)
-		u := p.oauth.AuthCodeURL(at.state, oidc.Nonce(at.nonce), oauth2.S256ChallengeOption(at.verifier))
+		opts := []oauth2.AuthCodeOption{oidc.Nonce(at.nonce), oauth2.S256ChallengeOption(at.verifier)}
+		if r.URL.Query().Get("mfa") == "1" {
+			// Ask for multifactor authentication (acr 2): a step-up when
+			// the browser's session with the provider has one factor.
+			opts = append(opts, oauth2.SetAuthURLParam("acr_values", "2"))
+		}
+		u := p.oauth.AuthCodeURL(at.state, opts...)
 		w.Header().Set("Cache-Control", "no-store")
 		http.Redirect(w, r, u, http.StatusSeeOther)
 	})

@@ -379,7 +379,8 @@ type codePage struct {
 	// flowOK reports whether the page belongs to the flow.
 	flowOK func(p *flowPage) bool
 	// masked shows the address the code went to as j***@example.com (a
-	// second factor, whose address the user did not type).
+	// second factor, whose address the user did not type), and the link
+	// back offers another way rather than another address.
 	masked bool
 }
 
@@ -496,8 +497,17 @@ func (s *server) showCodePage(w http.ResponseWriter, r *http.Request, p *flowPag
 		Alert:  alert,
 		Form:   verify,
 		Extra:  []*pageForm{resend},
-		Links:  []pageLink{s.link(p, "", "Use a different email address", cp.restart)},
+		Links:  []pageLink{s.codeRestartLink(p, cp)},
 	})
+}
+
+// codeRestartLink is the code page's way back: another address, or, for
+// a second factor, another method.
+func (s *server) codeRestartLink(p *flowPage, cp codePage) pageLink {
+	if cp.masked {
+		return s.link(p, "", "Use another way to verify", cp.restart)
+	}
+	return s.link(p, "", "Use a different email address", cp.restart)
 }
 
 // startPage is the first page of the flow.
