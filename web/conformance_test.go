@@ -654,34 +654,28 @@ func TestOIDCC_IDTokenUnsigned(t *testing.T) {
 	})
 }
 
+// userinfoModule runs an oidcc-userinfo-* module: a sign-in with the
+// email scope, then userinfo by how (userinfo checks the response).
+func userinfoModule(t *testing.T, eng storetest.Engine, how string) {
+	o := newOP(t, eng)
+	_, tok, _ := o.signIn(newBrowser(t, rpRedirect), authz{scope: "openid email"})
+	if ui := o.userinfo(tok, how); ui["email"] != opMail {
+		t.Errorf("userinfo by %s = %v, want the user's email", how, ui)
+	}
+}
+
 func TestOIDCC_UserInfoGet(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
-		o := newOP(t, eng)
-		_, tok, _ := o.signIn(newBrowser(t, rpRedirect), authz{scope: "openid email"})
-		if ui := o.userinfo(tok, "get"); ui["email"] != opMail {
-			t.Errorf("userinfo by GET = %v", ui)
-		}
-	})
+	forEachEngine(t, func(t *testing.T, eng storetest.Engine) { userinfoModule(t, eng, "get") })
 }
 
 func TestOIDCC_UserInfoPostHeader(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
-		o := newOP(t, eng)
-		_, tok, _ := o.signIn(newBrowser(t, rpRedirect), authz{scope: "openid email"})
-		if ui := o.userinfo(tok, "post-header"); ui["email"] != opMail {
-			t.Errorf("userinfo by POST with the header = %v", ui)
-		}
-	})
+	forEachEngine(t, func(t *testing.T, eng storetest.Engine) { userinfoModule(t, eng, "post-header") })
 }
 
+// TestOIDCC_UserInfoPostBody: the token as access_token in a form body
+// (RFC 6750 2.2); TestRFC6750TokenMethods has the refused ways.
 func TestOIDCC_UserInfoPostBody(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
-		o := newOP(t, eng)
-		_, tok, _ := o.signIn(newBrowser(t, rpRedirect), authz{scope: "openid email"})
-		if ui := o.userinfo(tok, "post-body"); ui["email"] != opMail {
-			t.Errorf("userinfo by POST with the token in the body = %v", ui)
-		}
-	})
+	forEachEngine(t, func(t *testing.T, eng storetest.Engine) { userinfoModule(t, eng, "post-body") })
 }
 
 func TestOIDCC_EnsureRequestWithoutNonceSucceedsForCodeFlow(t *testing.T) {
