@@ -11,10 +11,10 @@ import (
 // POST whose body is application/x-www-form-urlencoded, from the body's
 // access_token parameter (section 2.2). A token in the query string
 // (section 2.3) is refused, because URLs end up in logs and browser
-// history; so is a request that uses two methods at once (section 2: clients "MUST
-// NOT use more than one method") or repeats access_token. On failure it
-// has answered, with 401 when no token was sent and 400 for a malformed
-// request, and returns false.
+// history; so is a request that uses two methods at once (section 2:
+// clients "MUST NOT use more than one method") or repeats access_token.
+// On failure it has answered, with 401 when no token was sent and 400 for
+// a malformed request, and returns false.
 func bearerToken(w http.ResponseWriter, r *http.Request) (string, bool) {
 	if r.URL.Query().Has("access_token") {
 		writeBearerError(w, http.StatusBadRequest, "invalid_request", "Send the access token in the Authorization header or in a form-encoded POST body, not in the query string.")
