@@ -253,8 +253,8 @@ func TestBrowserSignUpSignInSSO(t *testing.T) {
 				chromedp.Click(button("Create account")),
 				chromedp.WaitVisible(button("Sign out")))
 			claims := bodyText()
-			for _, want := range []string{"pwd", mail, "Grace Hopper", "auth_time"} {
-				if !strings.Contains(claims, want) {
+			for _, want := range []string{"pwd", mail, "Grace Hopper", "auth_time", "address formatted Arlington locality Arlington"} {
+				if !strings.Contains(strings.Join(strings.Fields(claims), " "), want) {
 					t.Errorf("after sign-up the sample app does not show %q:\n%s", want, claims)
 				}
 			}

@@ -22,12 +22,16 @@ func (s *server) routes(mux *router) {
 	// OpenID provider, per tenant. The endpoints a browser visits
 	// (authorize, logout) answer errors with pages, the others with JSON.
 	mux.Handle("GET /{tenant}/v2.0/.well-known/openid-configuration", allowCORS(s.withTenant(s.handleDiscovery())))
+	mux.Handle("GET /.well-known/oauth-authorization-server/{tenant}/v2.0", allowCORS(s.withTenant(s.handleDiscovery())))
+	mux.Handle("GET /{tenant}/v2.0/.well-known/oauth-authorization-server", allowCORS(s.withTenant(s.handleDiscovery())))
 	mux.Handle("GET /{tenant}/discovery/v2.0/keys", allowCORS(s.withTenant(s.handleJWKS())))
 	mux.Handle("POST /{tenant}/oauth2/v2.0/token", allowCORS(s.withTenant(s.handleToken())))
 	mux.Handle("OPTIONS /{tenant}/oauth2/v2.0/token", allowCORS(http.NotFoundHandler()))
 	mux.Handle("OPTIONS /{tenant}/oidc/userinfo", allowCORS(http.NotFoundHandler()))
 	mux.Handle("OPTIONS /{tenant}/discovery/v2.0/keys", allowCORS(http.NotFoundHandler()))
 	mux.Handle("OPTIONS /{tenant}/v2.0/.well-known/openid-configuration", allowCORS(http.NotFoundHandler()))
+	mux.Handle("OPTIONS /.well-known/oauth-authorization-server/{tenant}/v2.0", allowCORS(http.NotFoundHandler()))
+	mux.Handle("OPTIONS /{tenant}/v2.0/.well-known/oauth-authorization-server", allowCORS(http.NotFoundHandler()))
 	mux.Handle("GET /{tenant}/oauth2/v2.0/authorize", s.withPageTenant(s.handleAuthorize()))
 	mux.Handle("POST /{tenant}/oauth2/v2.0/authorize", s.withPageTenant(s.handleAuthorize()))
 	mux.Handle("GET /{tenant}/oidc/userinfo", allowCORS(s.withTenant(s.handleUserinfo())))

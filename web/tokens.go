@@ -299,6 +299,7 @@ func (s *server) writeTokens(w http.ResponseWriter, r *http.Request, app *gateho
 	if alg == "" {
 		alg = oidc.RS256
 	}
+	idc.AccessTokenHash = oidc.AccessTokenHash(alg, access)
 	idToken, err := s.Keys.Sign(r.Context(), t.ID, alg, oidc.IDTokenType, idc)
 	if err != nil {
 		s.writeOAuthError(w, r, err)
@@ -314,42 +315,14 @@ func (s *server) writeTokens(w http.ResponseWriter, r *http.Request, app *gateho
 }
 
 // idTokenClaims builds the ID token of a grant (OP-1): amr, acr and
-// auth_time always, profile and email claims per the granted scopes.
+// auth_time always, and the claims about the user that the granted scopes
+// release (profile, email, address), as userinfo returns them.
 func (s *server) idTokenClaims(t *gatehouse.Tenant, app *gatehouse.Application, g *gatehouse.Grant, u *gatehouse.User, scope string, now time.Time) *oidc.IDTokenClaims {
-	c := &oidc.IDTokenClaims{
+	return &oidc.IDTokenClaims{
 		Issuer: gatehouse.IssuerURL(s.PublicURL, t.Name), Subject: u.ID, Audience: jwt.Audience{app.AppID},
 		Expiry: jwt.NewNumericDate(now.Add(oidc.IDTokenLifetime)), IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now),
 		AuthTime: jwt.NewNumericDate(g.AuthTime), ACR: g.ACR, AMR: g.AMR, AZP: app.AppID, TenantID: t.ID,
-		SessionID: g.SessionID,
-	}
-	requested := oidc.LoadClaimsRequest(g.Claims).Requested("id_token")
-	userClaims(scope, requested, u, &c.Email, &c.EmailVerified, &c.Name, &c.GivenName, &c.FamilyName, &c.PreferredName)
-	return c
-}
-
-// claimScopes are the scopes that grant each user claim (OIDC Core 5.4).
-var claimScopes = map[string]string{
-	"email": "email", "email_verified": "email",
-	"name": "profile", "given_name": "profile", "family_name": "profile", "preferred_username": "profile",
-}
-
-// userClaims fills the user claims that the scope grants or that the
-// claims parameter requested one by one (OIDC Core 5.5).
-func userClaims(scope string, requested []string, u *gatehouse.User, email *string, verified **bool, name, given, family, preferred *string) {
-	wants := func(claim string) bool {
-		return hasScope(scope, claimScopes[claim]) || slices.Contains(requested, claim)
-	}
-	yes := true
-	for claim, set := range map[string]func(){
-		"email":              func() { *email = u.Mail },
-		"email_verified":     func() { *verified = &yes },
-		"name":               func() { *name = u.DisplayName },
-		"given_name":         func() { *given = u.GivenName },
-		"family_name":        func() { *family = u.Surname },
-		"preferred_username": func() { *preferred = u.Mail },
-	} {
-		if wants(claim) {
-			set()
-		}
+		SessionID:  g.SessionID,
+		UserClaims: oidc.ReleasedClaims(scope, oidc.LoadClaimsRequest(g.Claims).Requested("id_token"), u),
 	}
 }
