@@ -3,7 +3,10 @@ package web_test
 import (
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/storetest"
@@ -294,6 +297,66 @@ func TestMethodsPolicyAPI(t *testing.T) {
 				t.Errorf("role %s: PATCH status %d %q, want %d", role, r.status, r.errMessage(), want)
 			}
 			h.must(204, "PATCH", h.configURL("Sms"), h.tok, map[string]any{"state": "disabled"})
+		}
+	})
+}
+
+// TestMFAEmailCodeRules: the second factor's code has the rules of every
+// email code: five wrong tries kill it (EO-5, a new one is sent), an
+// expired one fails (EO-2, a new one is sent), and of concurrent
+// submissions of the right code exactly one signs in (EO-3).
+func TestMFAEmailCodeRules(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
+		h := newHostedEnv(t, eng, hostedOptions{})
+		h.addUser("ada@example.com", "correct horse battery")
+		h.enableMethod("Email")
+		const mail = "ada@example.com"
+		codePage := func(b *browser) page {
+			mfa := h.passwordThenMFA(b, mail, acrMFA)
+			return h.step(b, mfa, map[string]string{"action": "start"})
+		}
+
+		b := newBrowser(t, rpRedirect)
+		p := codePage(b)
+		code := h.smtp.CodeFor(t, mail)
+		for i := 1; i <= 4; i++ {
+			if r := tryCode(b, p, otherCode(code)); r.status != 400 || !strings.Contains(text(r.body), "That code is wrong") {
+				t.Fatalf("wrong code %d: %d %.300s", i, r.status, text(r.body))
+			}
+		}
+		if r := tryCode(b, p, otherCode(code)); !strings.Contains(text(r.body), "Too many wrong codes. We sent a new one.") {
+			t.Fatalf("wrong code 5: %d %.300s", r.status, text(r.body))
+		}
+		fresh := h.smtp.CodeFor(t, mail)
+		if r := tryCode(b, p, code); r.status != 400 {
+			t.Errorf("the killed code still works: %d", r.status)
+		}
+		h.clk.Advance(11 * time.Minute)
+		if r := tryCode(b, p, fresh); !strings.Contains(text(r.body), "That code has expired. We sent a new one.") {
+			t.Errorf("an expired code: %d %.300s", r.status, text(r.body))
+		}
+		last := h.smtp.CodeFor(t, mail)
+		if r := noFollow(b).submit(p, map[string]string{"code": last}); !strings.HasPrefix(r.location, rpRedirect) {
+			t.Errorf("the new code after expiry does not sign in: %d %q", r.status, r.location)
+		}
+
+		// One code, many submissions at once: one sign-in.
+		b = newBrowser(t, rpRedirect)
+		p = codePage(b)
+		code = h.smtp.CodeFor(t, mail)
+		const n = 8
+		var wg sync.WaitGroup
+		var signedIn atomic.Int32
+		for range n {
+			wg.Go(func() {
+				if r := noFollow(b).submit(p, map[string]string{"code": code}); strings.HasPrefix(r.location, rpRedirect) {
+					signedIn.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if got := signedIn.Load(); got != 1 {
+			t.Errorf("%d of %d concurrent submissions of one code signed in, want 1", got, n)
 		}
 	})
 }
