@@ -53,7 +53,7 @@ const maxPageForm = 64 << 10
 // together with one content template.
 type pageTemplates map[string]*template.Template
 
-var pageTemplateNames = []string{"form", "message", "mailbox", "mailmessage", "home"}
+var pageTemplateNames = []string{"form", "message", "mailbox", "mailmessage", "home", "account"}
 
 // parsePageTemplates parses every page template; NewServer calls it once.
 func parsePageTemplates() (pageTemplates, error) {
@@ -126,6 +126,7 @@ func (s *server) pageRoutes(mux *router) {
 		page(m+" /{tenant}/reset/password", s.handleResetPasswordPage())
 		page(m+" /{tenant}/login/mfa", s.handleMFAPage())
 		page(m+" /{tenant}/login/mfa/email", s.handleMFAEmailPage())
+		page(m+" /{tenant}/account/security", s.handleAccountPage())
 	}
 	page("GET /{tenant}/login/continue", s.handleContinuePage())
 	page("GET /{tenant}/reset/done", s.handleResetDonePage())
@@ -203,6 +204,12 @@ type pageView struct {
 
 	Mail    []mailRow // the development mailbox
 	Message *mailView
+
+	// The security info page: the user's methods, the form each removal
+	// posts (with the method's ID), and the heading of the Extra forms.
+	Methods      []accountRow
+	MethodsForm  *pageForm
+	ExtraHeading string
 	Home    *homeView // the root pages
 }
 
@@ -516,6 +523,16 @@ func (s *server) startFlowPage(w http.ResponseWriter, r *http.Request) (*flowPag
 	} else if err != nil {
 		s.renderInternalError(w, r, err)
 		return nil, false
+	}
+	if ar.Purpose == gatehouse.PurposeAccount {
+		var u *gatehouse.User
+		if ar.UserID != "" {
+			if u, err = s.Store.User(r.Context(), t.ID, ar.UserID); err != nil && gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+				s.renderInternalError(w, r, err)
+				return nil, false
+			}
+		}
+		return &flowPage{t: t, ar: ar, flow: accountFlow(t, u), csrf: s.csrfToken(s.existingBinding(r, t.Name), ar.ID)}, true
 	}
 	flow, err := s.Store.UserFlowByAppID(r.Context(), t.ID, ar.ClientID)
 	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
