@@ -30,6 +30,18 @@ type homeData struct {
 	Notice    string // a one-line message at the top
 }
 
+// SecurityInfoURL is Gatehouse's security info page of the issuer's
+// tenant, where users see and change their sign-in methods (a Gatehouse
+// page, not part of OpenID Connect: "" for an issuer that is not a
+// Gatehouse tenant's).
+func (d homeData) SecurityInfoURL() string {
+	base, ok := strings.CutSuffix(d.Issuer, "/v2.0")
+	if !ok {
+		return ""
+	}
+	return base + "/account/security"
+}
+
 // errorData is what an error page shows.
 type errorData struct {
 	Title       string
