@@ -25,9 +25,9 @@ const (
 	// StepSecondFactor is the email code after the password, when the
 	// sign-in asks for one (SignInOptions.EmailCode).
 	StepSecondFactor = "second factor"
-	StepToken     = "token"      // exchange the code at the token endpoint
-	StepIDToken   = "id token"   // verify the ID token (no request)
-	StepSignIn    = "sign-in"    // all of the above
+	StepToken        = "token"    // exchange the code at the token endpoint
+	StepIDToken      = "id token" // verify the ID token (no request)
+	StepSignIn       = "sign-in"  // all of the above
 )
 
 // Observer receives the duration of each step that succeeded.

@@ -210,7 +210,7 @@ type pageView struct {
 	Methods      []accountRow
 	MethodsForm  *pageForm
 	ExtraHeading string
-	Home    *homeView // the root pages
+	Home         *homeView // the root pages
 }
 
 // pageBrand is how the page shows the tenant.
