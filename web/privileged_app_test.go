@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/provision"
 	"github.com/gatehouse/gatehouse/storetest"
 )
 
@@ -25,10 +26,7 @@ func TestPrivilegedAppsNeedTheGranter(t *testing.T) {
 		acme := e.createTenant("acme")
 		api := acme.AdminAPI
 		tok := e.token(e.url+"/acme/oauth2/v2.0/token", acme.AutomationClient.ClientID, acme.AutomationClient.ClientSecret, acme.AutomationClient.Scope)
-		appAdmin := e.must(201, "POST", api+"/users", tok, map[string]any{"mail": "appadmin@example.com"}).str("id")
-		e.must(201, "POST", api+"/roleManagement/directory/roleAssignments", tok, map[string]any{
-			"roleDefinitionId": gatehouse.RoleApplicationAdministrator, "principalId": appAdmin, "directoryScopeId": "/"})
-		aa := e.delegatedToken(acme, appAdmin)
+		_, aa := e.roleHolder(acme, tok, "appadmin@example.com", gatehouse.RoleApplicationAdministrator)
 
 		automation := e.must(200, "GET", api+"/applications?$filter=appId%20eq%20'"+acme.AutomationClient.ClientID+"'", tok, nil).body["value"].([]any)[0].(map[string]any)["id"].(string)
 		console := e.must(201, "POST", api+"/applications", tok, map[string]any{"displayName": "Console",
@@ -94,4 +92,14 @@ func TestPrivilegedAppsNeedTheGranter(t *testing.T) {
 		e.must(403, "DELETE", api+"/applications/"+automation, writer, nil)
 		e.must(204, "DELETE", api+"/applications/"+console, tok, nil)
 	})
+}
+
+// roleHolder creates a user who holds the directory role and returns its
+// ID and a delegated admin API token on its behalf.
+func (e *testEnv) roleHolder(res *provision.Result, tok, mail, role string) (id, delegated string) {
+	e.t.Helper()
+	id = e.must(201, "POST", res.AdminAPI+"/users", tok, map[string]any{"mail": mail}).str("id")
+	e.must(201, "POST", res.AdminAPI+"/roleManagement/directory/roleAssignments", tok, map[string]any{
+		"roleDefinitionId": role, "principalId": id, "directoryScopeId": "/"})
+	return id, e.delegatedToken(res, id)
 }

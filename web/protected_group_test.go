@@ -22,10 +22,7 @@ func TestRoleAssignableGroups(t *testing.T) {
 		acme := e.createTenant("acme")
 		api := acme.AdminAPI
 		tok := e.token(e.url+"/acme/oauth2/v2.0/token", acme.AutomationClient.ClientID, acme.AutomationClient.ClientSecret, acme.AutomationClient.Scope)
-		userAdmin := e.must(201, "POST", api+"/users", tok, map[string]any{"mail": "useradmin@example.com"}).str("id")
-		e.must(201, "POST", api+"/roleManagement/directory/roleAssignments", tok, map[string]any{
-			"roleDefinitionId": gatehouse.RoleUserAdministrator, "principalId": userAdmin, "directoryScopeId": "/"})
-		ua := e.delegatedToken(acme, userAdmin)
+		userAdmin, ua := e.roleHolder(acme, tok, "useradmin@example.com", gatehouse.RoleUserAdministrator)
 		globalAdmin := e.delegatedToken(acme, e.must(200, "GET", api+"/users?$filter=mail%20eq%20'admin@acme.example'", tok, nil).body["value"].([]any)[0].(map[string]any)["id"].(string))
 		groupWriter := e.clientToken(acme, tok, gatehouse.PermGroupReadWriteAll, gatehouse.PermUserReadWriteAll)
 
