@@ -607,14 +607,35 @@ func mailDomain(addr string) string {
 	return strings.ToLower(addr[i+1:])
 }
 
-// checkMailInput validates an address typed into a page and returns the
-// message for the field, or "".
+// checkMailInput validates an address typed into a page
+// (gatehouse.CanonicalMail: fullwidth forms fold, lookalike and invisible
+// characters are refused) and returns the message for the field, or "".
 func checkMailInput(addr string) string {
-	switch {
-	case addr == "":
+	if addr == "" {
 		return "Enter your email address."
-	case gatehouse.ValidateMail("mail", addr) != nil:
-		return "Enter an email address like name@example.com."
 	}
-	return ""
+	_, err := gatehouse.CanonicalMail("mail", addr)
+	var e *gatehouse.Error
+	if err == nil || !errors.As(err, &e) {
+		return ""
+	}
+	switch e.Reason {
+	case gatehouse.ReasonMailInvisible:
+		return "Your email address contains an invisible character. Type it again instead of pasting it."
+	case gatehouse.ReasonMailNotASCII:
+		return "Use only the letters a to z, digits and punctuation before the @ of your email address."
+	case gatehouse.ReasonMailDomain:
+		return "The part after the @ is not a domain name that can receive email."
+	}
+	return "Enter an email address like name@example.com."
+}
+
+// pageMail returns an address typed into a page as Gatehouse stores it;
+// one checkMailInput refused comes back trimmed, as typed.
+func pageMail(addr string) string {
+	addr = strings.TrimSpace(addr)
+	if c, err := gatehouse.CanonicalMail("mail", addr); err == nil {
+		return c
+	}
+	return addr
 }
