@@ -246,7 +246,7 @@ func TestWA2RegistrationChecks(t *testing.T) {
 	register(t, p, a, u)
 	state, _ := p.BeginRegistration(*u, "Acme", nil)
 	var o struct {
-		RP struct{ ID, Name string }
+		RP     struct{ ID, Name string }
 		User   struct{ Name, DisplayName string }
 		Params []struct {
 			Alg int `json:"alg"`
@@ -342,7 +342,7 @@ func TestWA2AssertionChecks(t *testing.T) {
 					}
 					return
 				}
-					if !errors.Is(err, mfa.ErrPasskeyRejected) || !strings.Contains(err.Error(), tc.fails) {
+				if !errors.Is(err, mfa.ErrPasskeyRejected) || !strings.Contains(err.Error(), tc.fails) {
 					t.Errorf("FinishAssertion = %v, want ErrPasskeyRejected about %q", err, tc.fails)
 				}
 			})
