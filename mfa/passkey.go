@@ -73,6 +73,9 @@ var (
 	// ErrPasskeyRestricted: the authenticator's model (AAGUID) is not
 	// allowed by the methods policy's key restrictions.
 	ErrPasskeyRestricted = errors.New("the authenticator model is not allowed by the key restrictions")
+	// ErrPasskeyNotVerified: a sign-in's authenticator did not verify the
+	// user, which a passkey alone needs (WA-5).
+	ErrPasskeyNotVerified = errors.New("the authenticator did not verify the user")
 )
 
 // Passkeys is the WebAuthn relying party of a Gatehouse server: its RP ID
@@ -373,7 +376,8 @@ type PasskeyUse struct {
 // FinishAssertion checks an assertion against the ceremony in state: of
 // kind CeremonyVerify for u, or CeremonySignIn (any user; the credential
 // must then be one of u's and its user handle u's ID). It returns
-// ErrCeremonyExpired, ErrPasskeyUnknown or ErrPasskeyRejected, wrapped.
+// ErrCeremonyExpired, ErrPasskeyUnknown, ErrPasskeyNotVerified (a sign-in
+// without user verification) or ErrPasskeyRejected, wrapped.
 // The sign counter is checked by PasskeyUse.Apply, under the lock of the
 // stored credential.
 func (p *Passkeys) FinishAssertion(u PasskeyUser, state []byte, kind string, a *PasskeyAssertion) (*PasskeyUse, error) {
@@ -394,6 +398,10 @@ func (p *Passkeys) FinishAssertion(u PasskeyUser, state []byte, kind string, a *
 	if method == nil {
 		return nil, ErrPasskeyUnknown
 	}
+	flags := a.parsed.Response.AuthenticatorData.Flags
+	if kind == CeremonySignIn && !flags.HasUserVerified() {
+		return nil, ErrPasskeyNotVerified
+	}
 	wu := waUser{u}
 	switch kind {
 	case CeremonyVerify:
@@ -411,7 +419,6 @@ func (p *Passkeys) FinishAssertion(u PasskeyUser, state []byte, kind string, a *
 	if err != nil {
 		return nil, rejected(err)
 	}
-	flags := a.parsed.Response.AuthenticatorData.Flags
 	return &PasskeyUse{MethodID: method.ID, SignCount: a.parsed.Response.AuthenticatorData.Counter,
 		UserVerified: flags.HasUserVerified(), BackupEligible: flags.HasBackupEligible(), BackupState: flags.HasBackupState()}, nil
 }

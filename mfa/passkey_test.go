@@ -458,8 +458,8 @@ func TestWA5UserVerification(t *testing.T) {
 	}
 	resp, _ := a.Get(opts)
 	assertion, _ := mfa.ParseAssertion(resp)
-	if _, err := p.FinishAssertion(*u, state, mfa.CeremonySignIn, assertion); !errors.Is(err, mfa.ErrPasskeyRejected) {
-		t.Errorf("a sign-in without user verification: %v, want ErrPasskeyRejected", err)
+	if _, err := p.FinishAssertion(*u, state, mfa.CeremonySignIn, assertion); !errors.Is(err, mfa.ErrPasskeyNotVerified) {
+		t.Errorf("a sign-in without user verification: %v, want ErrPasskeyNotVerified", err)
 	}
 
 	state, _ = p.BeginVerify(*u)

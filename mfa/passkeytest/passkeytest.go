@@ -64,6 +64,9 @@ type Authenticator struct {
 	CounterStep uint32
 	// BadSignature corrupts assertion signatures.
 	BadSignature bool
+	// CredentialID, when set, is the ID of the next credential created
+	// (one another user has, say).
+	CredentialID []byte
 
 	// Credentials are the credentials created so far, oldest first.
 	Credentials []*Credential
@@ -155,6 +158,9 @@ func (a *Authenticator) Create(options []byte) ([]byte, error) {
 	}
 	c := &Credential{ID: make([]byte, 32), UserHandle: o.User.ID, RPID: o.RP.ID, alg: a.Alg}
 	_, _ = rand.Read(c.ID)
+	if a.CredentialID != nil {
+		c.ID, a.CredentialID = a.CredentialID, nil
+	}
 	key, cose, err := newKey(a.Alg)
 	if err != nil {
 		return nil, err
