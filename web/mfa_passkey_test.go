@@ -361,7 +361,9 @@ func TestWA2PasskeyChecksOnThePages(t *testing.T) {
 		reg := h.step(b, h.beginWith(b, mfaRequired), map[string]string{"email": "ada@example.com", "password": "correct horse battery"})
 		for _, fault := range []func(*passkeytest.Authenticator){
 			func(x *passkeytest.Authenticator) { x.Alg = passkeytest.ES384 },
-			func(x *passkeytest.Authenticator) { x.Origin = "http://127.0.0.1" + strings.TrimPrefix(h.url, "http://localhost") },
+			func(x *passkeytest.Authenticator) {
+				x.Origin = "http://127.0.0.1" + strings.TrimPrefix(h.url, "http://localhost")
+			},
 		} {
 			bad := passkeytest.New(h.url)
 			fault(bad)
