@@ -115,14 +115,21 @@ func TestBrowserPasskeys(t *testing.T) {
 				return s
 			}
 
-			run("sign in with the password to an app that requires MFA",
-				chromedp.Navigate(st.shop),
-				chromedp.Click(button("Sign in")),
-				chromedp.WaitVisible(byLabel("Password")),
-				chromedp.SendKeys(byLabel("Email address"), mail),
-				chromedp.SendKeys(byLabel("Password"), pw),
-				chromedp.Click(button("Sign in")),
-				chromedp.WaitVisible(byLabel("Name for this passkey")))
+			// passwordSignIn signs in from the sample app with the password,
+			// to the page that then shows what the wait action waits for.
+			passwordSignIn := func(step string, wait chromedp.Action[chromedp.Void]) {
+				t.Helper()
+				run(step,
+					chromedp.Click(button("Sign in")),
+					chromedp.WaitVisible(byLabel("Password")),
+					chromedp.SetValue(byLabel("Email address"), mail),
+					chromedp.SendKeys(byLabel("Password"), pw),
+					chromedp.Click(button("Sign in")),
+					wait)
+			}
+
+			run("open the sample app", chromedp.Navigate(st.shop), chromedp.WaitVisible(button("Sign in")))
+			passwordSignIn("sign in with the password to an app that requires MFA", chromedp.WaitVisible(byLabel("Name for this passkey")))
 			if text := pageText(ctx); !strings.Contains(text, "Set up a passkey") {
 				t.Fatalf("not the passkey registration page:\n%s", text)
 			}
@@ -147,13 +154,7 @@ func TestBrowserPasskeys(t *testing.T) {
 			}
 
 			run("sign out", chromedp.Click(button("Sign out")), chromedp.WaitVisible(button("Sign in")))
-			run("sign in with the password and the passkey as the second factor",
-				chromedp.Click(button("Sign in")),
-				chromedp.WaitVisible(byLabel("Password")),
-				chromedp.SetValue(byLabel("Email address"), mail),
-				chromedp.SendKeys(byLabel("Password"), pw),
-				chromedp.Click(button("Sign in")),
-				chromedp.WaitVisible(button("Continue")))
+			passwordSignIn("sign in with the password, then the passkey as the second factor", chromedp.WaitVisible(button("Continue")))
 			if text := pageText(ctx); !strings.Contains(text, "Use your passkey") {
 				t.Fatalf("not the passkey second factor page:\n%s", text)
 			}

@@ -49,7 +49,20 @@ func options(t *testing.T, p *mfa.Passkeys, state []byte, wantKind string) []byt
 // as the user's method.
 func register(t *testing.T, p *mfa.Passkeys, a *passkeytest.Authenticator, u *mfa.PasskeyUser) *gatehouse.UserMethod {
 	t.Helper()
-	state, err := p.BeginRegistration(*u, "Acme", nil)
+	reg, err := tryRegister(t, p, a, *u, nil)
+	if err != nil {
+		t.Fatalf("FinishRegistration: %v", err)
+	}
+	m := &gatehouse.UserMethod{ID: uuid.NewString(), UserID: u.ID, Method: gatehouse.MethodFido2, Passkey: &reg.Credential}
+	u.Passkeys = append(u.Passkeys, m)
+	return m
+}
+
+// tryRegister runs a registration of u with the authenticator under the
+// key restrictions.
+func tryRegister(t *testing.T, p *mfa.Passkeys, a *passkeytest.Authenticator, u mfa.PasskeyUser, kr *gatehouse.KeyRestrictions) (*mfa.PasskeyRegistration, error) {
+	t.Helper()
+	state, err := p.BeginRegistration(u, "Acme", kr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,13 +70,7 @@ func register(t *testing.T, p *mfa.Passkeys, a *passkeytest.Authenticator, u *mf
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg, err := p.FinishRegistration(*u, state, resp, nil)
-	if err != nil {
-		t.Fatalf("FinishRegistration: %v", err)
-	}
-	m := &gatehouse.UserMethod{ID: uuid.NewString(), UserID: u.ID, Method: gatehouse.MethodFido2, Passkey: &reg.Credential}
-	u.Passkeys = append(u.Passkeys, m)
-	return m
+	return p.FinishRegistration(u, state, resp, kr)
 }
 
 func newUser() *mfa.PasskeyUser {
@@ -214,15 +221,7 @@ func TestWA2RegistrationChecks(t *testing.T) {
 			u := newUser()
 			a := passkeytest.New(testOrigin)
 			tc.fault(a)
-			state, err := p.BeginRegistration(*u, "Acme", nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp, err := a.Create(options(t, p, state, mfa.CeremonyRegister))
-			if err != nil {
-				t.Fatal(err)
-			}
-			reg, err := p.FinishRegistration(*u, state, resp, nil)
+			reg, err := tryRegister(t, p, a, *u, nil)
 			if tc.fails == "" {
 				if err != nil {
 					t.Fatalf("FinishRegistration: %v", err)

@@ -176,6 +176,36 @@ func (s *server) servePasskeyStep(w http.ResponseWriter, r *http.Request, p *flo
 	return true
 }
 
+// passkeyAnswer serves what every passkey page serves alike (servePasskeyStep)
+// and, for the answer to a ceremony, takes the request's ceremony (WA-1)
+// and returns it with the browser's answer, which must not be empty. ok
+// is false when the page has been written.
+func (s *server) passkeyAnswer(w http.ResponseWriter, r *http.Request, p *flowPage, st passkeyStep, u *gatehouse.User) (state, resp []byte, ok bool) {
+	if !s.servePasskeyStep(w, r, p, st) {
+		return nil, nil, false
+	}
+	if state, resp, ok = s.takeCeremony(w, r, p); ok && len(resp) == 0 {
+		s.passkeyRefused(w, r, p, st, u, http.StatusBadRequest, msgPasskeyNoResponse, "no credential posted")
+		return nil, nil, false
+	}
+	return state, resp, ok
+}
+
+// passkeyAssertion is passkeyAnswer for the assertion pages: the answer
+// is parsed.
+func (s *server) passkeyAssertion(w http.ResponseWriter, r *http.Request, p *flowPage, st passkeyStep, u *gatehouse.User) ([]byte, *mfa.PasskeyAssertion, bool) {
+	state, resp, ok := s.passkeyAnswer(w, r, p, st, u)
+	if !ok {
+		return nil, nil, false
+	}
+	a, err := mfa.ParseAssertion(resp)
+	if err != nil {
+		s.passkeyFailed(w, r, p, st, u, err)
+		return nil, nil, false
+	}
+	return state, a, true
+}
+
 // passkeyFailed logs why a ceremony failed and shows the step's page
 // again, with a new ceremony and the sentence for the failure; errors that
 // are not the ceremony's are internal.
@@ -269,21 +299,34 @@ func userPasskeys(v *methodsView) []*gatehouse.UserMethod {
 	return out
 }
 
+// passkeyState starts a page of the passkey second factor or registration
+// (step): the request must be at that step with passkeys among its
+// methods. It returns the request, its user, and what the methods policy
+// and the user's registrations offer them; ok is false when the page has
+// been written.
+func (s *server) passkeyState(w http.ResponseWriter, r *http.Request, step signin.Step) (*flowPage, *gatehouse.User, *methodsView, bool) {
+	p, ok := s.startFlowPage(w, r)
+	if !ok {
+		return nil, nil, nil, false
+	}
+	u, ok := s.secondFactorState(w, r, p, gatehouse.MethodFido2, step)
+	if !ok {
+		return nil, nil, nil, false
+	}
+	v, err := loadMethods(r.Context(), s.Store, p.t.ID, u)
+	if err != nil {
+		s.renderInternalError(w, r, err)
+		return nil, nil, nil, false
+	}
+	return p, u, v, true
+}
+
 // handleMFAPasskeyPage is the passkey second factor: an assertion with one
 // of the user's passkeys, user verification preferred and recorded (WA-5).
 func (s *server) handleMFAPasskeyPage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, ok := s.startFlowPage(w, r)
+		p, u, v, ok := s.passkeyState(w, r, signin.SecondFactor)
 		if !ok {
-			return
-		}
-		u, ok := s.secondFactorState(w, r, p, gatehouse.MethodFido2, signin.SecondFactor)
-		if !ok {
-			return
-		}
-		v, err := loadMethods(r.Context(), s.Store, p.t.ID, u)
-		if err != nil {
-			s.renderInternalError(w, r, err)
 			return
 		}
 		pu := passkeyUser(u, v.registrations(gatehouse.MethodFido2))
@@ -294,20 +337,8 @@ func (s *server) handleMFAPasskeyPage() http.Handler {
 					Links: []pageLink{s.link(p, "", "Use another way", "/login/mfa")}}
 			},
 			begin: func() ([]byte, error) { return s.passkeys.BeginVerify(pu) }}
-		if !s.servePasskeyStep(w, r, p, st) {
-			return
-		}
-		state, resp, ok := s.takeCeremony(w, r, p)
+		state, a, ok := s.passkeyAssertion(w, r, p, st, u)
 		if !ok {
-			return
-		}
-		if len(resp) == 0 {
-			s.passkeyRefused(w, r, p, st, u, http.StatusBadRequest, msgPasskeyNoResponse, "no credential posted")
-			return
-		}
-		a, err := mfa.ParseAssertion(resp)
-		if err != nil {
-			s.passkeyFailed(w, r, p, st, u, err)
 			return
 		}
 		use, err := s.passkeys.FinishAssertion(pu, state, mfa.CeremonyVerify, a)
@@ -348,17 +379,8 @@ func checkPasskeyName(name string) string {
 func (s *server) handleRegisterPasskeyPage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
-		p, ok := s.startFlowPage(w, r)
+		p, u, v, ok := s.passkeyState(w, r, signin.Register)
 		if !ok {
-			return
-		}
-		u, ok := s.secondFactorState(w, r, p, gatehouse.MethodFido2, signin.Register)
-		if !ok {
-			return
-		}
-		v, err := loadMethods(ctx, s.Store, p.t.ID, u)
-		if err != nil {
-			s.renderInternalError(w, r, err)
 			return
 		}
 		pu := passkeyUser(u, userPasskeys(v))
@@ -373,19 +395,12 @@ func (s *server) handleRegisterPasskeyPage() http.Handler {
 			},
 			fields: func() []pageField { return []pageField{passkeyNameField(name, "")} },
 			begin:  func() ([]byte, error) { return s.passkeys.BeginRegistration(pu, tenantDisplayName(p.t), kr) }}
-		if !s.servePasskeyStep(w, r, p, st) {
+		state, resp, ok := s.passkeyAnswer(w, r, p, st, u)
+		if !ok {
 			return
 		}
 		if msg := checkPasskeyName(name); msg != "" {
 			s.showCeremony(w, r, p, st, true, http.StatusBadRequest, "", passkeyNameField(name, msg))
-			return
-		}
-		state, resp, ok := s.takeCeremony(w, r, p)
-		if !ok {
-			return
-		}
-		if len(resp) == 0 {
-			s.passkeyRefused(w, r, p, st, u, http.StatusBadRequest, msgPasskeyNoResponse, "no credential posted")
 			return
 		}
 		reg, err := s.passkeys.FinishRegistration(pu, state, resp, kr)
@@ -525,20 +540,8 @@ func (s *server) handlePasskeySignInPage() http.Handler {
 					Links: []pageLink{s.link(p, "", "Sign in another way", startPage(p))}}
 			},
 			begin: s.passkeys.BeginSignIn}
-		if !s.servePasskeyStep(w, r, p, st) {
-			return
-		}
-		state, resp, ok := s.takeCeremony(w, r, p)
+		state, a, ok := s.passkeyAssertion(w, r, p, st, nil)
 		if !ok {
-			return
-		}
-		if len(resp) == 0 {
-			s.passkeyRefused(w, r, p, st, nil, http.StatusBadRequest, msgPasskeyNoResponse, "no credential posted")
-			return
-		}
-		a, err := mfa.ParseAssertion(resp)
-		if err != nil {
-			s.passkeyFailed(w, r, p, st, nil, err)
 			return
 		}
 		m, err := s.Store.UserMethodByCredential(ctx, p.t.ID, a.CredentialID())

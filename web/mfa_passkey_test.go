@@ -96,27 +96,36 @@ func challengeOf(t *testing.T, p page) string {
 	return o.Challenge
 }
 
+// mfaPage signs the user in with their password to an app that requires
+// MFA, and returns the page it leads to, which must be at path.
+func (h *hostedEnv) mfaPage(b *browser, mail, pw, path string) page {
+	h.t.Helper()
+	pg := h.step(b, h.beginWith(b, mfaRequired), map[string]string{"email": mail, "password": pw})
+	if pg.url.Path != path {
+		h.t.Fatalf("after the password: %s, want %s; %.500s", pg.url.Path, path, text(pg.body))
+	}
+	return pg
+}
+
+// registrationPage is mfaPage for a user who must register a passkey.
+func (h *hostedEnv) registrationPage(b *browser, mail, pw string) page {
+	h.t.Helper()
+	return h.mfaPage(b, mail, pw, "/acme/login/register/passkey")
+}
+
+// passkeyStep is mfaPage for a user whose second factor is a passkey.
+func (h *hostedEnv) passkeyStep(b *browser, mail, pw string) page {
+	h.t.Helper()
+	return h.mfaPage(b, mail, pw, "/acme/login/mfa/passkey")
+}
+
 // registerPasskey signs the user in with their password to an app that
 // requires MFA, registers a passkey of a just in time, and returns the ID
 // token's claims.
 func (h *hostedEnv) registerPasskey(b *browser, mail, pw string, a *passkeytest.Authenticator) map[string]any {
 	h.t.Helper()
-	reg := h.step(b, h.beginWith(b, mfaRequired), map[string]string{"email": mail, "password": pw})
-	if reg.url.Path != "/acme/login/register/passkey" {
-		h.t.Fatalf("after the password: %s, want the passkey registration; %.500s", reg.url.Path, text(reg.body))
-	}
+	reg := h.registrationPage(b, mail, pw)
 	return h.signedIn(h.step(b, reg, map[string]string{"credential": answer(h.t, reg, a)}))
-}
-
-// passkeyStep signs the user in with their password to an app that
-// requires MFA, and returns the passkey page it leads to.
-func (h *hostedEnv) passkeyStep(b *browser, mail, pw string) page {
-	h.t.Helper()
-	pg := h.step(b, h.beginWith(b, mfaRequired), map[string]string{"email": mail, "password": pw})
-	if pg.url.Path != "/acme/login/mfa/passkey" {
-		h.t.Fatalf("after the password: %s, want the passkey second factor; %.500s", pg.url.Path, text(pg.body))
-	}
-	return pg
 }
 
 // passkeys returns the user's registered passkeys.
@@ -168,9 +177,9 @@ func TestPasskeyRegisterJustInTimeThenSecondFactor(t *testing.T) {
 		a := passkeytest.New(h.url)
 
 		b := newBrowser(t, rpRedirect)
-		reg := h.step(b, h.beginWith(b, mfaRequired), map[string]string{"email": "ada@example.com", "password": "correct horse battery"})
-		if reg.url.Path != "/acme/login/register/passkey" || !strings.Contains(text(reg.body), "Set up a passkey") {
-			t.Fatalf("after the password: %s %.400s", reg.url.Path, text(reg.body))
+		reg := h.registrationPage(b, "ada@example.com", "correct horse battery")
+		if !strings.Contains(text(reg.body), "Set up a passkey") {
+			t.Fatalf("registration page: %.400s", text(reg.body))
 		}
 		// The page runs one script, from a file, under the strict CSP.
 		if csp := headers(t, b, reg.url.String()).Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe") {
@@ -358,7 +367,7 @@ func TestWA2PasskeyChecksOnThePages(t *testing.T) {
 		// A registration with a forbidden algorithm, or from another
 		// origin, is refused and stores nothing.
 		b := newBrowser(t, rpRedirect)
-		reg := h.step(b, h.beginWith(b, mfaRequired), map[string]string{"email": "ada@example.com", "password": "correct horse battery"})
+		reg := h.registrationPage(b, "ada@example.com", "correct horse battery")
 		for _, fault := range []func(*passkeytest.Authenticator){
 			func(x *passkeytest.Authenticator) { x.Alg = passkeytest.ES384 },
 			func(x *passkeytest.Authenticator) {
@@ -430,7 +439,7 @@ func TestWA3PasskeyCredentialUniqueAcrossUsers(t *testing.T) {
 		thief := passkeytest.New(h.url)
 		thief.CredentialID = a.Credentials[0].ID
 		b := newBrowser(t, rpRedirect)
-		reg := h.step(b, h.beginWith(b, mfaRequired), map[string]string{"email": "bob@example.com", "password": "another long password"})
+		reg := h.registrationPage(b, "bob@example.com", "another long password")
 		r := noFollow(b).submit(reg, map[string]string{"credential": answer(t, reg, thief)})
 		refused(t, r, http.StatusConflict, "That passkey is already registered", challengeOf(t, reg))
 		if n := len(h.passkeys(bob)); n != 0 {
@@ -634,7 +643,7 @@ func TestPasskeyPolicyRegistration(t *testing.T) {
 
 		h.setMethod("Fido2", map[string]any{"keyRestrictions": map[string]any{"isEnforced": true, "enforcementType": "block", "aaGuids": []string{model}}})
 		b := newBrowser(t, rpRedirect)
-		reg := h.step(b, h.beginWith(b, mfaRequired), map[string]string{"email": "ada@example.com", "password": "correct horse battery"})
+		reg := h.registrationPage(b, "ada@example.com", "correct horse battery")
 		if _, opts := ceremony(t, reg); !strings.Contains(string(opts), `"attestation":"direct"`) {
 			t.Errorf("under key restrictions the options %s do not ask for the attestation", opts)
 		}
@@ -730,4 +739,62 @@ func jsonEqual(a, b any) bool {
 	x, _ := json.Marshal(a)
 	y, _ := json.Marshal(b)
 	return string(x) == string(y)
+}
+
+// TestPasskeyInTheChooser checks that a user with a passkey and email codes
+// chooses between them, and that a passwordless (email code) flow offers
+// the passkey sign-in too.
+func TestPasskeyInTheChooser(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
+		h := newPasskeyEnv(t, eng, hostedOptions{})
+		h.addUser("ada@example.com", "correct horse battery")
+		a := passkeytest.New(h.url)
+		h.registerPasskey(newBrowser(t, rpRedirect), "ada@example.com", "correct horse battery", a)
+		h.setMethod("Email", map[string]any{"state": "enabled"})
+
+		b := newBrowser(t, rpRedirect)
+		chooser := h.mfaPage(b, "ada@example.com", "correct horse battery", "/acme/login/mfa")
+		if !strings.Contains(chooser.body, "Use a passkey") || !strings.Contains(chooser.body, "Email a code") {
+			t.Fatalf("chooser %s: %.500s", chooser.url.Path, text(chooser.body))
+		}
+		// The chooser's button starts the ceremony and leads to its page.
+		var button []string
+		for _, f := range formRE.FindAllStringSubmatch(chooser.body, -1) {
+			if strings.Contains(f[2], "Use a passkey") {
+				button = f
+			}
+		}
+		if button == nil {
+			t.Fatal("no passkey button")
+		}
+		r := noFollow(b).do(mustRequest(t, chooser, attrs(button[1])["action"], formValues(t, page{url: chooser.url, body: button[0]}, "action", "start")))
+		if r.status != http.StatusSeeOther || !strings.Contains(r.location, "/acme/login/mfa/passkey?tx=") {
+			t.Fatalf("the passkey button: status %d, location %q", r.status, r.location)
+		}
+		verify := b.get(h.url + "/acme/login/mfa/passkey?tx=" + chooser.url.Query().Get("tx"))
+		claims := h.signedIn(h.step(b, verify, map[string]string{"credential": answer(t, verify, a)}))
+		if amr(claims) != "pwd hwk mfa" {
+			t.Errorf("amr %q", amr(claims))
+		}
+	})
+	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
+		h := newPasskeyEnv(t, eng, hostedOptions{idp: gatehouse.IdentityProviderEmailOTP})
+		h.enablePasskeySignIn(true)
+		b := newBrowser(t, rpRedirect)
+		if login := h.begin(b); login.url.Path != "/acme/login/email" || !strings.Contains(login.body, "Sign in with a passkey") {
+			t.Errorf("the email code sign-in page %s does not offer passkeys: %.400s", login.url.Path, text(login.body))
+		}
+	})
+}
+
+// mustRequest is a POST of vals to action, relative to the page.
+func mustRequest(t *testing.T, p page, action string, vals url.Values) *http.Request {
+	t.Helper()
+	u, err := p.url.Parse(action)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("POST", u.String(), strings.NewReader(vals.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return req
 }
