@@ -562,3 +562,53 @@ func TestPasskeySynced(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkPasskeyAssertion measures what the server does for one passkey
+// sign-in: start the ceremony (a challenge and its state) and check the
+// answer (parsing, the client data and authenticator data checks, the
+// ES256 signature). The authenticator's own work is outside the timer.
+// docs/benchmarks.md compares it with one argon2id hash:
+//
+//	go test -run xxx -bench 'PasskeyAssertion|BenchmarkHash$' -benchtime=200x -count=3 ./mfa/ ./password/
+func BenchmarkPasskeyAssertion(b *testing.B) {
+	clk := &clock{t: time.Now()}
+	p, err := mfa.NewPasskeys(testURL, clk.Now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	u := newUser()
+	a := passkeytest.New(testOrigin)
+	state, _ := p.BeginRegistration(*u, "Acme", nil)
+	_, opts, _ := p.Pending(state)
+	resp, err := a.Create(opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	reg, err := p.FinishRegistration(*u, state, resp, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	u.Passkeys = []*gatehouse.UserMethod{{ID: "m", Method: gatehouse.MethodFido2, Passkey: &reg.Credential}}
+	for b.Loop() {
+		state, err := p.BeginSignIn()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		_, opts, _ := p.Pending(state)
+		resp, err := a.Get(opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		assertion, err := mfa.ParseAssertion(resp)
+		if err != nil {
+			b.Fatal(err)
+		}
+		use, err := p.FinishAssertion(*u, state, mfa.CeremonySignIn, assertion)
+		if err != nil {
+			b.Fatal(err)
+		}
+		use.Apply(u.Passkeys[0].Passkey)
+	}
+}
