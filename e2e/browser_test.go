@@ -69,8 +69,15 @@ type stack struct {
 	smtp                  *smtptest.Server
 	logs                  *logBuffer
 	store                 *sqlstore.Store
-	tenantID              string
 	hasher                *password.Hasher
+	tenantID, flowID      string
+}
+
+// stackOptions change the stack startStackWith builds.
+type stackOptions struct {
+	// localhost serves Gatehouse at http://localhost:PORT rather than
+	// 127.0.0.1: passkeys need a host name as their relying party ID.
+	localhost bool
 }
 
 // logBuffer collects every log line of the stack, at debug level, so a
@@ -93,6 +100,10 @@ func (l *logBuffer) String() string {
 }
 
 func startStack(t *testing.T, store *sqlstore.Store) *stack {
+	return startStackWith(t, store, stackOptions{})
+}
+
+func startStackWith(t *testing.T, store *sqlstore.Store, o stackOptions) *stack {
 	ctx := context.Background()
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
@@ -110,6 +121,9 @@ func startStack(t *testing.T, store *sqlstore.Store) *stack {
 		t.Fatal(err)
 	}
 	ghLate, ghURL := startLate(t)
+	if o.localhost {
+		ghURL = strings.Replace(ghURL, "//127.0.0.1:", "//localhost:", 1)
+	}
 	h, err := web.NewServer(web.Options{Store: store, Keys: keys, Vault: v, Passwords: hasher, PublicURL: ghURL, Mail: mailer, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
@@ -119,7 +133,7 @@ func startStack(t *testing.T, store *sqlstore.Store) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := &stack{gatehouse: ghURL, smtp: mailSrv, logs: logs, store: store, tenantID: res.TenantID, hasher: hasher}
+	st := &stack{gatehouse: ghURL, smtp: mailSrv, logs: logs, store: store, hasher: hasher, tenantID: res.TenantID}
 	var appIDs []string
 	for _, app := range []struct {
 		name string
@@ -144,17 +158,16 @@ func startStack(t *testing.T, store *sqlstore.Store) *stack {
 		late.set(sa)
 		appIDs = append(appIDs, a.AppID)
 	}
-	err = store.Update(ctx, func(tx gatehouse.Tx) error {
-		return tx.CreateUserFlow(ctx, &gatehouse.UserFlow{TenantID: res.TenantID, DisplayName: "Sign up and sign in",
-			IdentityProvider: gatehouse.IdentityProviderEmailPassword, SignUpAllowed: true, AppIDs: appIDs,
-			Attributes: []gatehouse.FlowAttribute{
-				{Name: "displayName", Label: "Display name", DataType: "string", Required: true},
-				{Name: "city", Label: "City", DataType: "string"},
-			}})
-	})
-	if err != nil {
+	flow := &gatehouse.UserFlow{TenantID: res.TenantID, DisplayName: "Sign up and sign in",
+		IdentityProvider: gatehouse.IdentityProviderEmailPassword, SignUpAllowed: true, AppIDs: appIDs,
+		Attributes: []gatehouse.FlowAttribute{
+			{Name: "displayName", Label: "Display name", DataType: "string", Required: true},
+			{Name: "city", Label: "City", DataType: "string"},
+		}}
+	if err := store.Update(ctx, func(tx gatehouse.Tx) error { return tx.CreateUserFlow(ctx, flow) }); err != nil {
 		t.Fatal(err)
 	}
+	st.flowID = flow.ID
 	return st
 }
 
@@ -170,6 +183,41 @@ func newID() string {
 		out = append(out, hex[c>>4], hex[c&0xf])
 	}
 	return string(out)
+}
+
+// headlessChromium starts a headless Chromium for the test, with a fresh
+// profile, and returns its context, which ends with the test or after 90
+// seconds.
+func headlessChromium(t *testing.T, path string) context.Context {
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("no-first-run", true), chromedp.Flag("headless", true),
+		chromedp.UserDataDir(t.TempDir()))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(cancel)
+	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// pageText returns the text of the page Chromium shows.
+func pageText(ctx context.Context) string {
+	body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
+	return body
+}
+
+// stepper returns a function that runs one named step of a test in
+// Chromium, failing the test with the page it ended on.
+func stepper(t *testing.T, ctx context.Context) func(step string, actions ...chromedp.Action[chromedp.Void]) {
+	return func(step string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			url, _ := chromedp.Run(ctx, chromedp.Location())
+			t.Fatalf("%s: %v\nat %s:\n%s", step, err, url, pageText(ctx))
+		}
+	}
 }
 
 // byLabel finds the input a visible label names.
@@ -195,16 +243,7 @@ func TestBrowserSignUpSignInSSO(t *testing.T) {
 	for _, eng := range storetest.Engines(t) {
 		t.Run(eng.Name, func(t *testing.T) {
 			st := startStack(t, eng.Open(t))
-			opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU,
-				chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-				chromedp.Flag("disable-sync", true), chromedp.Flag("no-first-run", true), chromedp.Flag("headless", true),
-				chromedp.UserDataDir(t.TempDir()))
-			actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-			defer cancel()
-			ctx, cancel := chromedp.NewContext(actx)
-			defer cancel()
-			ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
-			defer cancel()
+			ctx := headlessChromium(t, path)
 
 			var mu sync.Mutex
 			var visited []string
@@ -220,17 +259,8 @@ func TestBrowserSignUpSignInSSO(t *testing.T) {
 			}
 
 			mail := "grace@example.com"
-			bodyText := func() string {
-				body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
-				return body
-			}
-			run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-				t.Helper()
-				if err := chromedp.Do(ctx, actions...); err != nil {
-					url, _ := chromedp.Run(ctx, chromedp.Location())
-					t.Fatalf("%s: %v\nat %s:\n%s", step, err, url, bodyText())
-				}
-			}
+			bodyText := func() string { return pageText(ctx) }
+			run := stepper(t, ctx)
 			run("open the sample app and choose sign in",
 				chromedp.Navigate(st.shop),
 				chromedp.Click(button("Sign in")),

@@ -21,17 +21,32 @@ type methodInfo struct {
 	register string // the page that registers it, "" if none
 	choose   string // the chooser's button for using it
 	enroll   string // the chooser's button for registering it
+	// ready, if set, reports whether the server can offer the method at
+	// all (passkeys need a public URL that can be a relying party).
+	ready func(s *server) bool
 }
 
 var methodPages = map[string]methodInfo{
 	gatehouse.MethodEmail: {verify: "/login/mfa/email", choose: "Email a code to my sign-in address"},
+	gatehouse.MethodFido2: {verify: mfaPasskeyPath, register: registerPasskeyPath, choose: "Use a passkey", enroll: "Set up a passkey",
+		ready: func(s *server) bool { return s.passkeys != nil }},
+}
+
+// offerable reports whether the server can offer the method.
+func (s *server) offerable(method string) bool {
+	ready := methodPages[method].ready
+	return ready == nil || ready(s)
 }
 
 // verifies reports whether the method has a page that verifies it.
-func (s *server) verifies(method string) bool { return methodPages[method].verify != "" }
+func (s *server) verifies(method string) bool {
+	return methodPages[method].verify != "" && s.offerable(method)
+}
 
 // registers reports whether the method can be registered in the sign-in.
-func (s *server) registers(method string) bool { return methodPages[method].register != "" }
+func (s *server) registers(method string) bool {
+	return methodPages[method].register != "" && s.offerable(method)
+}
 
 // methodPage returns the page of the method for a step.
 func (s *server) methodPage(step signin.Step, method string) string {

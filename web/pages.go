@@ -127,6 +127,9 @@ func (s *server) pageRoutes(mux *router) {
 		page(m+" /{tenant}/login/mfa", s.handleMFAPage())
 		page(m+" /{tenant}/login/mfa/email", s.handleMFAEmailPage())
 		page(m+" /{tenant}/account/security", s.handleAccountPage())
+		page(m+" /{tenant}"+mfaPasskeyPath, s.handleMFAPasskeyPage())
+		page(m+" /{tenant}"+registerPasskeyPath, s.handleRegisterPasskeyPage())
+		page(m+" /{tenant}"+passkeySignInPath, s.handlePasskeySignInPage())
 	}
 	page("GET /{tenant}/login/continue", s.handleContinuePage())
 	page("GET /{tenant}/reset/done", s.handleResetDonePage())
@@ -193,8 +196,11 @@ type pageView struct {
 	Body          []string // paragraphs of a message page
 	CorrelationID string
 
-	Brand     pageBrand
-	StyleURL  string
+	Brand    pageBrand
+	StyleURL string
+	// Script is the URL of the page's one script (the WebAuthn pages'
+	// webauthn.js), "" for the pages that have none.
+	Script    string
 	BodyClass string
 	Wide      bool
 	Dev       bool
@@ -231,6 +237,11 @@ type pageForm struct {
 	Secondary    bool
 	Class        string
 	RequiredNote bool
+	// WebAuthn, on the form of a passkey page, holds the options of its
+	// ceremony (JSON) and Ceremony says which: "create" or "get".
+	// webauthn.js runs the ceremony when the form is submitted and posts
+	// its result in the hidden credential input.
+	WebAuthn, Ceremony string
 }
 
 type pageHidden struct{ Name, Value string }

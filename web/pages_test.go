@@ -65,6 +65,10 @@ type hostedOptions struct {
 	trusted   []netip.Prefix   // the trusted proxies
 	passwords *password.Hasher // the server's hasher; nil: testHasher
 	pwMin     int              // the shortest new password; 0: the default
+	// localhost makes the public URL http://localhost:PORT instead of
+	// 127.0.0.1: passkeys need a host name (browsers refuse IP addresses
+	// as WebAuthn relying party IDs).
+	localhost bool
 }
 
 func newHostedEnv(t *testing.T, eng storetest.Engine, o hostedOptions) *hostedEnv {
@@ -91,6 +95,9 @@ func newHostedEnv(t *testing.T, eng storetest.Engine, o hostedOptions) *hostedEn
 		sender = smtp
 	}
 	h.testEnv = newEnv(t, st, newKey(t), func(opt *web.Options) {
+		if o.localhost {
+			opt.PublicURL = strings.Replace(opt.PublicURL, "//127.0.0.1:", "//localhost:", 1)
+		}
 		opt.Now = clk.Now
 		opt.Mail = sender
 		opt.Mailbox = o.mailbox
@@ -104,6 +111,9 @@ func newHostedEnv(t *testing.T, eng storetest.Engine, o hostedOptions) *hostedEn
 			opt.Logger = o.logger
 		}
 	})
+	if o.localhost {
+		h.url = strings.Replace(h.url, "//127.0.0.1:", "//localhost:", 1)
+	}
 	h.tenant = h.createTenant("acme")
 	h.tok = h.token(h.url+"/acme/oauth2/v2.0/token", h.tenant.AutomationClient.ClientID, h.tenant.AutomationClient.ClientSecret, h.tenant.AutomationClient.Scope)
 	h.app = h.newRP("acme", h.tok, "Shop", nil)

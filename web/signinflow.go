@@ -236,7 +236,8 @@ func recordSecondFactor(ar *gatehouse.AuthRequest, use gatehouse.MethodUse) {
 // advance decides what the sign-in of p needs now that its request (in
 // memory) recorded a factor, and does it. extra, if set, commits with the
 // request's new state: what the factor's page must write in the same
-// transaction (clearing failure records, say).
+// transaction (clearing failure records, say); a *userError from it
+// writes nothing and is shown to the user.
 func (s *server) advance(w http.ResponseWriter, r *http.Request, p *flowPage, u *gatehouse.User, extra func(gatehouse.Tx) error) {
 	if u != nil {
 		if err := s.accountOwner(r, p.ar, u); errors.Is(err, errNotOwner) {
@@ -280,7 +281,10 @@ func (s *server) advance(w http.ResponseWriter, r *http.Request, p *flowPage, u 
 		p.ar = updated
 		return nil
 	})
-	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+	if ue := asUserError(err); ue != nil {
+		s.showError(w, r, p, ue.status, ue.message)
+		return
+	} else if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
 		s.showError(w, r, p, http.StatusConflict, msgSignInDone)
 		return
 	} else if err != nil {
@@ -424,7 +428,10 @@ func (s *server) finish(w http.ResponseWriter, r *http.Request, t *gatehouse.Ten
 		err := tx.CreateSession(ctx, sess)
 		return s.issueInTx(ctx, tx, t, ar, u, sess, d, codeHash, now, err)
 	})
-	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND && ar.ID != "" {
+	if ue := asUserError(err); ue != nil {
+		s.renderError(w, r, ue.status, ue.message)
+		return
+	} else if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND && ar.ID != "" {
 		s.renderError(w, r, http.StatusConflict, msgSignInDone)
 		return
 	} else if err != nil {
