@@ -69,11 +69,7 @@ func (s *server) handleCodeMethodPage(c codeMethod) http.Handler {
 			return
 		}
 		outcome, throttled, err := s.tryRegistered(r, p, u, c, code)
-		if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
-			s.showError(w, r, p, http.StatusConflict, msgSignInDone)
-			return
-		} else if err != nil {
-			s.renderInternalError(w, r, err)
+		if s.stepFailed(w, r, p, err) {
 			return
 		}
 		switch {
@@ -102,6 +98,21 @@ func (s *server) showCodeMethod(w http.ResponseWriter, r *http.Request, p *flowP
 		Form:  s.form(p, c.path, "Verify", f),
 		Links: []pageLink{s.link(p, "", "Use another way", "/login/mfa")},
 	})
+}
+
+// stepFailed shows the page of err, the error of a sign-in step's
+// transaction, and reports whether there was one. ENOTFOUND means that
+// the request is gone: another tab completed it meanwhile.
+func (s *server) stepFailed(w http.ResponseWriter, r *http.Request, p *flowPage, err error) bool {
+	switch {
+	case err == nil:
+		return false
+	case gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND:
+		s.showError(w, r, p, http.StatusConflict, msgSignInDone)
+	default:
+		s.renderInternalError(w, r, err)
+	}
+	return true
 }
 
 // errNotAccepted ends the updater of a registration whose try did not

@@ -143,11 +143,7 @@ func (s *server) completeRegistration(w http.ResponseWriter, r *http.Request, p 
 		}
 		return err
 	})
-	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
-		s.showError(w, r, p, http.StatusConflict, msgSignInDone)
-		return
-	} else if err != nil {
-		s.renderInternalError(w, r, err)
+	if s.stepFailed(w, r, p, err) {
 		return
 	}
 	s.Logger.InfoContext(ctx, "recovery codes made", "tenant", p.t.Name, "user_id", u.ID, "method_id", set.ID, "correlation_id", correlationID(ctx))
@@ -157,27 +153,20 @@ func (s *server) completeRegistration(w http.ResponseWriter, r *http.Request, p 
 
 // handleRecoveryCodesPage is where the new recovery codes' page leads:
 // Continue (POST) goes on with the sign-in. The codes themselves were
-// shown once, by the request that made them; this page cannot show them
-// again.
+// shown once, by the request that made them; at this step, GET says so.
 func (s *server) handleRecoveryCodesPage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, ok := s.startFlowPage(w, r)
 		if !ok {
 			return
 		}
-		u, ok := s.requestUser(w, r, p)
-		if !ok {
+		if r.Method == http.MethodGet && p.ar.Step == stepRecoveryCodes {
+			s.showRecoveryCodes(w, r, p, nil)
 			return
 		}
-		if u == nil {
-			s.redirectTo(w, r, p, startPage(p))
-			return
-		}
-		if r.Method == http.MethodPost || p.ar.Step != stepRecoveryCodes {
+		if u, ok := s.requestUser(w, r, p); ok {
 			s.advance(w, r, p, u, nil)
-			return
 		}
-		s.showRecoveryCodes(w, r, p, nil)
 	})
 }
 

@@ -90,11 +90,7 @@ func (s *server) handleRegisterTOTPPage() http.Handler {
 			return
 		}
 		pending, err := s.pendingTOTP(r.Context(), p, u)
-		if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
-			s.showError(w, r, p, http.StatusConflict, msgSignInDone)
-			return
-		} else if err != nil {
-			s.renderInternalError(w, r, err)
+		if s.stepFailed(w, r, p, err) {
 			return
 		}
 		if r.Method == http.MethodGet || r.PostForm.Get("action") == "start" {

@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/base32"
 	"encoding/base64"
+	"fmt"
 	"html"
 	"image/png"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -311,20 +313,57 @@ func TestTOTPRegistrationJustInTime(t *testing.T) {
 
 // wrongCode returns a 6-digit code that is not code.
 func wrongCode(code string) string {
-	if code == "000000" {
-		return "111111"
+	n, _ := strconv.Atoi(code)
+	return fmt.Sprintf("%06d", (n+1)%1_000_000)
+}
+
+// totpUser returns a hosted env whose policy offers the methods (their
+// configuration IDs; SoftwareOath is always on) and a user, ada, who
+// registered an authenticator app: the user's ID, the app's secret and
+// the recovery codes shown with it.
+func totpUser(t *testing.T, eng storetest.Engine, methods ...string) (*hostedEnv, string, []byte, []string) {
+	t.Helper()
+	h := newHostedEnv(t, eng, hostedOptions{})
+	uid := h.addUser("ada@example.com", adaPassword)
+	h.enableMethods(append([]string{"SoftwareOath"}, methods...)...)
+	secret, codes, _ := h.registerTOTP(newBrowser(t, rpRedirect), "ada@example.com")
+	return h, uid, secret, codes
+}
+
+// race starts n sign-ins with start, then submits code on each one's page
+// at path at once, and returns how many reached the app; each of the
+// others must have been told that the code was used already.
+func (h *hostedEnv) race(n int, start func(*browser) page, path, code string) int {
+	h.t.Helper()
+	browsers, pages, results := make([]*browser, n), make([]page, n), make([]page, n)
+	for i := range n {
+		browsers[i] = newBrowser(h.t, rpRedirect)
+		pages[i] = start(browsers[i])
 	}
-	return "000000"
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { results[i] = postTo(h.t, browsers[i], pages[i], path, map[string]string{"code": code}) })
+	}
+	wg.Wait()
+	won := 0
+	for i, r := range results {
+		switch {
+		case strings.HasPrefix(r.location, rpRedirect):
+			won++
+			h.signedIn(r)
+		case r.status == http.StatusBadRequest && strings.Contains(text(r.body), "already used"):
+		default:
+			h.t.Errorf("submission %d: status %d location %q, %.300s", i, r.status, r.location, text(r.body))
+		}
+	}
+	return won
 }
 
 // TestTOTPSecondFactor: a user with an authenticator app signs in with a
 // code from it; the app is not offered once the policy turns it off.
 func TestTOTPSecondFactor(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
-		h := newHostedEnv(t, eng, hostedOptions{})
-		h.addUser("ada@example.com", adaPassword)
-		h.enableMethods("SoftwareOath")
-		secret, _, _ := h.registerTOTP(newBrowser(t, rpRedirect), "ada@example.com")
+		h, _, secret, _ := totpUser(t, eng)
 		h.clk.Advance(30 * time.Second)
 
 		b := newBrowser(t, rpRedirect)
@@ -353,6 +392,25 @@ func TestTOTPSecondFactor(t *testing.T) {
 			t.Errorf("claims amr %v acr %v", claims["amr"], claims["acr"])
 		}
 
+		// A session of the password alone is stepped up: no password page,
+		// the app's code, and a new session (SE-2).
+		h.clk.Advance(30 * time.Second)
+		b = newBrowser(t, rpRedirect)
+		if claims := h.signedIn(h.step(b, h.begin(b), map[string]string{"email": "ada@example.com", "password": adaPassword})); amr(claims) != "pwd" {
+			t.Fatalf("without acr_values: amr %v", claims["amr"])
+		}
+		before := h.sessionOf(b)
+		pg = b.get(h.app.cfg.AuthCodeURL("st", oauth2.SetAuthURLParam("acr_values", "2")))
+		if !strings.HasSuffix(pg.url.Path, "/acme/login/mfa/totp") {
+			t.Fatalf("step-up: %s, want the authenticator app's page", pg.url.Path)
+		}
+		if claims := h.signedIn(postTo(t, b, pg, "/login/mfa/totp", map[string]string{"code": h.code(secret)})); amr(claims) != "pwd otp mfa" {
+			t.Errorf("step-up: amr %v", claims["amr"])
+		}
+		if after := h.sessionOf(b); after == before || after == "" || h.sessionExists(before) {
+			t.Errorf("step-up kept the session ID")
+		}
+
 		// Off in the policy, the app is not offered: nothing else is, so
 		// the essential-free acr_values falls back to one factor.
 		h.must(204, "PATCH", h.tenant.AdminAPI+"/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/SoftwareOath", h.tok,
@@ -369,10 +427,7 @@ func TestTOTPSecondFactor(t *testing.T) {
 // submissions of one code from several sign-ins exactly one succeeds.
 func TestTOTP3StepNeverTwice(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
-		h := newHostedEnv(t, eng, hostedOptions{})
-		h.addUser("ada@example.com", adaPassword)
-		h.enableMethods("SoftwareOath")
-		secret, _, _ := h.registerTOTP(newBrowser(t, rpRedirect), "ada@example.com")
+		h, _, secret, _ := totpUser(t, eng)
 
 		// The code that confirmed the registration cannot sign in.
 		b := newBrowser(t, rpRedirect)
@@ -383,35 +438,10 @@ func TestTOTP3StepNeverTwice(t *testing.T) {
 		}
 
 		h.clk.Advance(30 * time.Second)
-		const n = 4
-		pages := make([]page, n)
-		browsers := make([]*browser, n)
-		for i := range n {
-			browsers[i] = newBrowser(t, rpRedirect)
-			pages[i] = h.signInMFA(browsers[i], "ada@example.com", adaPassword)
-		}
 		code := h.code(secret)
-		results := make([]page, n)
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Go(func() {
-				results[i] = postTo(t, browsers[i], pages[i], "/login/mfa/totp", map[string]string{"code": code})
-			})
-		}
-		wg.Wait()
-		won := 0
-		for i, r := range results {
-			switch {
-			case strings.HasPrefix(r.location, rpRedirect):
-				won++
-				h.signedIn(r)
-			case r.status == http.StatusBadRequest && strings.Contains(text(r.body), "That code was already used."):
-			default:
-				t.Errorf("submission %d: status %d location %q, %.300s", i, r.status, r.location, text(r.body))
-			}
-		}
-		if won != 1 {
-			t.Errorf("%d of %d concurrent submissions of one code succeeded, want 1", won, n)
+		start := func(b *browser) page { return h.signInMFA(b, "ada@example.com", adaPassword) }
+		if won := h.race(4, start, "/login/mfa/totp", code); won != 1 {
+			t.Errorf("%d of 4 concurrent submissions of one code succeeded, want 1", won)
 		}
 		// The same code in a later sign-in, still within the window.
 		h.clk.Advance(20 * time.Second)
@@ -429,10 +459,7 @@ func TestTOTP3StepNeverTwice(t *testing.T) {
 // count.
 func TestRL3TOTPFailuresAcrossSessions(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
-		h := newHostedEnv(t, eng, hostedOptions{})
-		h.addUser("ada@example.com", adaPassword)
-		h.enableMethods("SoftwareOath")
-		secret, _, _ := h.registerTOTP(newBrowser(t, rpRedirect), "ada@example.com")
+		h, _, secret, _ := totpUser(t, eng)
 		h.clk.Advance(30 * time.Second)
 
 		attacker, victim := newBrowser(t, rpRedirect), newBrowser(t, rpRedirect)
