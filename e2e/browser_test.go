@@ -55,6 +55,13 @@ func (l *lateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (l *lateHandler) set(h http.Handler) { l.mu.Lock(); l.h = h; l.mu.Unlock() }
 
+// wrap puts a middleware in front of the handler.
+func (l *lateHandler) wrap(mw func(http.Handler) http.Handler) {
+	l.mu.Lock()
+	l.h = mw(l.h)
+	l.mu.Unlock()
+}
+
 func startLate(t *testing.T) (*lateHandler, string) {
 	l := &lateHandler{h: http.NotFoundHandler()}
 	srv := httptest.NewServer(l)
@@ -68,6 +75,7 @@ type stack struct {
 	gatehouse, shop, blog string
 	smtp                  *smtptest.Server
 	logs                  *logBuffer
+	apps                  map[string]*lateHandler // the sample apps by name
 }
 
 // logBuffer collects every log line of the stack, at debug level, so a
@@ -116,7 +124,7 @@ func startStack(t *testing.T, store *sqlstore.Store) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := &stack{gatehouse: ghURL, smtp: mailSrv, logs: logs}
+	st := &stack{gatehouse: ghURL, smtp: mailSrv, logs: logs, apps: map[string]*lateHandler{}}
 	var appIDs []string
 	for _, app := range []struct {
 		name string
@@ -139,6 +147,7 @@ func startStack(t *testing.T, store *sqlstore.Store) *stack {
 			t.Fatal(err)
 		}
 		late.set(sa)
+		st.apps[app.name] = late
 		appIDs = append(appIDs, a.AppID)
 	}
 	err = store.Update(ctx, func(tx gatehouse.Tx) error {
@@ -182,26 +191,54 @@ func button(texts ...string) chromedp.Search {
 	return chromedp.Search(strings.Join(alts, " | "))
 }
 
+// chrome is a tab of headless Chromium, for one test.
+type chrome struct {
+	t   *testing.T
+	ctx context.Context
+}
+
+// newChrome starts headless Chromium for the test (or skips it without
+// Chromium); every step must finish within 90 seconds in all.
+func newChrome(t *testing.T) *chrome {
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium(t)), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("no-first-run", true), chromedp.Flag("headless", true),
+		chromedp.UserDataDir(t.TempDir()))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelTab := chromedp.NewContext(actx)
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancel(); cancelTab(); cancelAlloc() })
+	return &chrome{t: t, ctx: ctx}
+}
+
+// bodyText returns the visible text of the page.
+func (c *chrome) bodyText() string {
+	body, _ := chromedp.Run(c.ctx, chromedp.Text(chromedp.CSS("body")))
+	return body
+}
+
+// run does the actions of one step of the test, which fails with the page
+// it was on if one of them fails.
+func (c *chrome) run(step string, actions ...chromedp.Action[chromedp.Void]) {
+	c.t.Helper()
+	if err := chromedp.Do(c.ctx, actions...); err != nil {
+		url, _ := chromedp.Run(c.ctx, chromedp.Location())
+		c.t.Fatalf("%s: %v\nat %s:\n%s", step, err, url, c.bodyText())
+	}
+}
+
 // TestBrowserSignUpSignInSSO walks the seed's "test the sign-in" story in
 // headless Chromium: sign up on the hosted pages with a code read from the
 // mail a real SMTP server received, land on the sample app with the
 // claims, sign out, sign in again with the password, and sign in to a
 // second app of the tenant without a password prompt.
 func TestBrowserSignUpSignInSSO(t *testing.T) {
-	path := chromium(t)
+	chromium(t)
 	for _, eng := range storetest.Engines(t) {
 		t.Run(eng.Name, func(t *testing.T) {
 			st := startStack(t, eng.Open(t))
-			opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU,
-				chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-				chromedp.Flag("disable-sync", true), chromedp.Flag("no-first-run", true), chromedp.Flag("headless", true),
-				chromedp.UserDataDir(t.TempDir()))
-			actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-			defer cancel()
-			ctx, cancel := chromedp.NewContext(actx)
-			defer cancel()
-			ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
-			defer cancel()
+			c := newChrome(t)
+			ctx, run := c.ctx, c.run
 
 			var mu sync.Mutex
 			var visited []string
@@ -217,17 +254,7 @@ func TestBrowserSignUpSignInSSO(t *testing.T) {
 			}
 
 			mail := "grace@example.com"
-			bodyText := func() string {
-				body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
-				return body
-			}
-			run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-				t.Helper()
-				if err := chromedp.Do(ctx, actions...); err != nil {
-					url, _ := chromedp.Run(ctx, chromedp.Location())
-					t.Fatalf("%s: %v\nat %s:\n%s", step, err, url, bodyText())
-				}
-			}
+			bodyText := c.bodyText
 			run("open the sample app and choose sign in",
 				chromedp.Navigate(st.shop),
 				chromedp.Click(button("Sign in")),

@@ -26,7 +26,7 @@ type methodInfo struct {
 var methodPages = map[string]methodInfo{
 	gatehouse.MethodEmail: {verify: "/login/mfa/email", choose: "Email a code to my sign-in address"},
 	gatehouse.MethodSoftwareOath: {verify: pathMFATOTP, register: pathRegisterTOTP,
-		choose: "Use a code from my authenticator app", enroll: "Set up an authenticator app"},
+		choose: "Use my authenticator app", enroll: "Set up an authenticator app"},
 	gatehouse.MethodRecoveryCode: {verify: pathMFARecovery, choose: "Use a recovery code"},
 }
 

@@ -60,12 +60,12 @@ func (s *server) handleCodeMethodPage(c codeMethod) http.Handler {
 			return
 		}
 		if r.Method == http.MethodGet || r.PostForm.Get("action") == "start" {
-			s.showCodeMethod(w, r, p, c, http.StatusOK, "", "")
+			s.showCodeMethod(w, r, p, u, c, http.StatusOK, "", "")
 			return
 		}
 		code, ok := c.normalize(r.PostForm.Get("code"))
 		if !ok {
-			s.showCodeMethod(w, r, p, c, http.StatusBadRequest, c.msgFormat, "")
+			s.showCodeMethod(w, r, p, u, c, http.StatusBadRequest, c.msgFormat, "")
 			return
 		}
 		outcome, throttled, err := s.tryRegistered(r, p, u, c, code)
@@ -74,20 +74,20 @@ func (s *server) handleCodeMethodPage(c codeMethod) http.Handler {
 		}
 		switch {
 		case throttled:
-			s.showCodeMethod(w, r, p, c, http.StatusTooManyRequests, "", msgMFAThrottled)
+			s.showCodeMethod(w, r, p, u, c, http.StatusTooManyRequests, "", msgMFAThrottled)
 		case outcome == mfa.Accepted:
 			s.advance(w, r, p, u, nil)
 		case outcome == mfa.Used:
-			s.showCodeMethod(w, r, p, c, http.StatusBadRequest, c.msgUsed, "")
+			s.showCodeMethod(w, r, p, u, c, http.StatusBadRequest, c.msgUsed, "")
 		default:
-			s.showCodeMethod(w, r, p, c, http.StatusBadRequest, c.msgWrong, "")
+			s.showCodeMethod(w, r, p, u, c, http.StatusBadRequest, c.msgWrong, "")
 		}
 	})
 }
 
 // showCodeMethod renders a code method's page with an error about the
 // field or an alert about the page.
-func (s *server) showCodeMethod(w http.ResponseWriter, r *http.Request, p *flowPage, c codeMethod, status int, fieldErr, alert string) {
+func (s *server) showCodeMethod(w http.ResponseWriter, r *http.Request, p *flowPage, u *gatehouse.User, c codeMethod, status int, fieldErr, alert string) {
 	f := c.field()
 	f.Error = fieldErr
 	f.AlertLinked = alert != ""
@@ -96,8 +96,17 @@ func (s *server) showCodeMethod(w http.ResponseWriter, r *http.Request, p *flowP
 		Lead:  []string{c.lead(s, p)},
 		Alert: alert,
 		Form:  s.form(p, c.path, "Verify", f),
-		Links: []pageLink{s.link(p, "", "Use another way", "/login/mfa")},
+		Links: s.otherWays(r, p, u),
 	})
+}
+
+// otherWays links to the chooser when the step that p is at (a second
+// factor or a registration) offers u more than one method.
+func (s *server) otherWays(r *http.Request, p *flowPage, u *gatehouse.User) []pageLink {
+	if d, _, err := s.decide(r.Context(), p.t, p.ar, u, true); err != nil || len(d.Methods) < 2 {
+		return nil
+	}
+	return []pageLink{s.link(p, "", "Use another way", "/login/mfa")}
 }
 
 // stepFailed shows the page of err, the error of a sign-in step's

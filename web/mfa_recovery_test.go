@@ -22,7 +22,7 @@ func TestRC1RecoveryCodeSignIn(t *testing.T) {
 
 		b := newBrowser(t, rpRedirect)
 		chooser := h.signInMFA(b, "ada@example.com", adaPassword)
-		if !strings.HasSuffix(chooser.url.Path, "/acme/login/mfa") || !strings.Contains(chooser.body, ">Use a code from my authenticator app</button>") ||
+		if !strings.HasSuffix(chooser.url.Path, "/acme/login/mfa") || !strings.Contains(chooser.body, ">Use my authenticator app</button>") ||
 			!strings.Contains(chooser.body, ">Use a recovery code</button>") {
 			t.Fatalf("after the password: %s, %.500s", chooser.url.Path, text(chooser.body))
 		}
@@ -30,6 +30,9 @@ func TestRC1RecoveryCodeSignIn(t *testing.T) {
 		if !strings.Contains(pg.body, "<h1>Use a recovery code</h1>") || label(t, pg, "recovery-code") != "Recovery code" ||
 			input(t, pg, "recovery-code")["autocomplete"] != "one-time-code" {
 			t.Fatalf("recovery code page: %.500s", pg.body)
+		}
+		if !strings.Contains(pg.body, ">Use another way</a>") {
+			t.Errorf("the recovery code page does not lead back to the chooser")
 		}
 		_, foreign := newRecoveryCodes(t)
 		for _, c := range []struct {

@@ -189,10 +189,10 @@ func (s *server) showTOTPSetup(w http.ResponseWriter, r *http.Request, p *flowPa
 			"This sign-in needs a second way to verify it's you. Open an authenticator app on your phone, such as Microsoft Authenticator, Google Authenticator or 1Password, and add an account.",
 			"Scan this QR code with the app, or enter the setup key below it.",
 		},
-		TOTP: &totpView{URI: template.URL(e.URI), QRCode: template.URL(e.QRCode), Key: e.Key},
-		Form: s.form(p, pathRegisterTOTP, "Verify", f),
+		TOTP:  &totpView{URI: template.URL(e.URI), QRCode: template.URL(e.QRCode), Key: e.Key},
+		Form:  s.form(p, pathRegisterTOTP, "Verify", f),
+		Links: s.otherWays(r, p, u),
 	}
-	v.Links = append(v.Links, s.link(p, "", "Use another way", "/login/mfa"))
 	s.renderPage(w, r, status, "mfasetup", v, p.ar.RedirectURI)
 }
 

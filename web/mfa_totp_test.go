@@ -374,6 +374,9 @@ func TestTOTPSecondFactor(t *testing.T) {
 		if in := input(t, pg, "code"); in["autocomplete"] != "one-time-code" || in["inputmode"] != "numeric" || label(t, pg, "code") != "Code" {
 			t.Errorf("code input %v", in)
 		}
+		if strings.Contains(pg.body, "Use another way") {
+			t.Errorf("the page offers another way, and there is none")
+		}
 		for _, c := range []struct {
 			code, want string
 		}{
