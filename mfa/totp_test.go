@@ -15,7 +15,7 @@ import (
 	"github.com/pquerna/otp/totp"
 )
 
-func testVault(t *testing.T) *vault.Vault {
+func testVault(t testing.TB) *vault.Vault {
 	t.Helper()
 	v, err := vault.New(bytes.Repeat([]byte{7}, vault.KeySize))
 	if err != nil {
