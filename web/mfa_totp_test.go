@@ -507,3 +507,46 @@ func TestRL3TOTPFailuresAcrossSessions(t *testing.T) {
 		}
 	})
 }
+
+// TestTOTPRegistrationOnce: concurrent confirmations of one pending secret
+// (a double submission, two tabs) register the app once.
+func TestTOTPRegistrationOnce(t *testing.T) {
+	for _, methods := range [][]string{{"SoftwareOath"}, {"SoftwareOath", "RecoveryCode"}} {
+		t.Run(strings.Join(methods, "+"), func(t *testing.T) {
+			forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
+				h := newHostedEnv(t, eng, hostedOptions{})
+				uid := h.addUser("ada@example.com", adaPassword)
+				h.enableMethods(methods...)
+				b := newBrowser(t, rpRedirect)
+				reg := h.signInMFA(b, "ada@example.com", adaPassword)
+				code := h.code(setupKey(t, reg))
+				const n = 4
+				results := make([]page, n)
+				var wg sync.WaitGroup
+				for i := range n {
+					wg.Go(func() { results[i] = postTo(t, b, reg, "/login/register/totp", map[string]string{"code": code}) })
+				}
+				wg.Wait()
+				ok := 0
+				for i, r := range results {
+					switch {
+					case strings.HasPrefix(r.location, rpRedirect), r.status == http.StatusOK && len(recoveryCodes(r)) == 10:
+						ok++
+					// The others find the request completed or gone, or are
+					// sent on to where it stands, depending on when they read it.
+					case r.status == http.StatusConflict && strings.Contains(text(r.body), "already completed"),
+						r.status == http.StatusBadRequest && strings.Contains(text(r.body), "This sign-in attempt has expired"),
+						r.status == http.StatusSeeOther && strings.HasPrefix(r.location, "/acme/login/"):
+					default:
+						t.Errorf("confirmation %d: status %d location %q, %.300s", i, r.status, r.location, text(r.body))
+					}
+				}
+				ms := h.methodsOf(uid)
+				if ok != 1 || len(ms[gatehouse.MethodSoftwareOath]) != 1 || len(ms[gatehouse.MethodRecoveryCode]) != len(methods)-1 {
+					t.Errorf("%d of %d confirmations went on; %d apps and %d recovery code sets registered", ok, n,
+						len(ms[gatehouse.MethodSoftwareOath]), len(ms[gatehouse.MethodRecoveryCode]))
+				}
+			})
+		})
+	}
+}
