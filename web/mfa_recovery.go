@@ -94,19 +94,20 @@ func (s *server) completeRegistration(w http.ResponseWriter, r *http.Request, p 
 		}
 		return s.auditRegistration(r, tx, u, m)
 	}
+	register := func(tx gatehouse.Tx) error {
+		if check != nil {
+			if err := check(tx); err != nil {
+				return err
+			}
+		}
+		return create(tx, m)
+	}
 	if !needsRecoveryCodes(v) {
 		recordSecondFactor(p.ar, use)
 		// The request holds m while advance decides, so that the factor
 		// m proved counts before m is stored.
 		p.ar.Progress.Pending = m
-		s.advance(w, r, p, u, func(tx gatehouse.Tx) error {
-			if check != nil {
-				if err := check(tx); err != nil {
-					return err
-				}
-			}
-			return create(tx, m)
-		})
+		s.advance(w, r, p, u, register)
 		if _, err := s.Store.UserMethod(ctx, p.t.ID, m.ID); err == nil {
 			s.sendMethodAddedNotice(r, p.t, u, m, false)
 		}
@@ -114,12 +115,7 @@ func (s *server) completeRegistration(w http.ResponseWriter, r *http.Request, p 
 	}
 	set, codes := mfa.NewRecoveryCodes(s.Vault, p.t.ID, u.ID, newUUID())
 	err = s.Store.Update(ctx, func(tx gatehouse.Tx) error {
-		if check != nil {
-			if err := check(tx); err != nil {
-				return err
-			}
-		}
-		if err := create(tx, m); err != nil {
+		if err := register(tx); err != nil {
 			return err
 		}
 		for _, old := range v.registered {
