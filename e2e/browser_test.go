@@ -55,6 +55,13 @@ func (l *lateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (l *lateHandler) set(h http.Handler) { l.mu.Lock(); l.h = h; l.mu.Unlock() }
 
+// wrap puts a middleware in front of the handler.
+func (l *lateHandler) wrap(mw func(http.Handler) http.Handler) {
+	l.mu.Lock()
+	l.h = mw(l.h)
+	l.mu.Unlock()
+}
+
 func startLate(t *testing.T) (*lateHandler, string) {
 	l := &lateHandler{h: http.NotFoundHandler()}
 	srv := httptest.NewServer(l)
@@ -71,6 +78,7 @@ type stack struct {
 	store                 *sqlstore.Store
 	hasher                *password.Hasher
 	tenantID, flowID      string
+	apps                  map[string]*lateHandler // the sample apps by name
 }
 
 // stackOptions change the stack startStackWith builds.
@@ -133,7 +141,7 @@ func startStackWith(t *testing.T, store *sqlstore.Store, o stackOptions) *stack 
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := &stack{gatehouse: ghURL, smtp: mailSrv, logs: logs, store: store, hasher: hasher, tenantID: res.TenantID}
+	st := &stack{gatehouse: ghURL, smtp: mailSrv, logs: logs, store: store, hasher: hasher, tenantID: res.TenantID, apps: map[string]*lateHandler{}}
 	var appIDs []string
 	for _, app := range []struct {
 		name string
@@ -156,6 +164,7 @@ func startStackWith(t *testing.T, store *sqlstore.Store, o stackOptions) *stack 
 			t.Fatal(err)
 		}
 		late.set(sa)
+		st.apps[app.name] = late
 		appIDs = append(appIDs, a.AppID)
 	}
 	flow := &gatehouse.UserFlow{TenantID: res.TenantID, DisplayName: "Sign up and sign in",
@@ -233,17 +242,39 @@ func button(texts ...string) chromedp.Search {
 	return chromedp.Search(strings.Join(alts, " | "))
 }
 
+// chrome is a tab of headless Chromium, for one test.
+type chrome struct {
+	t   *testing.T
+	ctx context.Context
+}
+
+// newChrome starts headless Chromium for the test (or skips it without
+// Chromium); every step must finish within 90 seconds in all.
+func newChrome(t *testing.T) *chrome {
+	return &chrome{t: t, ctx: headlessChromium(t, chromium(t))}
+}
+
+// bodyText returns the visible text of the page.
+func (c *chrome) bodyText() string { return pageText(c.ctx) }
+
+// run does the actions of one step of the test, which fails with the page
+// it was on if one of them fails.
+func (c *chrome) run(step string, actions ...chromedp.Action[chromedp.Void]) {
+	c.t.Helper()
+	stepper(c.t, c.ctx)(step, actions...)
+}
+
 // TestBrowserSignUpSignInSSO walks the seed's "test the sign-in" story in
 // headless Chromium: sign up on the hosted pages with a code read from the
 // mail a real SMTP server received, land on the sample app with the
 // claims, sign out, sign in again with the password, and sign in to a
 // second app of the tenant without a password prompt.
 func TestBrowserSignUpSignInSSO(t *testing.T) {
-	path := chromium(t)
+	chromium(t)
 	for _, eng := range storetest.Engines(t) {
 		t.Run(eng.Name, func(t *testing.T) {
 			st := startStack(t, eng.Open(t))
-			ctx := headlessChromium(t, path)
+			ctx := headlessChromium(t, chromium(t))
 
 			var mu sync.Mutex
 			var visited []string

@@ -30,6 +30,9 @@ var methodPages = map[string]methodInfo{
 	gatehouse.MethodEmail: {verify: "/login/mfa/email", choose: "Email a code to my sign-in address"},
 	gatehouse.MethodFido2: {verify: mfaPasskeyPath, register: registerPasskeyPath, choose: "Use a passkey", enroll: "Set up a passkey",
 		ready: func(s *server) bool { return s.passkeys != nil }},
+	gatehouse.MethodSoftwareOath: {verify: pathMFATOTP, register: pathRegisterTOTP,
+		choose: "Use my authenticator app", enroll: "Set up an authenticator app"},
+	gatehouse.MethodRecoveryCode: {verify: pathMFARecovery, choose: "Use a recovery code"},
 }
 
 // offerable reports whether the server can offer the method.

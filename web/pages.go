@@ -53,7 +53,7 @@ const maxPageForm = 64 << 10
 // together with one content template.
 type pageTemplates map[string]*template.Template
 
-var pageTemplateNames = []string{"form", "message", "mailbox", "mailmessage", "home", "account"}
+var pageTemplateNames = []string{"form", "message", "mailbox", "mailmessage", "home", "account", "mfasetup"}
 
 // parsePageTemplates parses every page template; NewServer calls it once.
 func parsePageTemplates() (pageTemplates, error) {
@@ -130,6 +130,10 @@ func (s *server) pageRoutes(mux *router) {
 		page(m+" /{tenant}"+mfaPasskeyPath, s.handleMFAPasskeyPage())
 		page(m+" /{tenant}"+registerPasskeyPath, s.handleRegisterPasskeyPage())
 		page(m+" /{tenant}"+passkeySignInPath, s.handlePasskeySignInPage())
+		page(m+" /{tenant}"+pathMFATOTP, s.handleCodeMethodPage(totpMethod))
+		page(m+" /{tenant}"+pathRegisterTOTP, s.handleRegisterTOTPPage())
+		page(m+" /{tenant}"+pathMFARecovery, s.handleCodeMethodPage(recoveryMethod))
+		page(m+" /{tenant}"+pathRecoveryCodes, s.handleRecoveryCodesPage())
 	}
 	page("GET /{tenant}/login/continue", s.handleContinuePage())
 	page("GET /{tenant}/reset/done", s.handleResetDonePage())
@@ -207,6 +211,9 @@ type pageView struct {
 	// FramesSelf lets the page frame pages of this server (the HTML part
 	// of a message in the development mailbox).
 	FramesSelf bool
+
+	TOTP  *totpView // an authenticator app being set up
+	Codes []string  // new recovery codes, shown once
 
 	Mail    []mailRow // the development mailbox
 	Message *mailView

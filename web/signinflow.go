@@ -175,6 +175,16 @@ func standing(uses []gatehouse.MethodUse, registered []*gatehouse.UserMethod) []
 	return out
 }
 
+// withPending adds to the user's registrations the method the request is
+// registering, which a page confirmed and whose creation commits with the
+// step that records it (advance's extra): the factor it proved stands.
+func withPending(registered []*gatehouse.UserMethod, ar *gatehouse.AuthRequest) []*gatehouse.UserMethod {
+	if ar.Progress.Pending == nil {
+		return registered
+	}
+	return append(slices.Clone(registered), ar.Progress.Pending)
+}
+
 // decide asks signin.Next what the request's sign-in needs, with the user
 // it has authenticated so far (nil before the first factor).
 func (s *server) decide(ctx context.Context, t *gatehouse.Tenant, ar *gatehouse.AuthRequest, u *gatehouse.User, interactive bool) (signin.Decision, *methodsView, error) {
@@ -186,7 +196,7 @@ func (s *server) decide(ctx context.Context, t *gatehouse.Tenant, ar *gatehouse.
 	if err != nil {
 		return signin.Decision{}, nil, err
 	}
-	in.Methods = standing(ar.Methods, v.registered)
+	in.Methods = standing(ar.Methods, withPending(v.registered, ar))
 	in.Available, in.Registrable = s.available(v), s.registrable(v)
 	d := signin.Next(in)
 	if ar.Purpose == gatehouse.PurposeAccount && ar.Register != "" && d.Step == signin.Issue && !registeredHere(ar) {
