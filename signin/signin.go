@@ -168,6 +168,12 @@ func Next(in Input) Decision {
 			ErrInteractionRequired, "The sign-in needs a second factor.")
 	}
 	if ms := raising(regs, counted, need); len(ms) > 0 {
+		if stale(counted[0], in.Now) {
+			// A new method is bound to the account on the strength of the
+			// first factor: one carried over from an old session (someone
+			// else at a signed-in browser) is asked for again (LC-1).
+			return interactive(in, Decision{Step: FirstFactor}, ErrLoginRequired, "The user must sign in again to register a method.")
+		}
 		return interactive(in, Decision{Step: Register, Methods: ms, Level: need, Dropped: dropped},
 			ErrInteractionRequired, "The user must register an authentication method.")
 	}
@@ -176,6 +182,16 @@ func Next(in Input) Decision {
 	// authenticator app): the second factor first.
 	return interactive(in, Decision{Step: SecondFactor, Methods: raising(avail, counted, gatehouse.LevelMultiFactor),
 		Level: gatehouse.LevelMultiFactor, Dropped: dropped}, ErrInteractionRequired, "The sign-in needs a second factor.")
+}
+
+// RegistrationAuthAge is how recent a first factor carried over from the
+// browser's session must be for a method to be registered on its strength.
+const RegistrationAuthAge = 10 * time.Minute
+
+// stale reports whether a first factor is carried over and older than
+// RegistrationAuthAge.
+func stale(first gatehouse.MethodUse, now time.Time) bool {
+	return first.Carried && now.Sub(first.At) > RegistrationAuthAge
 }
 
 // interactive returns d, or for a non-interactive sign-in a refusal with

@@ -130,6 +130,18 @@ func TestNext(t *testing.T) {
 			want: signin.Decision{Step: signin.Register, Methods: []string{gatehouse.MethodSoftwareOath, gatehouse.MethodFido2}, Level: gatehouse.LevelMultiFactor},
 		},
 		{
+			name: "no second factor and a first factor from an old session: sign in again before registering (LC-1)",
+			in: signin.Input{User: ada, Methods: gatehouse.CarriedOver([]gatehouse.MethodUse{oldPwd}), Interactive: true,
+				Requirements: []signin.Requirement{mfa("policy")}, Registrable: []string{gatehouse.MethodSoftwareOath}},
+			want: signin.Decision{Step: signin.FirstFactor},
+		},
+		{
+			name: "no second factor and a recent first factor from the session: register",
+			in: signin.Input{User: ada, Methods: gatehouse.CarriedOver([]gatehouse.MethodUse{pwd}), Interactive: true,
+				Requirements: []signin.Requirement{mfa("policy")}, Registrable: []string{gatehouse.MethodSoftwareOath}},
+			want: signin.Decision{Step: signin.Register, Methods: []string{gatehouse.MethodSoftwareOath}, Level: gatehouse.LevelMultiFactor},
+		},
+		{
 			name: "a user who has a second factor registers nothing before using it",
 			in: signin.Input{User: ada, Methods: []gatehouse.MethodUse{pwd}, Interactive: true,
 				Requirements: []signin.Requirement{mfa("policy")}, Available: []string{gatehouse.MethodSoftwareOath},
