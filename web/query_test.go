@@ -253,13 +253,18 @@ func TestPaging(t *testing.T) {
 			t.Fatalf("nextLink %q: %v", first.str("@odata.nextLink"), err)
 		}
 		token := next.Query().Get("$skiptoken")
+		// A token with its first character changed (to one it surely is not).
+		mangled := "Z" + token[1:]
+		if token[0] == 'Z' {
+			mangled = "Y" + token[1:]
+		}
 		e.must(200, "GET", api+"/groups?$top=1&$skiptoken="+url.QueryEscape(token), tok, nil)
 		for _, bad := range []struct{ path, token string }{
 			{"/groups", "abc"},
 			{"/groups", ""},
 			{"/groups", d.group}, // a bare ID, as tokens were once
 			{"/groups", token[:len(token)-2]},
-			{"/groups", "Z" + token[1:]},
+			{"/groups", mangled},
 			{"/users", token},                          // another collection's
 			{"/groups/" + d.group + "/members", token}, // another path's
 		} {
