@@ -181,34 +181,35 @@ func (k *Keys) Create(ctx context.Context, tx gatehouse.Tx, tenantID string) err
 }
 
 // Ensure gives the tenant an active key for alg in tx, unless it has one
-// (readable or not): it is how a tenant created before Gatehouse signed
-// with EdDSA gets its first EdDSA key, in the transaction that first
-// chooses EdDSA for its tokens. The key signs at once, as a tenant's first
-// key of an algorithm does (see Keys), and is published from the commit.
-// Two concurrent first choices may each add one; the newer signs, both
-// are published, and the next rotation retires both.
-func (k *Keys) Ensure(ctx context.Context, tx gatehouse.Tx, tenantID, alg string) error {
+// (readable or not), and returns the key it created, or nil. It is how a
+// tenant created before Gatehouse signed with EdDSA gets its first EdDSA
+// key: in the transaction that first chooses EdDSA for its tokens. The key
+// signs at once, as a tenant's first key of an algorithm does (see Keys),
+// and is published from the commit. Two concurrent first choices may each
+// add one; the newer signs, both are published, and the next rotation
+// retires both.
+func (k *Keys) Ensure(ctx context.Context, tx gatehouse.Tx, tenantID, alg string) (*gatehouse.SigningKey, error) {
 	if err := gatehouse.ValidateSigningAlg("alg", alg, false); err != nil {
-		return err
+		return nil, err
 	}
 	rows, err := tx.SigningKeys(ctx, tenantID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, row := range rows {
 		if row.Algorithm == alg && row.Active() {
-			return nil
+			return nil, nil
 		}
 	}
 	keys, err := k.generate(tenantID, alg)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := tx.CreateSigningKey(ctx, keys[0]); err != nil {
-		return fmt.Errorf("oidc: storing signing key: %w", err)
+		return nil, fmt.Errorf("oidc: storing signing key: %w", err)
 	}
 	k.expire(tenantID)
-	return nil
+	return keys[0], nil
 }
 
 // Rotate creates new RS256, ES256 and EdDSA keys for the tenant and

@@ -872,7 +872,7 @@ func testEnsure(t *testing.T, e storetest.Engine) {
 	// A rolled-back Ensure leaves nothing.
 	errRollback := errors.New("rollback")
 	if err := store.Update(t.Context(), func(tx gatehouse.Tx) error {
-		if err := keys.Ensure(t.Context(), tx, tenantA, EdDSA); err != nil {
+		if _, err := keys.Ensure(t.Context(), tx, tenantA, EdDSA); err != nil {
 			return err
 		}
 		return errRollback
@@ -883,16 +883,25 @@ func testEnsure(t *testing.T, e storetest.Engine) {
 		t.Fatalf("a rolled-back Ensure left %d keys, want 2", len(rows))
 	}
 
-	for range 2 { // the second time adds nothing
+	for i := range 2 { // the second time adds nothing
+		var added []string
 		if err := store.Update(t.Context(), func(tx gatehouse.Tx) error {
+			added = nil
 			for _, alg := range gatehouse.SigningAlgorithms {
-				if err := keys.Ensure(t.Context(), tx, tenantA, alg); err != nil {
+				sk, err := keys.Ensure(t.Context(), tx, tenantA, alg)
+				if err != nil {
 					return err
+				}
+				if sk != nil {
+					added = append(added, sk.Algorithm)
 				}
 			}
 			return nil
 		}); err != nil {
 			t.Fatal(err)
+		}
+		if want := [][]string{{EdDSA}, nil}[i]; !slices.Equal(added, want) {
+			t.Errorf("Ensure round %d added %v, want %v", i+1, added, want)
 		}
 		rows, _ := store.SigningKeys(t.Context(), tenantA)
 		var algs []string
@@ -922,7 +931,10 @@ func testEnsure(t *testing.T, e storetest.Engine) {
 	if got := jwksKIDs(t, node2, tenantA); len(got) != 3 {
 		t.Errorf("JWKS after Ensure = %v, want 3 keys", got)
 	}
-	err = store.Update(t.Context(), func(tx gatehouse.Tx) error { return keys.Ensure(t.Context(), tx, tenantA, "HS256") })
+	err = store.Update(t.Context(), func(tx gatehouse.Tx) error {
+		_, err := keys.Ensure(t.Context(), tx, tenantA, "HS256")
+		return err
+	})
 	if gatehouse.ErrorCode(err) != gatehouse.EINVALID {
 		t.Errorf("Ensure(HS256): %v, want %s", err, gatehouse.EINVALID)
 	}

@@ -78,7 +78,7 @@ func (s *server) handleDiscovery() http.Handler {
 			"revocation_endpoint_auth_methods_supported":    []string{"client_secret_basic", "client_secret_post", "none"},
 			"introspection_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post", "none"},
 			"subject_types_supported":                       []string{"public"},
-			"id_token_signing_alg_values_supported":         []string{"RS256", "ES256"},
+			"id_token_signing_alg_values_supported":         gatehouse.SigningAlgorithms,
 			"scopes_supported":                              []string{"openid", "profile", "email", "offline_access", gatehouse.AdminAPIScope(s.PublicURL, t.Name)},
 			"claims_supported": []string{"iss", "sub", "aud", "exp", "iat", "nbf", "auth_time", "nonce", "acr", "amr", "azp", "sid", "tid",
 				"email", "email_verified", "name", "given_name", "family_name", "preferred_username"},
@@ -207,7 +207,7 @@ func (s *server) grantClientCredentials(w http.ResponseWriter, r *http.Request) 
 	claims := oidc.NewAccessToken(gatehouse.IssuerURL(s.PublicURL, t.Name), gatehouse.AdminAPIURL(s.PublicURL, t.Name), app.ID, app.AppID, t.ID, now)
 	claims.Roles = app.PermissionValues()
 	claims.IDType = "app"
-	token, err := s.Keys.Sign(r.Context(), t.ID, "RS256", "at+jwt", claims)
+	token, err := s.Keys.Sign(r.Context(), t.ID, t.AccessTokenAlg(app), oidc.AccessTokenType, claims)
 	if err != nil {
 		s.writeOAuthError(w, r, err)
 		return
