@@ -10,6 +10,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -21,7 +22,6 @@ import (
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/vault"
 	"github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
 )
 
 // Signing algorithms: every tenant has an active key for each.
@@ -397,7 +397,18 @@ func (k *Keys) Sign(ctx context.Context, tenantID, alg, typ string, claims any) 
 			return "", err
 		}
 	}
-	token, err := jwt.Signed(signer).Claims(claims).Serialize()
+	// The claims are the payload as encoding/json writes them: go-jose's
+	// JWT builder would marshal them, parse them into a map and marshal
+	// that again, to merge claim sets that Gatehouse never has.
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", fmt.Errorf("oidc: encoding claims: %w", err)
+	}
+	jws, err := signer.Sign(payload)
+	if err != nil {
+		return "", fmt.Errorf("oidc: signing token: %w", err)
+	}
+	token, err := jws.CompactSerialize()
 	if err != nil {
 		return "", fmt.Errorf("oidc: signing token: %w", err)
 	}

@@ -129,10 +129,23 @@ func (s *server) recoverPanics(next http.Handler) http.Handler {
 
 // withTenant resolves the {tenant} path segment; an unknown tenant is a 404
 // that does not reveal anything else.
-func (s *server) withTenant(next http.Handler) http.Handler {
+func (s *server) withTenant(next http.Handler) http.Handler { return s.resolveTenant(next, false) }
+
+// withCachedTenant is withTenant for the token endpoint, discovery and the
+// JWKS, with the tenant from the read cache (cache.go): those need its ID,
+// name and signing choices, which may be cacheTTL old.
+func (s *server) withCachedTenant(next http.Handler) http.Handler { return s.resolveTenant(next, true) }
+
+func (s *server) resolveTenant(next http.Handler, cached bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := r.PathValue("tenant")
-		t, err := s.Store.TenantByName(r.Context(), name)
+		var t *gatehouse.Tenant
+		var err error
+		if cached {
+			t, err = s.cache.tenantByName(r.Context(), s.Store, name)
+		} else {
+			t, err = s.Store.TenantByName(r.Context(), name)
+		}
 		if err != nil {
 			if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
 				err = gatehouse.Errorf(gatehouse.ENOTFOUND, "Tenant %q does not exist.", name)

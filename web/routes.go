@@ -14,9 +14,9 @@ func (s *server) routes(mux *http.ServeMux) {
 
 	// OpenID provider, per tenant. The endpoints a browser visits
 	// (authorize, logout) answer errors with pages, the others with JSON.
-	mux.Handle("GET /{tenant}/v2.0/.well-known/openid-configuration", allowCORS(s.withTenant(s.handleDiscovery())))
-	mux.Handle("GET /{tenant}/discovery/v2.0/keys", allowCORS(s.withTenant(s.handleJWKS())))
-	mux.Handle("POST /{tenant}/oauth2/v2.0/token", allowCORS(s.withTenant(s.handleToken())))
+	mux.Handle("GET /{tenant}/v2.0/.well-known/openid-configuration", allowCORS(s.withCachedTenant(s.handleDiscovery())))
+	mux.Handle("GET /{tenant}/discovery/v2.0/keys", allowCORS(s.withCachedTenant(s.handleJWKS())))
+	mux.Handle("POST /{tenant}/oauth2/v2.0/token", allowCORS(s.withCachedTenant(s.handleToken())))
 	mux.Handle("OPTIONS /{tenant}/oauth2/v2.0/token", allowCORS(http.NotFoundHandler()))
 	mux.Handle("OPTIONS /{tenant}/oidc/userinfo", allowCORS(http.NotFoundHandler()))
 	mux.Handle("OPTIONS /{tenant}/discovery/v2.0/keys", allowCORS(http.NotFoundHandler()))
