@@ -289,7 +289,7 @@ func TestTokenEndpoint(t *testing.T) {
 	defer conn.Close()
 	ok := func(w http.ResponseWriter) {
 		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(`{"access_token":"eyJ.x.y","token_type":"bearer","expires_in":86400}`))
+		w.Write([]byte(`{"access_token" : "eyJ.x.y", "token_type": "bearer", "expires_in":86400}`))
 	}
 	answer.Store(ok)
 	for range 3 {
@@ -321,6 +321,9 @@ func TestTokenEndpoint(t *testing.T) {
 		{func(w http.ResponseWriter) { w.Write([]byte(`{"token_type":"bearer"}`)) }, "bad response"},
 		{func(w http.ResponseWriter) { w.Write([]byte(`{"access_token":"x","token_type":"mac"}`)) }, "bad response"},
 		{func(w http.ResponseWriter) { w.Write([]byte(`<html>`)) }, "bad response"},
+		{func(w http.ResponseWriter) { w.Write([]byte(`{"access_token":"","token_type":"Bearer"}`)) }, "bad response"},
+		{func(w http.ResponseWriter) { w.Write([]byte(`{"access_token":42,"token_type":"Bearer"}`)) }, "bad response"},
+		{func(w http.ResponseWriter) { w.Write([]byte(`{"access_token":"x"}`)) }, "bad response"},
 		{func(w http.ResponseWriter) { w.Write([]byte(strings.Repeat("x", 2<<20))) }, "error"},
 	} {
 		answer.Store(c.answer)

@@ -35,7 +35,7 @@ const (
 // name: exactly those it signs with (TK-1).
 var joseAlgorithms = []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.EdDSA}
 
-// cachedTypes are the typ headers whose jose.Signer each key keeps ready.
+// cachedTypes are the typ headers whose JWS header each key keeps encoded.
 var cachedTypes = []string{AccessTokenType, IDTokenType}
 
 // Key lifetimes.
@@ -125,9 +125,9 @@ type key struct {
 	retired time.Time // zero while active
 	private crypto.Signer
 	public  jose.JSONWebKey
-	// signers are ready signers for the cachedTypes, shared by copies;
-	// jose.Signer is safe for concurrent use.
-	signers map[string]jose.Signer
+	// headers are the encoded JWS headers for the cachedTypes (jws.go),
+	// shared by copies and never changed.
+	headers map[string]string
 }
 
 // NewKeys returns Keys over store, unsealing keys with v, with now as its
@@ -391,45 +391,11 @@ func (k *Keys) Sign(ctx context.Context, tenantID, alg, typ string, claims any) 
 			return "", s.noSigner(tenantID, alg)
 		}
 	}
-	signer := key.signers[typ]
-	if signer == nil {
-		if signer, err = key.newSigner(typ); err != nil {
-			return "", err
-		}
-	}
-	// The claims are the payload as encoding/json writes them: go-jose's
-	// JWT builder would marshal them, parse them into a map and marshal
-	// that again, to merge claim sets that Gatehouse never has.
 	payload, err := json.Marshal(claims)
 	if err != nil {
 		return "", fmt.Errorf("oidc: encoding claims: %w", err)
 	}
-	jws, err := signer.Sign(payload)
-	if err != nil {
-		return "", fmt.Errorf("oidc: signing token: %w", err)
-	}
-	token, err := jws.CompactSerialize()
-	if err != nil {
-		return "", fmt.Errorf("oidc: signing token: %w", err)
-	}
-	return token, nil
-}
-
-// newSigner returns a jose.Signer of the key with header typ (none when "")
-// and the key's kid.
-func (key *key) newSigner(typ string) (jose.Signer, error) {
-	opts := &jose.SignerOptions{}
-	if typ != "" {
-		opts = opts.WithType(jose.ContentType(typ))
-	}
-	signer, err := jose.NewSigner(jose.SigningKey{
-		Algorithm: jose.SignatureAlgorithm(key.alg),
-		Key:       jose.JSONWebKey{Key: key.private, KeyID: key.id, Algorithm: key.alg},
-	}, opts)
-	if err != nil {
-		return nil, fmt.Errorf("oidc: %w", err)
-	}
-	return signer, nil
+	return key.sign(typ, payload)
 }
 
 // verifier returns the tenant's published key with the kid, re-reading the
@@ -670,10 +636,10 @@ func (k *Keys) unseal(tenantID string, row *gatehouse.SigningKey) (*key, error) 
 		retired: row.RetiredAt,
 		private: signer,
 		public:  jose.JSONWebKey{Key: signer.Public(), KeyID: row.ID, Algorithm: row.Algorithm, Use: "sig"},
-		signers: map[string]jose.Signer{},
+		headers: map[string]string{},
 	}
 	for _, typ := range cachedTypes {
-		if key.signers[typ], err = key.newSigner(typ); err != nil {
+		if key.headers[typ], err = key.encodedHeader(typ); err != nil {
 			return nil, fmt.Errorf("oidc: signing key %s of tenant %s: %w", row.ID, tenantID, err)
 		}
 	}

@@ -156,8 +156,11 @@ func TestSignVerify(t *testing.T) {
 			if h["alg"] != wantAlg || h["typ"] != AccessTokenType || h["kid"] == "" || h["kid"] == nil {
 				t.Errorf("header = %v, want alg %s, typ %s and a kid", h, wantAlg, AccessTokenType)
 			}
-			if _, ok := h["jwk"]; ok {
-				t.Errorf("header embeds the key: %v", h)
+			if len(h) != 3 {
+				t.Errorf("header = %v, want only alg, kid and typ", h)
+			}
+			if h := header(t, f.sign(t, f.keys, tenantA, alg, "", want)); len(h) != 2 || h["alg"] != wantAlg || h["kid"] == nil {
+				t.Errorf("header without typ = %v, want only alg and kid", h)
 			}
 			got, err := f.verify(f.keys, token)
 			if err != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/load"
 	"github.com/gatehouse/gatehouse/oidc"
 	"github.com/gatehouse/gatehouse/sqlstore"
 )
@@ -54,6 +55,30 @@ func BenchmarkTokenEndpoint(b *testing.B) {
 			resp.Body.Close()
 			if err != nil || resp.StatusCode != 200 {
 				b.Fatalf("status %d, %v", resp.StatusCode, err)
+			}
+		}
+	})
+}
+
+// BenchmarkTokenEndpointLean is BenchmarkTokenEndpoint with the client of
+// 'gatehouse load token' (load.TokenEndpoint), which spends as little of
+// the two cores as a load generator can (kept-alive connections, a request
+// prepared once), so that what is measured is the server: the figure to
+// put beside BenchmarkSignAccessTokenRaw/ES256. 4 connections per core.
+func BenchmarkTokenEndpointLean(b *testing.B) {
+	_, tokenURL, id, secret, scope := benchEnv(b)
+	te, err := load.NewTokenEndpoint(tokenURL, id, secret, scope, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetParallelism(4)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		var conn load.TokenConn
+		defer conn.Close()
+		for pb.Next() {
+			if err := te.Grant(context.Background(), &conn, nil); err != nil {
+				b.Fatal(err)
 			}
 		}
 	})
