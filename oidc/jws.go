@@ -50,7 +50,7 @@ func (key *key) sign(typ string, payload []byte) (string, error) {
 		return "", err
 	}
 	enc := base64.RawURLEncoding
-	buf := make([]byte, 0, len(h)+enc.EncodedLen(len(payload))+enc.EncodedLen(512)+2)
+	buf := make([]byte, 0, len(h)+enc.EncodedLen(len(payload))+enc.EncodedLen(key.signatureSize())+2)
 	buf = append(buf, h...)
 	buf = append(buf, '.')
 	buf = enc.AppendEncode(buf, payload)
@@ -61,6 +61,14 @@ func (key *key) sign(typ string, payload []byte) (string, error) {
 	buf = append(buf, '.')
 	buf = enc.AppendEncode(buf, sig)
 	return string(buf), nil
+}
+
+// signatureSize is the length of the key's signatures.
+func (key *key) signatureSize() int {
+	if p, ok := key.private.(*rsa.PrivateKey); ok {
+		return p.Size()
+	}
+	return 64 // ES256 (R || S) and Ed25519
 }
 
 // signature returns the JWS signature of the signing input.

@@ -68,6 +68,18 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
+// securityHeaders are the headers every response starts with, keys in
+// canonical form. Their value slices are shared by all responses, which
+// net/http only reads; a handler that sets one replaces the slice, and
+// one that adds to it gets a copy (each has no spare capacity).
+var securityHeaders = map[string][]string{
+	"X-Content-Type-Options":  {"nosniff"},
+	"Referrer-Policy":         {"no-referrer"},
+	"Content-Security-Policy": {"default-src 'none'; frame-ancestors 'none'"},
+	"X-Frame-Options":         {"DENY"},
+	"Cache-Control":           {"no-store"},
+}
+
 // observe gives every request a correlation ID and its client address
 // (clientaddr.go), sets the security headers every response carries, and
 // records the request in the log and metrics: remote is the client
@@ -78,12 +90,10 @@ func (s *server) observe(next http.Handler) http.Handler {
 		start := time.Now()
 		id := newCorrelationID()
 		h := w.Header()
-		h.Set("request-id", id)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Cache-Control", "no-store")
+		h["Request-Id"] = []string{id}
+		for k, v := range securityHeaders {
+			h[k] = v
+		}
 		rec := &statusRecorder{ResponseWriter: w}
 		addrs := s.clientOf(r)
 		ctx := context.WithValue(r.Context(), ctxCorrelationID, id)
