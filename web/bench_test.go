@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/gatehouse/gatehouse/load"
 	"github.com/gatehouse/gatehouse/oidc"
 	"github.com/gatehouse/gatehouse/sqlstore"
+	"github.com/gatehouse/gatehouse/web"
 )
 
 // The token endpoint benchmarks run end to end over HTTP (loopback, keep-
@@ -30,7 +32,9 @@ func benchEnv(b *testing.B) (*testEnv, string, string, string, string) {
 	if err := store.Migrate(context.Background()); err != nil {
 		b.Fatal(err)
 	}
-	e := newEnv(b, store, newKey(b))
+	// The request log is written as gatehouse serve writes it (text, at
+	// INFO), to nowhere.
+	e := newEnv(b, store, newKey(b), func(o *web.Options) { o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil)) })
 	acme := e.createTenant("acme")
 	return e, e.url + "/acme/oauth2/v2.0/token", acme.AutomationClient.ClientID, acme.AutomationClient.ClientSecret, acme.AutomationClient.Scope
 }
