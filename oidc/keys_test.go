@@ -942,3 +942,38 @@ func testEnsure(t *testing.T, e storetest.Engine) {
 		t.Errorf("Ensure(HS256): %v, want %s", err, gatehouse.EINVALID)
 	}
 }
+
+// TestVerifyIDTokenHint checks the id_token_hint verification for every
+// algorithm, and that it, too, takes only the tenant's keys by kid with
+// their own algorithm (TK-1).
+func TestVerifyIDTokenHint(t *testing.T) {
+	f := newFixture(t)
+	now := f.clock.Now()
+	claims := &IDTokenClaims{Issuer: issuerA, Subject: "user-1", Audience: jwt.Audience{"app-1"},
+		Expiry: jwt.NewNumericDate(now.Add(-time.Hour)), IssuedAt: jwt.NewNumericDate(now.Add(-2 * time.Hour))}
+	kids := map[string]string{}
+	for _, alg := range gatehouse.SigningAlgorithms {
+		token := f.sign(t, f.keys, tenantA, alg, IDTokenType, claims)
+		kids[alg] = kidOf(t, token)
+		got, err := f.keys.VerifyIDTokenHint(t.Context(), tenantA, issuerA, token)
+		if err != nil {
+			t.Errorf("%s: VerifyIDTokenHint of an expired hint: %v", alg, err)
+		} else if got.Subject != "user-1" {
+			t.Errorf("%s: subject %q", alg, got.Subject)
+		}
+	}
+	_, attackerEd, _ := ed25519.GenerateKey(rand.Reader)
+	attackerEC, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	for name, token := range map[string]string{
+		"EdDSA by a foreign key, our kid": forge(t, jose.EdDSA, attackerEd, claims, map[jose.HeaderKey]any{"kid": kids[EdDSA]}, false),
+		"EdDSA header on the EC kid":      forge(t, jose.EdDSA, attackerEd, claims, map[jose.HeaderKey]any{"kid": kids[ES256]}, false),
+		"ES256 header on the EdDSA kid":   forge(t, jose.ES256, attackerEC, claims, map[jose.HeaderKey]any{"kid": kids[EdDSA]}, false),
+		"alg none":                        unsigned(t, map[string]any{"alg": "none", "kid": kids[EdDSA]}, claims),
+		"other tenant's EdDSA key":        f.sign(t, f.keys, tenantB, EdDSA, IDTokenType, claims),
+		"an access token":                 f.sign(t, f.keys, tenantA, EdDSA, AccessTokenType, claims),
+	} {
+		if _, err := f.keys.VerifyIDTokenHint(t.Context(), tenantA, issuerA, token); gatehouse.ErrorCode(err) != gatehouse.EUNAUTHORIZED {
+			t.Errorf("%s: VerifyIDTokenHint = %v, want %s", name, err, gatehouse.EUNAUTHORIZED)
+		}
+	}
+}
