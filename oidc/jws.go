@@ -1,6 +1,7 @@
 package oidc
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -9,7 +10,11 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+
+	"golang.org/x/crypto/cryptobyte"
+	"golang.org/x/crypto/cryptobyte/asn1"
 )
 
 // Tokens are JWS compact serializations (RFC 7515 section 7.1) that Keys
@@ -71,6 +76,28 @@ func (key *key) signatureSize() int {
 	return 64 // ES256 (R || S) and Ed25519
 }
 
+// fixedRS turns an ASN.1 ECDSA P-256 signature into the 64 bytes R || S of
+// JWS (RFC 7518 section 3.4), each big-endian and left-padded to 32 bytes.
+// (ecdsa.Sign would do the same through two big.Int values.)
+func fixedRS(der []byte) ([]byte, error) {
+	var seq cryptobyte.String
+	var r, s []byte
+	in := cryptobyte.String(der)
+	if !in.ReadASN1(&seq, asn1.SEQUENCE) || !in.Empty() ||
+		!seq.ReadASN1Integer(&r) || !seq.ReadASN1Integer(&s) || !seq.Empty() {
+		return nil, errors.New("malformed ECDSA signature")
+	}
+	sig := make([]byte, 64)
+	for i, v := range [][]byte{r, s} {
+		v = bytes.TrimLeft(v, "\x00") // the sign byte of a positive INTEGER
+		if len(v) > 32 {
+			return nil, errors.New("ECDSA signature value too long for P-256")
+		}
+		copy(sig[32*i+32-len(v):32*i+32], v)
+	}
+	return sig, nil
+}
+
 // signature returns the JWS signature of the signing input.
 func (key *key) signature(input []byte) ([]byte, error) {
 	switch p := key.private.(type) {
@@ -79,14 +106,11 @@ func (key *key) signature(input []byte) ([]byte, error) {
 		return rsa.SignPKCS1v15(rand.Reader, p, crypto.SHA256, d[:])
 	case *ecdsa.PrivateKey:
 		d := sha256.Sum256(input)
-		r, s, err := ecdsa.Sign(rand.Reader, p, d[:])
+		der, err := ecdsa.SignASN1(rand.Reader, p, d[:])
 		if err != nil {
 			return nil, err
 		}
-		sig := make([]byte, 64)
-		r.FillBytes(sig[:32])
-		s.FillBytes(sig[32:])
-		return sig, nil
+		return fixedRS(der)
 	case ed25519.PrivateKey:
 		return ed25519.Sign(p, input), nil
 	}

@@ -11,6 +11,10 @@ import (
 	"github.com/gatehouse/gatehouse/oidc"
 )
 
+// pragmaNoCache is the Pragma of token responses (RFC 6749 section 5.1),
+// shared as the headers of middleware.go are.
+var pragmaNoCache = []string{"no-cache"}
+
 // maxTokenRequestBody bounds token endpoint requests.
 const maxTokenRequestBody = 64 << 10
 
@@ -224,6 +228,6 @@ func (s *server) grantClientCredentials(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	s.metrics.clientCredentialsIssued.Inc()
-	w.Header().Set("Pragma", "no-cache")
+	w.Header()["Pragma"] = pragmaNoCache
 	encode(w, http.StatusOK, tokenResponse{AccessToken: token, TokenType: "Bearer", ExpiresIn: int(oidc.AccessTokenLifetime.Seconds()), Scope: want})
 }

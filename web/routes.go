@@ -137,13 +137,17 @@ func (mt *methodTable) allowed(r *http.Request) []string {
 	return mt.methods[pattern]
 }
 
+// anyOrigin is the Access-Control-Allow-Origin of allowCORS, shared as the
+// headers of middleware.go are.
+var anyOrigin = []string{"*"}
+
 // allowCORS lets single-page apps on any origin call an endpoint that
 // takes no ambient credentials (no cookies: tokens travel in the body or
 // the Authorization header), and answers CORS preflight requests.
 func allowCORS(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Access-Control-Allow-Origin", "*")
+		h["Access-Control-Allow-Origin"] = anyOrigin
 		if r.Method == http.MethodOptions {
 			h.Set("Access-Control-Allow-Methods", "GET, POST")
 			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
