@@ -27,9 +27,11 @@ type Application struct {
 	IsFallbackPublicClient bool
 	// RequirePKCE requires PKCE from this app even when it is confidential.
 	RequirePKCE bool
-	// IDTokenSigningAlg overrides the tenant default (RS256) for ID tokens.
-	IDTokenSigningAlg   string
-	PasswordCredentials []PasswordCredential
+	// IDTokenSigningAlg and AccessTokenSigningAlg override the tenant's
+	// defaults (Tenant.IDTokenAlg, Tenant.AccessTokenAlg) when not empty.
+	IDTokenSigningAlg     string
+	AccessTokenSigningAlg string
+	PasswordCredentials   []PasswordCredential
 	// Permissions are the admin API application permissions granted to this
 	// app by an administrator.
 	Permissions []PermissionGrant
@@ -195,12 +197,10 @@ func (a *Application) Validate() error {
 			seen[u] = true
 		}
 	}
-	switch a.IDTokenSigningAlg {
-	case "", "RS256", "ES256":
-	default:
-		return FieldErrorf("gatehouse.idTokenSigningAlg", "gatehouse.idTokenSigningAlg %q is not supported; use RS256 or ES256.", a.IDTokenSigningAlg)
+	if err := ValidateSigningAlg("gatehouse.idTokenSigningAlg", a.IDTokenSigningAlg, true); err != nil {
+		return err
 	}
-	return nil
+	return ValidateSigningAlg("gatehouse.accessTokenSigningAlg", a.AccessTokenSigningAlg, true)
 }
 
 // IsLoopbackHost reports whether host (without port) is localhost (in

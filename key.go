@@ -7,7 +7,7 @@ import "time"
 type SigningKey struct {
 	ID        string // the JWS kid
 	TenantID  string
-	Algorithm string // RS256 or ES256
+	Algorithm string // RS256, ES256 or EdDSA
 	// PrivateKey is the PKCS #8 DER private key sealed with the server's
 	// encryption key (AES-256-GCM, nonce prefixed).
 	PrivateKey []byte

@@ -13,7 +13,10 @@ type Tenant struct {
 	Name        string
 	DisplayName string
 	Branding    Branding
-	CreatedAt   time.Time
+	// TokenSigning is the tenant's default signing algorithms for access
+	// tokens and ID tokens; an application may choose its own.
+	TokenSigning TokenSigning
+	CreatedAt    time.Time
 }
 
 // Branding is how the tenant's hosted pages and mail look.

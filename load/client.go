@@ -135,6 +135,10 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	return c, nil
 }
 
+// TokenURL returns the token endpoint the issuer's discovery document
+// names.
+func (c *Client) TokenURL() string { return c.oauth.Endpoint.TokenURL }
+
 // Close closes the Client's idle connections.
 func (c *Client) Close() {
 	c.app.CloseIdleConnections()

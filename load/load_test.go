@@ -3,10 +3,12 @@ package load_test
 import (
 	"crypto/rand"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -106,13 +108,22 @@ func TestLoadAgainstGatehouse(t *testing.T) {
 		}
 	})
 	t.Run("token", func(t *testing.T) {
-		cc, err := load.New(t.Context(), load.Config{Issuer: acme.Issuer, ClientID: acme.AutomationClient.ClientID, ClientSecret: acme.AutomationClient.ClientSecret})
+		te, err := load.NewTokenEndpoint(c.TokenURL(), acme.AutomationClient.ClientID, acme.AutomationClient.ClientSecret, load.AdminAPIScope(acme.Issuer), 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer cc.Close()
-		r := load.Run(t.Context(), "token", load.Options{Concurrency: 4, Duration: time.Second}, load.ClientCredentialsGrants(cc, load.AdminAPIScope(acme.Issuer)))
+		scenario, closeConns := load.TokenGrants(te, 4)
+		defer closeConns()
+		r := load.Run(t.Context(), "token", load.Options{Concurrency: 4, Duration: time.Second}, scenario)
 		checkRun(t, r, load.StepClientCredentials)
+		// A wrong secret is reported by its OAuth error code.
+		bad, _ := load.NewTokenEndpoint(c.TokenURL(), acme.AutomationClient.ClientID, "wrong", load.AdminAPIScope(acme.Issuer), 0)
+		var conn load.TokenConn
+		defer conn.Close()
+		var se *load.StepError
+		if err := bad.Grant(t.Context(), &conn, nil); !errors.As(err, &se) || se.Kind != "invalid_client" {
+			t.Errorf("Grant with a wrong secret: %v, want an invalid_client step error", err)
+		}
 	})
 	t.Run("refresh", func(t *testing.T) {
 		const workers = 4
@@ -242,6 +253,92 @@ func TestOnlyTheIssuersOrigin(t *testing.T) {
 		var se *load.StepError
 		if !errors.As(err, &se) || se.Step != tc.step || se.Kind != tc.kind {
 			t.Errorf("authorize redirecting to %s, form posting to %s: %v, want %s: %s", tc.where, tc.action, err, tc.step, tc.kind)
+		}
+	}
+}
+
+// TestTokenEndpoint checks the lean client credentials client against a
+// server that is not Gatehouse: what it sends (client_secret_basic with
+// form-encoded credentials, the grant and scope in the body), that it
+// keeps its connection or dials again when the server closes it, and how
+// it names bad answers.
+func TestTokenEndpoint(t *testing.T) {
+	var answer atomic.Value // func(http.ResponseWriter)
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, secret, ok := r.BasicAuth()
+		if err := r.ParseForm(); err != nil || r.Method != "POST" || r.URL.Path != "/dex/token" || !ok ||
+			id != "my%3Aclient" || secret != "s%C3%A9cret%2Bx" || r.PostForm.Get("grant_type") != "client_credentials" ||
+			r.PostForm.Get("scope") != "openid profile" || r.Header.Get("Content-Type") != "application/x-www-form-urlencoded" {
+			t.Errorf("request %s %s, basic %q %q %v, form %v, header %v", r.Method, r.URL, id, secret, ok, r.PostForm, r.Header)
+		}
+		answer.Load().(func(http.ResponseWriter))(w)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	te, err := load.NewTokenEndpoint(srv.URL+"/dex/token", "my:client", "sécret+x", "openid profile", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conn load.TokenConn
+	defer conn.Close()
+	ok := func(w http.ResponseWriter) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"access_token" : "eyJ.x.y", "token_type": "bearer", "expires_in":86400}`))
+	}
+	answer.Store(ok)
+	for range 3 {
+		if err := te.Grant(t.Context(), &conn, nil); err != nil {
+			t.Fatalf("Grant: %v", err)
+		}
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("3 grants used %d connections, want 1 kept alive", n)
+	}
+	answer.Store(func(w http.ResponseWriter) { w.Header().Set("Connection", "close"); ok(w) })
+	for range 2 {
+		if err := te.Grant(t.Context(), &conn, nil); err != nil {
+			t.Fatalf("Grant with Connection: close: %v", err)
+		}
+	}
+	if n := conns.Load(); n != 2 { // the kept one, closed after the first; one more for the second
+		t.Errorf("after two answers with Connection: close, %d connections, want 2", n)
+	}
+	for _, c := range []struct {
+		answer func(http.ResponseWriter)
+		kind   string
+	}{
+		{func(w http.ResponseWriter) {
+			w.WriteHeader(401)
+			w.Write([]byte(`{"error":"invalid_client","error_description":"Invalid client credentials."}`))
+		}, "invalid_client"},
+		{func(w http.ResponseWriter) { w.WriteHeader(503); w.Write([]byte("busy")) }, "HTTP 503"},
+		{func(w http.ResponseWriter) { w.Write([]byte(`{"token_type":"bearer"}`)) }, "bad response"},
+		{func(w http.ResponseWriter) { w.Write([]byte(`{"access_token":"x","token_type":"mac"}`)) }, "bad response"},
+		{func(w http.ResponseWriter) { w.Write([]byte(`<html>`)) }, "bad response"},
+		{func(w http.ResponseWriter) { w.Write([]byte(`{"access_token":"","token_type":"Bearer"}`)) }, "bad response"},
+		{func(w http.ResponseWriter) { w.Write([]byte(`{"access_token":42,"token_type":"Bearer"}`)) }, "bad response"},
+		{func(w http.ResponseWriter) { w.Write([]byte(`{"access_token":"x"}`)) }, "bad response"},
+		{func(w http.ResponseWriter) { w.Write([]byte(strings.Repeat("x", 2<<20))) }, "error"},
+	} {
+		answer.Store(c.answer)
+		var se *load.StepError
+		if err := te.Grant(t.Context(), &conn, nil); !errors.As(err, &se) || se.Kind != c.kind || se.Step != load.StepClientCredentials {
+			t.Errorf("Grant: %v, want a %q step error", err, c.kind)
+		}
+	}
+	answer.Store(ok)
+	if err := te.Grant(t.Context(), &conn, nil); err != nil {
+		t.Errorf("Grant after errors: %v", err)
+	}
+	for _, bad := range []string{"ftp://x/token", "http://user:pw@x/token", "/token", "http://x/token#f"} {
+		if _, err := load.NewTokenEndpoint(bad, "a", "b", "", 0); err == nil {
+			t.Errorf("NewTokenEndpoint(%q) accepted it", bad)
 		}
 	}
 }

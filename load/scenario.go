@@ -36,15 +36,6 @@ func SignIns(c *Client, a Accounts, workers int) Scenario {
 	}
 }
 
-// ClientCredentialsGrants is the client credentials load (LD-3): each
-// iteration gets a token for scope.
-func ClientCredentialsGrants(c *Client, scope string) Scenario {
-	return func(ctx context.Context, w int, rec *Recorder) error {
-		_, err := c.ClientCredentials(ctx, scope, rec.Observe)
-		return err
-	}
-}
-
 // Refreshes is the refresh load (LD-4): each worker signs one of the
 // accounts in once (again after a failed refresh), and each iteration
 // redeems the worker's refresh token for the next one.

@@ -105,7 +105,7 @@ func (k *Keys) VerifyIDTokenHint(ctx context.Context, tenantID, issuer, token st
 	if len(token) > maxTokenBytes {
 		return nil, unauthorized("The ID token is too long.")
 	}
-	tok, err := jwt.ParseSigned(token, []jose.SignatureAlgorithm{jose.RS256, jose.ES256})
+	tok, err := jwt.ParseSigned(token, joseAlgorithms)
 	if err != nil || len(tok.Headers) != 1 {
 		return nil, unauthorized("The id_token_hint is not a well-formed signed JWT.")
 	}

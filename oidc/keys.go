@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -20,14 +22,21 @@ import (
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/vault"
 	"github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
 )
 
-// Signing algorithms.
+// Signing algorithms: every tenant has an active key for each.
 const (
-	RS256 = "RS256"
-	ES256 = "ES256"
+	RS256 = gatehouse.RS256
+	ES256 = gatehouse.ES256
+	EdDSA = gatehouse.EdDSA
 )
+
+// joseAlgorithms are the JWS algorithms a token presented to Gatehouse may
+// name: exactly those it signs with (TK-1).
+var joseAlgorithms = []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.EdDSA}
+
+// cachedTypes are the typ headers whose JWS header each key keeps encoded.
+var cachedTypes = []string{AccessTokenType, IDTokenType}
 
 // Key lifetimes.
 const (
@@ -106,6 +115,7 @@ type tenantKeys struct {
 // keySet is an immutable snapshot of a tenant's keys.
 type keySet struct {
 	checked time.Time // when the store was last read, or tried
+	gen     uint64    // counts the reads of the store for the tenant
 	keys    []*key    // newest first (by CreatedAt, then kid descending)
 	// unreadable are the stored keys that could not be unsealed, left out
 	// of keys; they are not tried again.
@@ -127,6 +137,9 @@ type key struct {
 	retired time.Time // zero while active
 	private crypto.Signer
 	public  jose.JSONWebKey
+	// headers are the encoded JWS headers for the cachedTypes (jws.go),
+	// shared by copies and never changed.
+	headers map[string]string
 }
 
 // NewKeys returns Keys over store, unsealing keys with v, with now as its
@@ -176,11 +189,11 @@ func (k *Keys) publishDelay() time.Duration {
 	return min(k.JWKSMaxAge()+2*k.refreshInterval(), maxPublishDelay)
 }
 
-// Create generates a tenant's signing keys, one RS256 (RSA 2048) and one
-// ES256 (P-256), and stores them in tx, sealed with the vault. It is meant
-// for a new tenant; Rotate replaces existing keys.
+// Create generates a tenant's signing keys, one RS256 (RSA 2048), one
+// ES256 (P-256) and one EdDSA (Ed25519), and stores them in tx, sealed with
+// the vault. It is meant for a new tenant; Rotate replaces existing keys.
 func (k *Keys) Create(ctx context.Context, tx gatehouse.Tx, tenantID string) error {
-	keys, err := k.generate(tenantID)
+	keys, err := k.generate(tenantID, gatehouse.SigningAlgorithms...)
 	if err != nil {
 		return err
 	}
@@ -193,8 +206,41 @@ func (k *Keys) Create(ctx context.Context, tx gatehouse.Tx, tenantID string) err
 	return nil
 }
 
-// Rotate creates new RS256 and ES256 keys for the tenant and retires its
-// active ones (RetiredAt = now). Retired keys stay published for
+// Ensure gives the tenant an active key for alg in tx, unless it has one
+// (readable or not), and returns the key it created, or nil. It is how a
+// tenant created before Gatehouse signed with EdDSA gets its first EdDSA
+// key: in the transaction that first chooses EdDSA for its tokens. The key
+// signs at once, as a tenant's first key of an algorithm does (see Keys),
+// and is published from the commit. Two concurrent first choices may each
+// add one; the newer signs, both are published, and the next rotation
+// retires both.
+func (k *Keys) Ensure(ctx context.Context, tx gatehouse.Tx, tenantID, alg string) (*gatehouse.SigningKey, error) {
+	if err := gatehouse.ValidateSigningAlg("alg", alg, false); err != nil {
+		return nil, err
+	}
+	rows, err := tx.SigningKeys(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	for _, row := range rows {
+		if row.Algorithm == alg && row.Active() {
+			return nil, nil
+		}
+	}
+	keys, err := k.generate(tenantID, alg)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.CreateSigningKey(ctx, keys[0]); err != nil {
+		return nil, fmt.Errorf("oidc: storing signing key: %w", err)
+	}
+	k.expire(tenantID)
+	return keys[0], nil
+}
+
+// Rotate creates new RS256, ES256 and EdDSA keys for the tenant and
+// retires its active ones (RetiredAt = now); so a tenant that had no EdDSA
+// key gets one. Retired keys stay published for
 // RetainRetired; see Keys for when the new keys start signing.
 //
 // Before it writes anything it checks that the vault opens the tenant's
@@ -205,7 +251,7 @@ func (k *Keys) Create(ctx context.Context, tx gatehouse.Tx, tenantID string) err
 // damaged row, or a rotation done with a wrong key before the key check
 // existed) is repaired by rotating with the right key.
 func (k *Keys) Rotate(ctx context.Context, tenantID string) error {
-	keys, err := k.generate(tenantID) // outside the transaction: RSA is slow
+	keys, err := k.generate(tenantID, gatehouse.SigningAlgorithms...) // outside the transaction: RSA is slow
 	if err != nil {
 		return err
 	}
@@ -272,32 +318,36 @@ func (k *Keys) opensAny(tenantID string, rows []*gatehouse.SigningKey) error {
 		ErrWrongEncryptionKey, len(rows), firstErr)
 }
 
-// generate returns new sealed RS256 and ES256 keys for the tenant.
-func (k *Keys) generate(tenantID string) ([]*gatehouse.SigningKey, error) {
-	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		return nil, fmt.Errorf("oidc: generating RSA key: %w", err)
-	}
-	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("oidc: generating EC key: %w", err)
-	}
+// generate returns new sealed keys for the tenant, one per alg.
+func (k *Keys) generate(tenantID string, algs ...string) ([]*gatehouse.SigningKey, error) {
 	var out []*gatehouse.SigningKey
-	for _, g := range []struct {
-		alg string
-		key crypto.Signer
-	}{{RS256, rsaKey}, {ES256, ecKey}} {
-		der, err := x509.MarshalPKCS8PrivateKey(g.key)
+	for _, alg := range algs {
+		var key crypto.Signer
+		var err error
+		switch alg {
+		case RS256:
+			key, err = rsa.GenerateKey(rand.Reader, 2048)
+		case ES256:
+			key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		case EdDSA:
+			_, key, err = ed25519.GenerateKey(rand.Reader)
+		default:
+			err = fmt.Errorf("unknown algorithm %q", alg)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("oidc: encoding %s key: %w", g.alg, err)
+			return nil, fmt.Errorf("oidc: generating %s key: %w", alg, err)
+		}
+		der, err := x509.MarshalPKCS8PrivateKey(key)
+		if err != nil {
+			return nil, fmt.Errorf("oidc: encoding %s key: %w", alg, err)
 		}
 		kid := randomID()
 		sealed, err := k.vault.Seal(der, sealAD(tenantID, kid))
 		clear(der)
 		if err != nil {
-			return nil, fmt.Errorf("oidc: sealing %s key: %w", g.alg, err)
+			return nil, fmt.Errorf("oidc: sealing %s key: %w", alg, err)
 		}
-		out = append(out, &gatehouse.SigningKey{ID: kid, TenantID: tenantID, Algorithm: g.alg, PrivateKey: sealed})
+		out = append(out, &gatehouse.SigningKey{ID: kid, TenantID: tenantID, Algorithm: alg, PrivateKey: sealed})
 	}
 	return out, nil
 }
@@ -342,15 +392,15 @@ func (k *Keys) JWKS(ctx context.Context, tenantID string) (*jose.JSONWebKeySet, 
 }
 
 // Sign returns a JWS compact serialization of claims signed with the
-// tenant's current key for alg (RS256 or ES256; "" means RS256), with
-// header typ (omitted when "") and the key's kid. It returns EINVALID for
-// another alg.
+// tenant's current key for alg (RS256, ES256 or EdDSA; "" means RS256),
+// with header typ (omitted when "") and the key's kid. It returns EINVALID
+// for another alg.
 func (k *Keys) Sign(ctx context.Context, tenantID, alg, typ string, claims any) (string, error) {
 	if alg == "" {
 		alg = RS256
 	}
-	if alg != RS256 && alg != ES256 {
-		return "", gatehouse.Errorf(gatehouse.EINVALID, "Signing algorithm %q is not supported; use RS256 or ES256.", alg)
+	if alg != RS256 && alg != ES256 && alg != EdDSA {
+		return "", gatehouse.Errorf(gatehouse.EINVALID, "Signing algorithm %q is not supported; use RS256, ES256 or EdDSA.", alg)
 	}
 	s, err := k.keySet(ctx, tenantID, k.refreshInterval())
 	if err != nil {
@@ -358,30 +408,20 @@ func (k *Keys) Sign(ctx context.Context, tenantID, alg, typ string, claims any) 
 	}
 	key := s.signer(alg, k.now(), k.publishDelay())
 	if key == nil {
-		// Perhaps the keys were created since the last read.
-		if s, err = k.keySet(ctx, tenantID, unknownKIDInterval); err != nil {
+		// Perhaps the key was created since the last read (Ensure, on
+		// another node): read again, unless another caller did since.
+		if s, err = k.keySetAfter(ctx, tenantID, s.gen); err != nil {
 			return "", err
 		}
 		if key = s.signer(alg, k.now(), k.publishDelay()); key == nil {
 			return "", s.noSigner(tenantID, alg)
 		}
 	}
-	opts := &jose.SignerOptions{}
-	if typ != "" {
-		opts = opts.WithType(jose.ContentType(typ))
-	}
-	signer, err := jose.NewSigner(jose.SigningKey{
-		Algorithm: jose.SignatureAlgorithm(alg),
-		Key:       jose.JSONWebKey{Key: key.private, KeyID: key.id, Algorithm: alg},
-	}, opts)
+	payload, err := json.Marshal(claims)
 	if err != nil {
-		return "", fmt.Errorf("oidc: %w", err)
+		return "", fmt.Errorf("oidc: encoding claims: %w", err)
 	}
-	token, err := jwt.Signed(signer).Claims(claims).Serialize()
-	if err != nil {
-		return "", fmt.Errorf("oidc: signing token: %w", err)
-	}
-	return token, nil
+	return key.sign(typ, payload)
 }
 
 // verifier returns the tenant's published key with the kid, re-reading the
@@ -475,7 +515,7 @@ func (k *Keys) expire(tenantID string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if s := t.set.Load(); s != nil {
-		t.set.Store(&keySet{keys: s.keys, unreadable: s.unreadable})
+		t.set.Store(&keySet{gen: s.gen, keys: s.keys, unreadable: s.unreadable})
 	}
 }
 
@@ -485,14 +525,26 @@ func (k *Keys) expire(tenantID string) {
 // interval, so that a database outage does not stop token signing and
 // verification.
 func (k *Keys) keySet(ctx context.Context, tenantID string, maxAge time.Duration) (*keySet, error) {
-	t := k.tenant(tenantID)
-	fresh := func(s *keySet) bool {
+	return k.readKeySet(ctx, tenantID, func(s *keySet) bool {
 		if s == nil || s.checked.IsZero() {
 			return false
 		}
 		age := k.now().Sub(s.checked)
 		return age >= 0 && age < maxAge
-	}
+	})
+}
+
+// keySetAfter returns the tenant's keys read from the store after the set
+// of generation gen: it reads the store unless another caller has since.
+// So concurrent callers that miss a key share one read.
+func (k *Keys) keySetAfter(ctx context.Context, tenantID string, gen uint64) (*keySet, error) {
+	return k.readKeySet(ctx, tenantID, func(s *keySet) bool { return s != nil && !s.checked.IsZero() && s.gen > gen })
+}
+
+// readKeySet returns the tenant's cached keys if fresh says they are, and
+// otherwise reads them from the store.
+func (k *Keys) readKeySet(ctx context.Context, tenantID string, fresh func(*keySet) bool) (*keySet, error) {
+	t := k.tenant(tenantID)
 	if s := t.set.Load(); fresh(s) {
 		return s, nil
 	}
@@ -503,16 +555,20 @@ func (k *Keys) keySet(ctx context.Context, tenantID string, maxAge time.Duration
 		return old, nil
 	}
 	now := k.now()
+	var gen uint64
+	if old != nil {
+		gen = old.gen
+	}
 	rows, err := k.store.SigningKeys(ctx, tenantID)
 	if err != nil {
 		if old != nil && ctx.Err() == nil {
-			t.set.Store(&keySet{checked: now, keys: old.keys, unreadable: old.unreadable})
+			t.set.Store(&keySet{checked: now, gen: gen + 1, keys: old.keys, unreadable: old.unreadable})
 			return old, nil
 		}
 		return nil, fmt.Errorf("oidc: reading signing keys: %w", err)
 	}
 	s := k.parse(ctx, tenantID, rows, old)
-	s.checked = now
+	s.checked, s.gen = now, gen+1
 	t.set.Store(s)
 	return s, nil
 }
@@ -591,16 +647,27 @@ func (k *Keys) unseal(tenantID string, row *gatehouse.SigningKey) (*key, error) 
 		if row.Algorithm == ES256 && p.Curve == elliptic.P256() {
 			signer = p
 		}
+	case ed25519.PrivateKey:
+		if row.Algorithm == EdDSA {
+			signer = p
+		}
 	}
 	if signer == nil {
 		return nil, fmt.Errorf("oidc: signing key %s of tenant %s: a %T is not a valid %s key", row.ID, tenantID, priv, row.Algorithm)
 	}
-	return &key{
+	key := &key{
 		id:      row.ID,
 		alg:     row.Algorithm,
 		created: row.CreatedAt,
 		retired: row.RetiredAt,
 		private: signer,
 		public:  jose.JSONWebKey{Key: signer.Public(), KeyID: row.ID, Algorithm: row.Algorithm, Use: "sig"},
-	}, nil
+		headers: map[string]string{},
+	}
+	for _, typ := range cachedTypes {
+		if key.headers[typ], err = key.encodedHeader(typ); err != nil {
+			return nil, fmt.Errorf("oidc: signing key %s of tenant %s: %w", row.ID, tenantID, err)
+		}
+	}
+	return key, nil
 }

@@ -3,6 +3,7 @@ package oidc
 import (
 	"context"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
@@ -12,6 +13,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -138,7 +140,7 @@ func jwksKIDs(t *testing.T, k *Keys, tenantID string) []string {
 
 func TestSignVerify(t *testing.T) {
 	f := newFixture(t)
-	for _, alg := range []string{"", RS256, ES256} {
+	for _, alg := range []string{"", RS256, ES256, EdDSA} {
 		t.Run("alg="+alg, func(t *testing.T) {
 			want := f.claims()
 			want.Scope = "openid profile"
@@ -154,8 +156,11 @@ func TestSignVerify(t *testing.T) {
 			if h["alg"] != wantAlg || h["typ"] != AccessTokenType || h["kid"] == "" || h["kid"] == nil {
 				t.Errorf("header = %v, want alg %s, typ %s and a kid", h, wantAlg, AccessTokenType)
 			}
-			if _, ok := h["jwk"]; ok {
-				t.Errorf("header embeds the key: %v", h)
+			if len(h) != 3 {
+				t.Errorf("header = %v, want only alg, kid and typ", h)
+			}
+			if h := header(t, f.sign(t, f.keys, tenantA, alg, "", want)); len(h) != 2 || h["alg"] != wantAlg || h["kid"] == nil {
+				t.Errorf("header without typ = %v, want only alg and kid", h)
 			}
 			got, err := f.verify(f.keys, token)
 			if err != nil {
@@ -238,6 +243,7 @@ func TestVerifyRejects(t *testing.T) {
 	good := f.sign(t, f.keys, tenantA, RS256, AccessTokenType, f.claims())
 	rsaKID := kidOf(t, good)
 	ecKID := kidOf(t, f.sign(t, f.keys, tenantA, ES256, AccessTokenType, f.claims()))
+	edKID := kidOf(t, f.sign(t, f.keys, tenantA, EdDSA, AccessTokenType, f.claims()))
 
 	// The tenant's real RSA public key, as an attacker can fetch it from
 	// the JWK set.
@@ -257,6 +263,13 @@ func TestVerifyRejects(t *testing.T) {
 
 	attackerRSA, _ := rsa.GenerateKey(rand.Reader, 2048)
 	attackerEC, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	_, attackerEd, _ := ed25519.GenerateKey(rand.Reader)
+	var edPub ed25519.PublicKey
+	for _, k := range set.Keys {
+		if k.KeyID == edKID {
+			edPub = k.Key.(ed25519.PublicKey)
+		}
+	}
 	hdr := func(kid string) map[jose.HeaderKey]any {
 		return map[jose.HeaderKey]any{"kid": kid, jose.HeaderType: AccessTokenType}
 	}
@@ -296,6 +309,24 @@ func TestVerifyRejects(t *testing.T) {
 			map[jose.HeaderKey]any{"kid": rsaKID, "x5u": "https://evil.example/cert.pem", jose.HeaderType: AccessTokenType}, false),
 			"signature is not valid"},
 		{"ES256 header on the RSA kid", forge(t, jose.ES256, attackerEC, f.claims(), hdr(rsaKID), false), "signing algorithm is not allowed"},
+		// TK-1 for EdDSA: the key is found by kid only, and its algorithm
+		// must be the header's.
+		{"EdDSA alg none", unsigned(t, map[string]any{"alg": "none", "typ": AccessTokenType, "kid": edKID}, f.claims()), "signing algorithm is not allowed"},
+		{"HS256 with the Ed25519 public key", forge(t, jose.HS256, []byte(edPub), f.claims(), hdr(edKID), false), "signing algorithm is not allowed"},
+		{"EdDSA by a foreign key, our EdDSA kid", forge(t, jose.EdDSA, attackerEd, f.claims(), hdr(edKID), false), "signature is not valid"},
+		{"EdDSA, foreign jku, unknown kid", forge(t, jose.EdDSA, attackerEd, f.claims(),
+			map[jose.HeaderKey]any{"kid": "attacker", "jku": "https://evil.example/jwks.json", jose.HeaderType: AccessTokenType}, false),
+			"not signed by a key of this tenant"},
+		{"EdDSA, foreign jku, our kid", forge(t, jose.EdDSA, attackerEd, f.claims(),
+			map[jose.HeaderKey]any{"kid": edKID, "jku": "https://evil.example/jwks.json", jose.HeaderType: AccessTokenType}, false),
+			"signature is not valid"},
+		{"embedded OKP jwk, our EdDSA kid", forge(t, jose.EdDSA, attackerEd, f.claims(), hdr(edKID), true), "signature is not valid"},
+		{"EdDSA header on the RSA kid", forge(t, jose.EdDSA, attackerEd, f.claims(), hdr(rsaKID), false), "signing algorithm is not allowed"},
+		{"EdDSA header on the EC kid", forge(t, jose.EdDSA, attackerEd, f.claims(), hdr(ecKID), false), "signing algorithm is not allowed"},
+		{"ES256 header on the EdDSA kid", forge(t, jose.ES256, attackerEC, f.claims(), hdr(edKID), false), "signing algorithm is not allowed"},
+		{"RS256 header on the EdDSA kid", forge(t, jose.RS256, attackerRSA, f.claims(), hdr(edKID), false), "signing algorithm is not allowed"},
+		{"EdDSA ID token", f.sign(t, f.keys, tenantA, EdDSA, IDTokenType, f.claims()), "not an access token"},
+		{"other tenant's EdDSA key", f.sign(t, f.keys, tenantB, EdDSA, AccessTokenType, f.claims()), "not signed by a key of this tenant"},
 		{"ID token (typ JWT)", f.sign(t, f.keys, tenantA, RS256, IDTokenType, f.claims()), "not an access token"},
 		{"no typ", f.sign(t, f.keys, tenantA, RS256, "", f.claims()), "not an access token"},
 		{"typ id_token+jwt", f.sign(t, f.keys, tenantA, RS256, "id_token+jwt", f.claims()), "not an access token"},
@@ -334,6 +365,15 @@ func TestVerifyRejects(t *testing.T) {
 	}
 }
 
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 func mustDecode(t *testing.T, s string) []byte {
 	t.Helper()
 	b, err := base64.RawURLEncoding.DecodeString(s)
@@ -365,12 +405,14 @@ func TestVerifyAccepts(t *testing.T) {
 		{"no nbf", AccessTokenType, with(func(c *AccessTokenClaims) { c.NotBefore = nil })},
 		{"several audiences", AccessTokenType, with(func(c *AccessTokenClaims) { c.Audience = jwt.Audience{"https://other.example", audienceA} })},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			token := f.sign(t, f.keys, tenantA, ES256, tc.typ, tc.claims)
-			if _, err := f.verify(f.keys, token); err != nil {
-				t.Errorf("VerifyAccessToken: %v", err)
-			}
-		})
+		for _, alg := range []string{ES256, EdDSA} {
+			t.Run(tc.name+"/"+alg, func(t *testing.T) {
+				token := f.sign(t, f.keys, tenantA, alg, tc.typ, tc.claims)
+				if _, err := f.verify(f.keys, token); err != nil {
+					t.Errorf("VerifyAccessToken: %v", err)
+				}
+			})
+		}
 	}
 }
 
@@ -380,8 +422,8 @@ func TestJWKS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(set.Keys) != 2 {
-		t.Fatalf("JWKS has %d keys, want 2", len(set.Keys))
+	if len(set.Keys) != 3 {
+		t.Fatalf("JWKS has %d keys, want 3", len(set.Keys))
 	}
 	algs := map[string]bool{}
 	for _, k := range set.Keys {
@@ -398,12 +440,19 @@ func TestJWKS(t *testing.T) {
 			if k.Algorithm != ES256 || pub.Curve != elliptic.P256() {
 				t.Errorf("EC key %s: alg %s, curve %s; want ES256, P-256", k.KeyID, k.Algorithm, pub.Curve.Params().Name)
 			}
+		case ed25519.PublicKey:
+			if k.Algorithm != EdDSA || len(pub) != ed25519.PublicKeySize {
+				t.Errorf("OKP key %s: alg %s, %d bytes; want EdDSA, Ed25519", k.KeyID, k.Algorithm, len(pub))
+			}
 		default:
 			t.Errorf("key %s is a %T", k.KeyID, pub)
 		}
 	}
-	if !algs[RS256] || !algs[ES256] {
-		t.Errorf("JWKS algorithms = %v, want RS256 and ES256", algs)
+	if !algs[RS256] || !algs[ES256] || !algs[EdDSA] {
+		t.Errorf("JWKS algorithms = %v, want RS256, ES256 and EdDSA", algs)
+	}
+	if !strings.Contains(string(mustJSON(t, set)), `"crv":"Ed25519"`) || !strings.Contains(string(mustJSON(t, set)), `"kty":"OKP"`) {
+		t.Errorf("JWKS JSON has no OKP Ed25519 key (RFC 8037): %s", mustJSON(t, set))
 	}
 	b, err := json.Marshal(set)
 	if err != nil {
@@ -432,8 +481,8 @@ func testSealedKeys(t *testing.T, e storetest.Engine) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 2 {
-		t.Fatalf("tenant A has %d stored keys, want 2", len(rows))
+	if len(rows) != 3 {
+		t.Fatalf("tenant A has %d stored keys, want 3", len(rows))
 	}
 	for _, row := range rows {
 		if _, err := x509.ParsePKCS8PrivateKey(row.PrivateKey); err == nil {
@@ -497,16 +546,16 @@ func testRotation(t *testing.T, e storetest.Engine) {
 	}
 	rotatedAt := f.clock.Now()
 	afterKIDs := jwksKIDs(t, f.keys, tenantA)
-	if len(afterKIDs) != 4 {
-		t.Fatalf("JWKS after rotation has %v, want 4 keys (2 new, 2 retired)", afterKIDs)
+	if len(afterKIDs) != 6 {
+		t.Fatalf("JWKS after rotation has %v, want 6 keys (3 new, 3 retired)", afterKIDs)
 	}
-	newKIDs := afterKIDs[:2] // newest first
-	if diff := cmp.Diff(oldKIDs, afterKIDs[2:], cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+	newKIDs := afterKIDs[:3] // newest first
+	if diff := cmp.Diff(oldKIDs, afterKIDs[3:], cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
 		t.Errorf("retired keys in JWKS (-before +after):\n%s", diff)
 	}
 	rows, _ := f.store.SigningKeys(ctx, tenantA)
 	for _, row := range rows {
-		if retired := !row.RetiredAt.IsZero(); retired != (row.ID == oldKIDs[0] || row.ID == oldKIDs[1]) {
+		if retired := !row.RetiredAt.IsZero(); retired != slices.Contains(oldKIDs, row.ID) {
 			t.Errorf("key %s: retired %v at %v", row.ID, retired, row.RetiredAt)
 		} else if retired && !row.RetiredAt.Equal(rotatedAt) {
 			t.Errorf("key %s retired at %v, want %v", row.ID, row.RetiredAt, rotatedAt)
@@ -525,7 +574,7 @@ func testRotation(t *testing.T, e storetest.Engine) {
 	}
 	f.clock.Add(time.Second)
 	after := f.sign(t, f.keys, tenantA, RS256, AccessTokenType, f.claims())
-	if kid := kidOf(t, after); kid == oldKID || (kid != newKIDs[0] && kid != newKIDs[1]) {
+	if kid := kidOf(t, after); kid == oldKID || !slices.Contains(newKIDs, kid) {
 		t.Errorf("after the publish delay Sign used %s, want a new key of %v", kid, newKIDs)
 	}
 	for _, tok := range []string{before, during, lastOld, after} {
@@ -551,11 +600,11 @@ func testRotation(t *testing.T, e storetest.Engine) {
 		t.Fatalf("the old key's last token outlives its key: now %v, key retained until %v", now, until)
 	}
 	f.clock.Set(rotatedAt.Add(RetainRetired - time.Second))
-	if got := set(); !got[oldKIDs[0]] || !got[oldKIDs[1]] || len(got) != 4 {
+	if got := set(); !got[oldKIDs[0]] || !got[oldKIDs[1]] || !got[oldKIDs[2]] || len(got) != 6 {
 		t.Errorf("JWKS 1s before RetainRetired = %v, want old and new keys", got)
 	}
 	f.clock.Set(rotatedAt.Add(RetainRetired))
-	if got := set(); got[oldKIDs[0]] || got[oldKIDs[1]] || len(got) != 2 {
+	if got := set(); got[oldKIDs[0]] || got[oldKIDs[1]] || got[oldKIDs[2]] || len(got) != 3 {
 		t.Errorf("JWKS at RetainRetired = %v, want only the new keys", got)
 	}
 	// Past retention a retired key verifies nothing, not even a token it
@@ -598,8 +647,8 @@ func testRotationSeenByOtherNode(t *testing.T, e storetest.Engine) {
 	}
 	f.clock.Add(DefaultRefreshInterval)
 	after := jwksKIDs(t, node2, tenantA)
-	if len(after) != 4 {
-		t.Errorf("node 2 JWKS after the refresh interval = %v, want 4 keys", after)
+	if len(after) != 6 {
+		t.Errorf("node 2 JWKS after the refresh interval = %v, want 6 keys", after)
 	}
 	if got := counted.reads.Load(); got != 2 {
 		t.Errorf("store reads = %d, want 2", got)
@@ -623,7 +672,7 @@ func testRotationSeenByOtherNode(t *testing.T, e storetest.Engine) {
 		t.Fatalf("node 2 did not refresh")
 	}
 	for _, k := range s2.keys {
-		if o := s1.find(k.id); o == nil || o.private != k.private {
+		if o := s1.find(k.id); o == nil || o != k {
 			t.Errorf("key %s was parsed again on refresh", k.id)
 		}
 	}
@@ -790,4 +839,141 @@ func newBenchFixture(b *testing.B) *fixture {
 		b.Fatal(err)
 	}
 	return f
+}
+
+func TestEnsure(t *testing.T) { forEachEngine(t, testEnsure) }
+
+// testEnsure checks that a tenant created before EdDSA (an RS256 and an
+// ES256 key) gets an EdDSA key from Ensure, in the caller's transaction,
+// that signs at once on every node, and that Ensure adds nothing to a
+// tenant that has a key for the algorithm.
+func testEnsure(t *testing.T, e storetest.Engine) {
+	c := newClock()
+	store := newTestStore(t, e, c.Now, tenantA)
+	v := newVault(t)
+	keys := NewKeys(store, v, c.Now)
+	old, err := keys.generate(tenantA, RS256, ES256) // as Create did before EdDSA
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Update(t.Context(), func(tx gatehouse.Tx) error {
+		for _, sk := range old {
+			if err := tx.CreateSigningKey(t.Context(), sk); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{clock: c, store: store, vault: v, keys: keys}
+	node2 := NewKeys(store, v, c.Now)
+	if _, err := node2.Sign(t.Context(), tenantA, EdDSA, AccessTokenType, f.claims()); err == nil || !strings.Contains(err.Error(), "no active EdDSA signing key") {
+		t.Fatalf("Sign(EdDSA) for a tenant without an EdDSA key: %v, want that it has none", err)
+	}
+
+	// A rolled-back Ensure leaves nothing.
+	errRollback := errors.New("rollback")
+	if err := store.Update(t.Context(), func(tx gatehouse.Tx) error {
+		if _, err := keys.Ensure(t.Context(), tx, tenantA, EdDSA); err != nil {
+			return err
+		}
+		return errRollback
+	}); !errors.Is(err, errRollback) {
+		t.Fatal(err)
+	}
+	if rows, _ := store.SigningKeys(t.Context(), tenantA); len(rows) != 2 {
+		t.Fatalf("a rolled-back Ensure left %d keys, want 2", len(rows))
+	}
+
+	for i := range 2 { // the second time adds nothing
+		var added []string
+		if err := store.Update(t.Context(), func(tx gatehouse.Tx) error {
+			added = nil
+			for _, alg := range gatehouse.SigningAlgorithms {
+				sk, err := keys.Ensure(t.Context(), tx, tenantA, alg)
+				if err != nil {
+					return err
+				}
+				if sk != nil {
+					added = append(added, sk.Algorithm)
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if want := [][]string{{EdDSA}, nil}[i]; !slices.Equal(added, want) {
+			t.Errorf("Ensure round %d added %v, want %v", i+1, added, want)
+		}
+		rows, _ := store.SigningKeys(t.Context(), tenantA)
+		var algs []string
+		for _, r := range rows {
+			algs = append(algs, r.Algorithm)
+		}
+		slices.Sort(algs)
+		if diff := cmp.Diff([]string{ES256, EdDSA, RS256}, algs); diff != "" {
+			t.Fatalf("stored key algorithms after Ensure (-want +got):\n%s", diff)
+		}
+	}
+	// Node 2 read the keys a moment ago, within its refresh interval and
+	// the unknown-kid interval: it reads again because it lacks a key to
+	// sign with. (A token with the new kid presented to it within a second
+	// of that read would wait for the unknown-kid interval.)
+	for _, k := range []*Keys{node2, keys} {
+		token := f.sign(t, k, tenantA, EdDSA, AccessTokenType, f.claims())
+		if h := header(t, token); h["alg"] != EdDSA {
+			t.Errorf("header %v, want alg EdDSA", h)
+		}
+		for _, verifier := range []*Keys{keys, node2} {
+			if _, err := f.verify(verifier, token); err != nil {
+				t.Errorf("VerifyAccessToken of an EdDSA token: %v", err)
+			}
+		}
+	}
+	if got := jwksKIDs(t, node2, tenantA); len(got) != 3 {
+		t.Errorf("JWKS after Ensure = %v, want 3 keys", got)
+	}
+	err = store.Update(t.Context(), func(tx gatehouse.Tx) error {
+		_, err := keys.Ensure(t.Context(), tx, tenantA, "HS256")
+		return err
+	})
+	if gatehouse.ErrorCode(err) != gatehouse.EINVALID {
+		t.Errorf("Ensure(HS256): %v, want %s", err, gatehouse.EINVALID)
+	}
+}
+
+// TestVerifyIDTokenHint checks the id_token_hint verification for every
+// algorithm, and that it, too, takes only the tenant's keys by kid with
+// their own algorithm (TK-1).
+func TestVerifyIDTokenHint(t *testing.T) {
+	f := newFixture(t)
+	now := f.clock.Now()
+	claims := &IDTokenClaims{Issuer: issuerA, Subject: "user-1", Audience: jwt.Audience{"app-1"},
+		Expiry: jwt.NewNumericDate(now.Add(-time.Hour)), IssuedAt: jwt.NewNumericDate(now.Add(-2 * time.Hour))}
+	kids := map[string]string{}
+	for _, alg := range gatehouse.SigningAlgorithms {
+		token := f.sign(t, f.keys, tenantA, alg, IDTokenType, claims)
+		kids[alg] = kidOf(t, token)
+		got, err := f.keys.VerifyIDTokenHint(t.Context(), tenantA, issuerA, token)
+		if err != nil {
+			t.Errorf("%s: VerifyIDTokenHint of an expired hint: %v", alg, err)
+		} else if got.Subject != "user-1" {
+			t.Errorf("%s: subject %q", alg, got.Subject)
+		}
+	}
+	_, attackerEd, _ := ed25519.GenerateKey(rand.Reader)
+	attackerEC, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	for name, token := range map[string]string{
+		"EdDSA by a foreign key, our kid": forge(t, jose.EdDSA, attackerEd, claims, map[jose.HeaderKey]any{"kid": kids[EdDSA]}, false),
+		"EdDSA header on the EC kid":      forge(t, jose.EdDSA, attackerEd, claims, map[jose.HeaderKey]any{"kid": kids[ES256]}, false),
+		"ES256 header on the EdDSA kid":   forge(t, jose.ES256, attackerEC, claims, map[jose.HeaderKey]any{"kid": kids[EdDSA]}, false),
+		"alg none":                        unsigned(t, map[string]any{"alg": "none", "kid": kids[EdDSA]}, claims),
+		"other tenant's EdDSA key":        f.sign(t, f.keys, tenantB, EdDSA, IDTokenType, claims),
+		"an access token":                 f.sign(t, f.keys, tenantA, EdDSA, AccessTokenType, claims),
+	} {
+		if _, err := f.keys.VerifyIDTokenHint(t.Context(), tenantA, issuerA, token); gatehouse.ErrorCode(err) != gatehouse.EUNAUTHORIZED {
+			t.Errorf("%s: VerifyIDTokenHint = %v, want %s", name, err, gatehouse.EUNAUTHORIZED)
+		}
+	}
 }

@@ -72,8 +72,8 @@ func NewAccessToken(issuer, audience, subject, clientID, tenantID string, now ti
 }
 
 // VerifyAccessToken checks an access token presented to Gatehouse and
-// returns its claims. The token must be a compact JWS signed with RS256 or
-// ES256 (so alg none and HMAC are refused) by one of the tenant's
+// returns its claims. The token must be a compact JWS signed with RS256,
+// ES256 or EdDSA (so alg none and HMAC are refused) by one of the tenant's
 // published keys, found only by the kid header (jku, jwk and x5c headers
 // are ignored); its typ must be at+jwt (so an ID token is refused); iss
 // must equal issuer, aud must contain audience and tid must equal tenantID;
@@ -85,7 +85,7 @@ func (k *Keys) VerifyAccessToken(ctx context.Context, tenantID, issuer, audience
 	if len(token) > maxTokenBytes {
 		return nil, unauthorized("The access token is too long.")
 	}
-	tok, err := jwt.ParseSigned(token, []jose.SignatureAlgorithm{jose.RS256, jose.ES256})
+	tok, err := jwt.ParseSigned(token, joseAlgorithms)
 	if err != nil {
 		if _, ok := errors.AsType[*jose.ErrUnexpectedSignatureAlgorithm](err); ok {
 			return nil, unauthorized("The access token's signing algorithm is not allowed.")

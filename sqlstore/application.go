@@ -11,14 +11,15 @@ import (
 
 const applicationColumns = "tenant_id, id, app_id, display_name, web_redirect_uris, spa_redirect_uris, " +
 	"public_client_redirect_uris, post_logout_redirect_uris, is_fallback_public_client, require_pkce, " +
-	"id_token_signing_alg, password_credentials, permissions, admin_api_delegated, admin_api_delegated_since, created_at, updated_at"
+	"id_token_signing_alg, password_credentials, permissions, admin_api_delegated, admin_api_delegated_since, created_at, updated_at, " +
+	"access_token_signing_alg"
 
 func scanApplication(row scanner) (*gatehouse.Application, error) {
 	var a gatehouse.Application
 	var web, spa, public, logout, creds, perms string
 	var created, updated, since int64
 	if err := row.Scan(&a.TenantID, &a.ID, &a.AppID, &a.DisplayName, &web, &spa, &public, &logout,
-		&a.IsFallbackPublicClient, &a.RequirePKCE, &a.IDTokenSigningAlg, &creds, &perms, &a.AdminAPIDelegated, &since, &created, &updated); err != nil {
+		&a.IsFallbackPublicClient, &a.RequirePKCE, &a.IDTokenSigningAlg, &creds, &perms, &a.AdminAPIDelegated, &since, &created, &updated, &a.AccessTokenSigningAlg); err != nil {
 		return nil, err
 	}
 	for _, f := range []struct {
@@ -61,7 +62,7 @@ func applicationArgs(a *gatehouse.Application) ([]any, error) {
 		return nil, err
 	}
 	return []any{a.AppID, a.DisplayName, web, spa, public, logout, a.IsFallbackPublicClient, a.RequirePKCE,
-		a.IDTokenSigningAlg, credsText, permsText, a.AdminAPIDelegated, micros(a.AdminAPIDelegatedSince), micros(a.CreatedAt), micros(a.UpdatedAt)}, nil
+		a.IDTokenSigningAlg, credsText, permsText, a.AdminAPIDelegated, micros(a.AdminAPIDelegatedSince), micros(a.CreatedAt), micros(a.UpdatedAt), a.AccessTokenSigningAlg}, nil
 }
 
 // Application returns the tenant's application with the object ID, or
@@ -121,7 +122,7 @@ func (t *tx) CreateApplication(ctx context.Context, a *gatehouse.Application) er
 	}
 	conflictErr := func(c string) *gatehouse.Error { return applicationConflict(c, a) }
 	ok, err := t.insert(ctx, "INSERT INTO applications ("+applicationColumns+") VALUES "+
-		"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+		"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
 		append([]any{a.TenantID, a.ID}, args...)...)
 	if err != nil {
 		return t.writeError(err, "create application", conflictErr, notFound("Tenant", a.TenantID))
@@ -166,7 +167,8 @@ func (t *tx) UpdateApplication(ctx context.Context, tenantID, id string, fn func
 	if _, err := t.exec(ctx, "UPDATE applications SET app_id = ?, display_name = ?, web_redirect_uris = ?, "+
 		"spa_redirect_uris = ?, public_client_redirect_uris = ?, post_logout_redirect_uris = ?, "+
 		"is_fallback_public_client = ?, require_pkce = ?, id_token_signing_alg = ?, password_credentials = ?, "+
-		"permissions = ?, admin_api_delegated = ?, admin_api_delegated_since = ?, created_at = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
+		"permissions = ?, admin_api_delegated = ?, admin_api_delegated_since = ?, created_at = ?, updated_at = ?, "+
+		"access_token_signing_alg = ? WHERE tenant_id = ? AND id = ?",
 		append(args, tenantID, id)...); err != nil {
 		return nil, t.writeError(err, "update application",
 			func(c string) *gatehouse.Error { return applicationConflict(c, &a) }, nil)

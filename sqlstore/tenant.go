@@ -7,13 +7,13 @@ import (
 	"github.com/google/uuid"
 )
 
-const tenantColumns = "id, name, display_name, branding, created_at"
+const tenantColumns = "id, name, display_name, branding, access_token_signing_alg, id_token_signing_alg, created_at"
 
 func scanTenant(row scanner) (*gatehouse.Tenant, error) {
 	var t gatehouse.Tenant
 	var branding string
 	var created int64
-	if err := row.Scan(&t.ID, &t.Name, &t.DisplayName, &branding, &created); err != nil {
+	if err := row.Scan(&t.ID, &t.Name, &t.DisplayName, &branding, &t.TokenSigning.AccessTokenAlg, &t.TokenSigning.IDTokenAlg, &created); err != nil {
 		return nil, err
 	}
 	if err := fromJSON(branding, &t.Branding); err != nil {
@@ -78,8 +78,8 @@ func (t *tx) CreateTenant(ctx context.Context, tn *gatehouse.Tenant) error {
 		return err
 	}
 	conflictErr := func(c string) *gatehouse.Error { return tenantConflict(c, tn) }
-	ok, err := t.insert(ctx, "INSERT INTO tenants ("+tenantColumns+") VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-		tn.ID, tn.Name, tn.DisplayName, branding, micros(tn.CreatedAt))
+	ok, err := t.insert(ctx, "INSERT INTO tenants ("+tenantColumns+") VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+		tn.ID, tn.Name, tn.DisplayName, branding, tn.TokenSigning.AccessTokenAlg, tn.TokenSigning.IDTokenAlg, micros(tn.CreatedAt))
 	if err != nil {
 		return t.writeError(err, "create tenant", conflictErr, nil)
 	}
@@ -117,8 +117,8 @@ func (t *tx) UpdateTenant(ctx context.Context, id string, fn func(*gatehouse.Ten
 	if err != nil {
 		return nil, err
 	}
-	if _, err := t.exec(ctx, "UPDATE tenants SET name = ?, display_name = ?, branding = ? WHERE id = ?",
-		tn.Name, tn.DisplayName, branding, id); err != nil {
+	if _, err := t.exec(ctx, "UPDATE tenants SET name = ?, display_name = ?, branding = ?, access_token_signing_alg = ?, id_token_signing_alg = ? WHERE id = ?",
+		tn.Name, tn.DisplayName, branding, tn.TokenSigning.AccessTokenAlg, tn.TokenSigning.IDTokenAlg, id); err != nil {
 		return nil, t.writeError(err, "update tenant", func(c string) *gatehouse.Error { return tenantConflict(c, &tn) }, nil)
 	}
 	return t.tenant(ctx, id, false)

@@ -26,6 +26,7 @@ func fullApplication(tenantID, appID string) *gatehouse.Application {
 		IsFallbackPublicClient:   true,
 		RequirePKCE:              true,
 		IDTokenSigningAlg:        "ES256",
+		AccessTokenSigningAlg:    "EdDSA",
 		PasswordCredentials: []gatehouse.PasswordCredential{
 			{KeyID: "k1", DisplayName: "CI", Hint: "abc", Hash: "hmac-sha256:0011", Start: oddTime(1), End: oddTime(28)},
 			{KeyID: "k2", Hint: "xyz", Hash: "hmac-sha256:2233", Start: oddTime(2)},

@@ -12,9 +12,10 @@ func testTenants(t *testing.T, s gatehouse.Store) {
 	ctx := t.Context()
 	c := startClock()
 	contoso := &gatehouse.Tenant{
-		Name:        "contoso",
-		DisplayName: "Contoso Ltd. — Ünïcødé",
-		Branding:    gatehouse.Branding{LogoURL: "https://cdn.example.com/logo.png", AccentColor: "#0078d4"},
+		Name:         "contoso",
+		DisplayName:  "Contoso Ltd. — Ünïcødé",
+		Branding:     gatehouse.Branding{LogoURL: "https://cdn.example.com/logo.png", AccentColor: "#0078d4"},
+		TokenSigning: gatehouse.TokenSigning{AccessTokenAlg: "ES256", IDTokenAlg: "EdDSA"},
 	}
 	update(t, s, func(tx gatehouse.Tx) error { return tx.CreateTenant(ctx, contoso) })
 	if contoso.ID == "" {
@@ -101,6 +102,7 @@ func testTenants(t *testing.T, s gatehouse.Store) {
 				tn.Name = "fabrikam-eu"
 				tn.DisplayName = "Fabrikam Europe"
 				tn.Branding.AccentColor = "#ff0000"
+				tn.TokenSigning = gatehouse.TokenSigning{AccessTokenAlg: "EdDSA", IDTokenAlg: "ES256"}
 				// Neither can change.
 				tn.ID = "another-id"
 				tn.CreatedAt = oddTime(1)
@@ -110,6 +112,7 @@ func testTenants(t *testing.T, s gatehouse.Store) {
 		})
 		want := *fabrikam
 		want.Name, want.DisplayName, want.Branding.AccentColor = "fabrikam-eu", "Fabrikam Europe", "#ff0000"
+		want.TokenSigning = gatehouse.TokenSigning{AccessTokenAlg: "EdDSA", IDTokenAlg: "ES256"}
 		if diff := cmp.Diff(&want, got); diff != "" {
 			t.Errorf("UpdateTenant returned (-want +got):\n%s", diff)
 		}

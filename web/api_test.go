@@ -37,7 +37,7 @@ func TestAdminAPIEndToEnd(t *testing.T) {
 			t.Fatalf("discovery: %v", err)
 		}
 		tok := e.token(provider.Endpoint().TokenURL, acme.AutomationClient.ClientID, acme.AutomationClient.ClientSecret, acme.AutomationClient.Scope)
-		verifier := provider.VerifierContext(ctx, &gooidc.Config{ClientID: acme.AdminAPI, SupportedSigningAlgs: []string{"RS256"}})
+		verifier := provider.VerifierContext(ctx, &gooidc.Config{ClientID: acme.AdminAPI, SupportedSigningAlgs: []string{"ES256"}}) // a new tenant's access tokens
 		idt, err := verifier.Verify(ctx, tok)
 		if err != nil {
 			t.Fatalf("go-oidc verification of the access token: %v", err)

@@ -98,11 +98,13 @@ type graphRedirects struct {
 	RedirectURIs []string `json:"redirectUris"`
 }
 
-// appSettings are Gatehouse's own application settings.
+// appSettings are Gatehouse's own application settings. A signing
+// algorithm is null when the app follows the tenant's default.
 type appSettings struct {
 	PostLogoutRedirectURIs []string `json:"postLogoutRedirectUris"`
 	RequirePKCE            bool     `json:"requirePkce"`
-	IDTokenSigningAlg      string   `json:"idTokenSigningAlg"`
+	IDTokenSigningAlg      *string  `json:"idTokenSigningAlg"`
+	AccessTokenSigningAlg  *string  `json:"accessTokenSigningAlg"`
 }
 
 // graphPasswordCredential is Graph's passwordCredential; SecretText is set
@@ -143,11 +145,8 @@ func toGraphApplication(a *gatehouse.Application) graphApplication {
 		PasswordCredentials:    []graphPasswordCredential{},
 		RequiredResourceAccess: delegatedAccess(a.AdminAPIDelegated),
 		Gatehouse: appSettings{PostLogoutRedirectURIs: nonNil(a.PostLogoutRedirectURIs),
-			RequirePKCE: a.RequirePKCE, IDTokenSigningAlg: a.IDTokenSigningAlg},
+			RequirePKCE: a.RequirePKCE, IDTokenSigningAlg: algOrNull(a.IDTokenSigningAlg), AccessTokenSigningAlg: algOrNull(a.AccessTokenSigningAlg)},
 		CreatedDateTime: graphTime(a.CreatedAt),
-	}
-	if out.Gatehouse.IDTokenSigningAlg == "" {
-		out.Gatehouse.IDTokenSigningAlg = "RS256"
 	}
 	for _, c := range a.PasswordCredentials {
 		out.PasswordCredentials = append(out.PasswordCredentials, toGraphPasswordCredential(c))
@@ -157,8 +156,9 @@ func toGraphApplication(a *gatehouse.Application) graphApplication {
 
 // applicationInput is what POST and PATCH /applications accept. Redirect
 // URI lists replace the current list when sent; decode turns a null list
-// into an empty one, and a null idTokenSigningAlg into "" (the default),
-// and refuses null for the other properties.
+// into an empty one, and a null idTokenSigningAlg or accessTokenSigningAlg
+// into "" (the tenant's default), and refuses null for the other
+// properties.
 type applicationInput struct {
 	DisplayName            *string                   `json:"displayName" null:"refuse"`
 	SignInAudience         *string                   `json:"signInAudience" null:"refuse"`
@@ -190,6 +190,7 @@ type appSettingsInput struct {
 	PostLogoutRedirectURIs []string `json:"postLogoutRedirectUris"`
 	RequirePKCE            *bool    `json:"requirePkce"`
 	IDTokenSigningAlg      *string  `json:"idTokenSigningAlg"`
+	AccessTokenSigningAlg  *string  `json:"accessTokenSigningAlg"`
 }
 
 func (in *applicationInput) check() error {
@@ -304,6 +305,9 @@ func (in *applicationInput) apply(a *gatehouse.Application) {
 		if g.IDTokenSigningAlg != nil {
 			a.IDTokenSigningAlg = *g.IDTokenSigningAlg
 		}
+		if g.AccessTokenSigningAlg != nil {
+			a.AccessTokenSigningAlg = *g.AccessTokenSigningAlg
+		}
 	}
 }
 
@@ -365,6 +369,9 @@ func (s *server) handleApplicationCreate() http.Handler {
 			if err := tx.CreateApplication(r.Context(), a); err != nil {
 				return err
 			}
+			if err := s.ensureSigningKeys(r, tx, a.IDTokenSigningAlg, a.AccessTokenSigningAlg); err != nil {
+				return err
+			}
 			return s.audit(r, tx, change{category: "ApplicationManagement", activity: "Add application", operation: "Add",
 				targetType: "Application", targetID: a.ID, name: a.DisplayName, after: toGraphApplication(a)})
 		})
@@ -415,6 +422,9 @@ func (s *server) handleApplicationUpdate() http.Handler {
 				return nil
 			})
 			if err != nil {
+				return err
+			}
+			if err := s.ensureSigningKeys(r, tx, after.IDTokenSigningAlg, after.AccessTokenSigningAlg); err != nil {
 				return err
 			}
 			return s.audit(r, tx, change{category: "ApplicationManagement", activity: "Update application", operation: "Update",

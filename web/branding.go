@@ -17,18 +17,20 @@ import (
 
 // graphOrganization is Graph's organization, as far as a tenant goes.
 type graphOrganization struct {
-	ID              string `json:"id"`
-	DisplayName     string `json:"displayName"`
-	CreatedDateTime string `json:"createdDateTime"`
+	ID              string               `json:"id"`
+	DisplayName     string               `json:"displayName"`
+	CreatedDateTime string               `json:"createdDateTime"`
+	Gatehouse       organizationSettings `json:"gatehouse"` // signing.go
 }
 
 func toGraphOrganization(t *gatehouse.Tenant) graphOrganization {
-	return graphOrganization{ID: t.ID, DisplayName: t.DisplayName, CreatedDateTime: graphTime(t.CreatedAt)}
+	return graphOrganization{ID: t.ID, DisplayName: t.DisplayName, CreatedDateTime: graphTime(t.CreatedAt), Gatehouse: toOrganizationSettings(t)}
 }
 
 // organizationInput is what PATCH /organization/{id} accepts.
 type organizationInput struct {
-	DisplayName *string `json:"displayName" null:"refuse"`
+	DisplayName *string                    `json:"displayName" null:"refuse"`
+	Gatehouse   *organizationSettingsInput `json:"gatehouse"`
 }
 
 // brandingID is the id of the default organizationalBranding, the only one
@@ -155,12 +157,18 @@ func (s *server) handleOrganizationUpdate() http.Handler {
 				if err := gatehouse.ValidateText("displayName", tn.DisplayName, 256); err != nil {
 					return err
 				}
+				if err := in.Gatehouse.apply(tn); err != nil {
+					return err
+				}
 				if unchanged(toGraphOrganization(before), toGraphOrganization(tn)) {
 					return errUnchanged
 				}
 				return nil
 			})
 			if err != nil {
+				return err
+			}
+			if err := s.ensureSigningKeys(r, tx, after.TokenSigning.AccessTokenAlg, after.TokenSigning.IDTokenAlg); err != nil {
 				return err
 			}
 			return s.audit(r, tx, change{category: "DirectoryManagement", activity: "Update organization", operation: "Update",

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/storetest"
 	"github.com/gatehouse/gatehouse/web"
 	"golang.org/x/oauth2"
@@ -48,8 +49,8 @@ func TestOIDCC_ServerRotateKeys(t *testing.T) {
 				added++
 			}
 		}
-		if added != 2 {
-			t.Errorf("the JWK set after the rotation has %d new keys, want 2 (RS256 and ES256)", added)
+		if added != len(gatehouse.SigningAlgorithms) {
+			t.Errorf("the JWK set after the rotation has %d new keys, want %d (one per algorithm: %v)", added, len(gatehouse.SigningAlgorithms), gatehouse.SigningAlgorithms)
 		}
 		for _, k := range before.Keys {
 			if len(after.Key(k.KeyID)) != 1 {

@@ -47,7 +47,7 @@ func (s *server) providerMetadata(t *gatehouse.Tenant) map[string]any {
 		"revocation_endpoint_auth_methods_supported":    []string{"client_secret_basic", "client_secret_post", "none"},
 		"introspection_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post", "none"},
 		"subject_types_supported":                       []string{"public"},
-		"id_token_signing_alg_values_supported":         []string{"RS256", "ES256"},
+		"id_token_signing_alg_values_supported":         gatehouse.SigningAlgorithms,
 		"scopes_supported":                              append(slices.Clone(grantableScopes), gatehouse.AdminAPIScope(s.PublicURL, t.Name)),
 		"claims_supported": []string{"iss", "sub", "aud", "exp", "iat", "nbf", "auth_time", "nonce", "acr", "amr", "azp", "sid", "tid", "at_hash",
 			"email", "email_verified", "name", "given_name", "family_name", "preferred_username", "address"},

@@ -23,8 +23,12 @@ import (
 const maxAPIBody = 1 << 20
 
 // encode writes v as JSON with the status.
+// jsonContentType is the Content-Type of JSON responses, shared as the
+// headers of middleware.go are.
+var jsonContentType = []string{"application/json; charset=utf-8"}
+
 func encode(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header()["Content-Type"] = jsonContentType
 	w.WriteHeader(status)
 	if v == nil {
 		return

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gatehouse/gatehouse/notify"
@@ -17,6 +18,24 @@ type metrics struct {
 	requests     *prometheus.CounterVec
 	latency      *prometheus.HistogramVec
 	tokensIssued *prometheus.CounterVec
+	// clientCredentialsIssued is tokensIssued's client_credentials
+	// counter, looked up once rather than per token.
+	clientCredentialsIssued prometheus.Counter
+	// series holds the request counter and latency histogram of each
+	// route, method and status seen, so that a request does not hash its
+	// labels (routes and methods are the patterns of routes.go, statuses
+	// the few a handler writes: the map stays small).
+	series sync.Map // seriesKey -> *requestSeries
+}
+
+type seriesKey struct {
+	route, method string
+	status        int
+}
+
+type requestSeries struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
 }
 
 func newMetrics(reg *prometheus.Registry, dbStats func() map[string]sql.DBStats, hasher Hasher) (*metrics, error) {
@@ -35,6 +54,7 @@ func newMetrics(reg *prometheus.Registry, dbStats func() map[string]sql.DBStats,
 			Help: "Tokens issued by the token endpoint, by grant type.",
 		}, []string{"grant_type"}),
 	}
+	m.clientCredentialsIssued = m.tokensIssued.WithLabelValues("client_credentials")
 	cs := []prometheus.Collector{m.requests, m.latency, m.tokensIssued}
 	if dbStats != nil {
 		cs = append(cs, dbCollector(dbStats))
@@ -64,8 +84,17 @@ func newMetrics(reg *prometheus.Registry, dbStats func() map[string]sql.DBStats,
 }
 
 func (m *metrics) observeRequest(route, method string, status int, d time.Duration) {
-	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
-	m.latency.WithLabelValues(route, method).Observe(d.Seconds())
+	key := seriesKey{route, method, status}
+	v, ok := m.series.Load(key)
+	if !ok {
+		v, _ = m.series.LoadOrStore(key, &requestSeries{
+			requests: m.requests.WithLabelValues(route, method, strconv.Itoa(status)),
+			latency:  m.latency.WithLabelValues(route, method),
+		})
+	}
+	rs := v.(*requestSeries)
+	rs.requests.Inc()
+	rs.latency.Observe(d.Seconds())
 }
 
 // dbStatsCollector exports database/sql pool statistics per pool.

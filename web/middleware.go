@@ -70,6 +70,18 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
+// securityHeaders are the headers every response starts with, keys in
+// canonical form. Their value slices are shared by all responses, which
+// net/http only reads; a handler that sets one replaces the slice, and
+// one that adds to it gets a copy (each has no spare capacity).
+var securityHeaders = map[string][]string{
+	"X-Content-Type-Options":  {"nosniff"},
+	"Referrer-Policy":         {"no-referrer"},
+	"Content-Security-Policy": {"default-src 'none'; frame-ancestors 'none'"},
+	"X-Frame-Options":         {"DENY"},
+	"Cache-Control":           {"no-store"},
+}
+
 // observe gives every request a correlation ID and its client address
 // (clientaddr.go), sets the security headers every response carries, and
 // records the request in the log and metrics: remote is the client
@@ -80,12 +92,10 @@ func (s *server) observe(next http.Handler) http.Handler {
 		start := time.Now()
 		id := newCorrelationID()
 		h := w.Header()
-		h.Set("request-id", id)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Cache-Control", "no-store")
+		h["Request-Id"] = []string{id}
+		for k, v := range securityHeaders {
+			h[k] = v
+		}
 		rec := &statusRecorder{ResponseWriter: w}
 		addrs := s.clientOf(r)
 		ctx := context.WithValue(r.Context(), ctxCorrelationID, id)
@@ -131,10 +141,23 @@ func (s *server) recoverPanics(next http.Handler) http.Handler {
 
 // withTenant resolves the {tenant} path segment; an unknown tenant is a 404
 // that does not reveal anything else.
-func (s *server) withTenant(next http.Handler) http.Handler {
+func (s *server) withTenant(next http.Handler) http.Handler { return s.resolveTenant(next, false) }
+
+// withCachedTenant is withTenant for the token endpoint, discovery and the
+// JWKS, with the tenant from the read cache (cache.go): those need its ID,
+// name and signing choices, which may be cacheTTL old.
+func (s *server) withCachedTenant(next http.Handler) http.Handler { return s.resolveTenant(next, true) }
+
+func (s *server) resolveTenant(next http.Handler, cached bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := r.PathValue("tenant")
-		t, err := s.Store.TenantByName(r.Context(), name)
+		var t *gatehouse.Tenant
+		var err error
+		if cached {
+			t, err = s.cache.tenantByName(r.Context(), s.Store, name)
+		} else {
+			t, err = s.Store.TenantByName(r.Context(), name)
+		}
 		if err != nil {
 			if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
 				err = gatehouse.Errorf(gatehouse.ENOTFOUND, "Tenant %q does not exist.", name)

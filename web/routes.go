@@ -21,11 +21,11 @@ func (s *server) routes(mux *router) {
 
 	// OpenID provider, per tenant. The endpoints a browser visits
 	// (authorize, logout) answer errors with pages, the others with JSON.
-	mux.Handle("GET /{tenant}/v2.0/.well-known/openid-configuration", allowCORS(s.withTenant(s.handleDiscovery())))
-	mux.Handle("GET /.well-known/oauth-authorization-server/{tenant}/v2.0", allowCORS(s.withTenant(s.handleDiscovery())))
-	mux.Handle("GET /{tenant}/v2.0/.well-known/oauth-authorization-server", allowCORS(s.withTenant(s.handleDiscovery())))
-	mux.Handle("GET /{tenant}/discovery/v2.0/keys", allowCORS(s.withTenant(s.handleJWKS())))
-	mux.Handle("POST /{tenant}/oauth2/v2.0/token", allowCORS(s.withTenant(s.handleToken())))
+	mux.Handle("GET /{tenant}/v2.0/.well-known/openid-configuration", allowCORS(s.withCachedTenant(s.handleDiscovery())))
+	mux.Handle("GET /.well-known/oauth-authorization-server/{tenant}/v2.0", allowCORS(s.withCachedTenant(s.handleDiscovery())))
+	mux.Handle("GET /{tenant}/v2.0/.well-known/oauth-authorization-server", allowCORS(s.withCachedTenant(s.handleDiscovery())))
+	mux.Handle("GET /{tenant}/discovery/v2.0/keys", allowCORS(s.withCachedTenant(s.handleJWKS())))
+	mux.Handle("POST /{tenant}/oauth2/v2.0/token", allowCORS(s.withCachedTenant(s.handleToken())))
 	mux.Handle("OPTIONS /{tenant}/oauth2/v2.0/token", allowCORS(http.NotFoundHandler()))
 	mux.Handle("OPTIONS /{tenant}/oidc/userinfo", allowCORS(http.NotFoundHandler()))
 	mux.Handle("OPTIONS /{tenant}/discovery/v2.0/keys", allowCORS(http.NotFoundHandler()))
@@ -191,13 +191,17 @@ func (mt *methodTable) allowed(r *http.Request) []string {
 	return mt.methods[pattern]
 }
 
+// anyOrigin is the Access-Control-Allow-Origin of allowCORS, shared as the
+// headers of middleware.go are.
+var anyOrigin = []string{"*"}
+
 // allowCORS lets single-page apps on any origin call an endpoint that
 // takes no ambient credentials (no cookies: tokens travel in the body or
 // the Authorization header), and answers CORS preflight requests.
 func allowCORS(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Access-Control-Allow-Origin", "*")
+		h["Access-Control-Allow-Origin"] = anyOrigin
 		if r.Method == http.MethodOptions {
 			h.Set("Access-Control-Allow-Methods", "GET, POST")
 			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")

@@ -89,6 +89,7 @@ var _ Hasher = (*password.Hasher)(nil)
 type server struct {
 	Options
 	metrics  *metrics
+	cache    *readCache       // the token endpoint's tenants and clients (cache.go)
 	composer *notify.Composer // the mail of the hosted pages
 	pages    pageTemplates    // the hosted pages, parsed at start-up
 	static   map[string]staticFile
@@ -127,7 +128,8 @@ func NewServer(opt Options) (http.Handler, error) {
 	if opt.Mail == nil && opt.Mailbox != nil {
 		opt.Mail = opt.Mailbox
 	}
-	s := &server{Options: opt}
+	s := &server{Options: opt, cache: newReadCache(opt.Now)}
+	s.Store = watchedStore{Store: opt.Store, cache: s.cache}
 	var err error
 	if s.composer, err = notify.NewComposer(); err != nil {
 		return nil, err

@@ -100,7 +100,7 @@ func TestNullSemantics(t *testing.T) {
 		if diff := cmp.Diff(map[string]any{
 			"web":       map[string]any{"redirectUris": []any{}, "implicitGrantSettings": map[string]any{"enableIdTokenIssuance": false, "enableAccessTokenIssuance": false}},
 			"spa":       map[string]any{"redirectUris": []any{"https://shop.example.com/spa"}},
-			"gatehouse": map[string]any{"postLogoutRedirectUris": []any{}, "requirePkce": true, "idTokenSigningAlg": "RS256"},
+			"gatehouse": map[string]any{"postLogoutRedirectUris": []any{}, "requirePkce": true, "idTokenSigningAlg": nil, "accessTokenSigningAlg": nil},
 		}, map[string]any{"web": a["web"], "spa": a["spa"], "gatehouse": gh}); diff != "" {
 			t.Errorf("application after clearing web.redirectUris and two gatehouse settings (-want +got):\n%s", diff)
 		}
@@ -166,7 +166,9 @@ func TestUnchangedPatch(t *testing.T) {
 			{user, `{}`, map[string]any{"accountEnabled": false}},
 			{group, map[string]any{"displayName": "Staff", "description": nil}, map[string]any{"description": "Everyone"}},
 			{app, map[string]any{"displayName": "Shop", "web": map[string]any{"redirectUris": []string{}}}, map[string]any{"displayName": "Storefront"}},
-			{app, map[string]any{"gatehouse": map[string]any{"idTokenSigningAlg": "RS256"}}, map[string]any{"gatehouse": map[string]any{"requirePkce": true}}},
+			{app, map[string]any{"gatehouse": map[string]any{"idTokenSigningAlg": nil}}, map[string]any{"gatehouse": map[string]any{"requirePkce": true}}},
+			{app, map[string]any{"gatehouse": map[string]any{"accessTokenSigningAlg": nil}}, map[string]any{"gatehouse": map[string]any{"accessTokenSigningAlg": "RS256"}}},
+			{org, map[string]any{"gatehouse": map[string]any{"idTokenSigningAlg": "RS256"}}, map[string]any{"gatehouse": map[string]any{"idTokenSigningAlg": "ES256"}}},
 			{flow, map[string]any{"description": "Customers of the shop"}, map[string]any{"description": "All customers"}},
 			{org, map[string]any{"displayName": "acme"}, map[string]any{"displayName": "Acme"}},
 			{org + "/branding", map[string]any{"gatehouse": map[string]any{"logoUrl": nil}}, map[string]any{"gatehouse": map[string]any{"accentColor": "#0b5cad"}}},
@@ -199,6 +201,7 @@ func TestApplicationFieldNames(t *testing.T) {
 		{map[string]any{"gatehouse": map[string]any{"postLogoutRedirectUris": []string{"https://a.example/", "http://a.example/"}}}, "gatehouse.postLogoutRedirectUris[1]", "http"},
 		{map[string]any{"gatehouse": map[string]any{"postLogoutRedirectUris": []string{"https://a.example/", "https://a.example/"}}}, "gatehouse.postLogoutRedirectUris[1]", "twice"},
 		{map[string]any{"gatehouse": map[string]any{"idTokenSigningAlg": "HS256"}}, "gatehouse.idTokenSigningAlg", "HS256"},
+		{map[string]any{"gatehouse": map[string]any{"accessTokenSigningAlg": "none"}}, "gatehouse.accessTokenSigningAlg", "none"},
 		{map[string]any{"web": map[string]any{"redirectUris": []string{"https://a.example/cb", "https://*.example/cb"}}}, "web.redirectUris[1]", "wildcard"},
 		{map[string]any{"spa": map[string]any{"redirectUris": []any{"https://a.example/cb", 7}}}, "spa.redirectUris[1]", "expected string, got number"},
 	} {

@@ -286,7 +286,7 @@ func (s *server) writeTokens(w http.ResponseWriter, r *http.Request, app *gateho
 	}
 	at.Scope, at.IDType, at.GrantID = scope, "user", g.ID
 	at.AuthTime, at.AMR, at.ACR = jwt.NewNumericDate(g.AuthTime), g.AMR, g.ACR
-	access, err := s.Keys.Sign(r.Context(), t.ID, oidc.RS256, oidc.AccessTokenType, at)
+	access, err := s.Keys.Sign(r.Context(), t.ID, t.AccessTokenAlg(app), oidc.AccessTokenType, at)
 	if err != nil {
 		s.writeOAuthError(w, r, err)
 		return
@@ -295,10 +295,7 @@ func (s *server) writeTokens(w http.ResponseWriter, r *http.Request, app *gateho
 	if withNonce {
 		idc.Nonce = g.Nonce
 	}
-	alg := app.IDTokenSigningAlg
-	if alg == "" {
-		alg = oidc.RS256
-	}
+	alg := t.IDTokenAlg(app)
 	idc.AccessTokenHash = oidc.AccessTokenHash(alg, access)
 	idToken, err := s.Keys.Sign(r.Context(), t.ID, alg, oidc.IDTokenType, idc)
 	if err != nil {

@@ -215,10 +215,16 @@ func (s *server) parseTokenForm(w http.ResponseWriter, r *http.Request) bool {
 	}
 	// Parameters must not be repeated (RFC 6749 section 3.2): which of two
 	// values counts would be a guess.
-	for _, k := range slices.Sorted(maps.Keys(r.PostForm)) {
-		if n := len(r.PostForm[k]); n > 1 {
-			s.writeOAuthError(w, r, &oauthError{Code: "invalid_request", Description: "The parameter " + k + " is sent " + strconv.Itoa(n) + " times; send each parameter once (RFC 6749 section 3.2)."})
-			return false
+	for _, vs := range r.PostForm {
+		if len(vs) > 1 {
+			// Name the first repeated parameter in order, so the answer
+			// does not depend on map order.
+			for _, k := range slices.Sorted(maps.Keys(r.PostForm)) {
+				if n := len(r.PostForm[k]); n > 1 {
+					s.writeOAuthError(w, r, &oauthError{Code: "invalid_request", Description: "The parameter " + k + " is sent " + strconv.Itoa(n) + " times; send each parameter once (RFC 6749 section 3.2)."})
+					return false
+				}
+			}
 		}
 	}
 	return true

@@ -72,6 +72,9 @@ func TestLoadCommands(t *testing.T) {
 		{append([]string{"load", "refresh", "--duration", "1s"}, signin...), env, []string{"sign-in", "refresh"}},
 		{[]string{"load", "token", "--duration", "1s", "--issuer", acme.Issuer, "--client-id", acme.AutomationClient.ClientID, "--concurrency", "2", "--json"},
 			map[string]string{"GATEHOUSE_LOAD_CLIENT_SECRET": acme.AutomationClient.ClientSecret}, []string{"client credentials"}},
+		{[]string{"load", "token", "--duration", "1s", "--token-url", base + "/acme/oauth2/v2.0/token", "--scope", acme.AutomationClient.Scope,
+			"--client-id", acme.AutomationClient.ClientID, "--concurrency", "2", "--json"},
+			map[string]string{"GATEHOUSE_LOAD_CLIENT_SECRET": acme.AutomationClient.ClientSecret}, []string{"client credentials"}},
 	} {
 		r := runCLI(t, tc.env, tc.args...)
 		var rep loadReport
@@ -107,6 +110,11 @@ func TestLoadUsageErrors(t *testing.T) {
 		{[]string{"load", "signin", "--concurrency", "0"}, "--concurrency \"0\" is not a whole number from 1"},
 		{[]string{"load", "signin", "--duration", "forever"}, "--duration \"forever\" is not a duration"},
 		{[]string{"load", "token", "--issuer", "http://127.0.0.1:1/acme/v2.0", "--client-id", "x", "--client-secret", "y", "--duration", "1s"}, "connection refused"},
+		{[]string{"load", "token", "--client-id", "x", "--client-secret", "y"}, "give one of --issuer"},
+		{[]string{"load", "token", "--issuer", "http://127.0.0.1:1/acme/v2.0", "--token-url", "http://127.0.0.1:1/token", "--client-id", "x", "--client-secret", "y"}, "give one of --issuer"},
+		{[]string{"load", "token", "--token-url", "ftp://127.0.0.1:1/token", "--client-id", "x", "--client-secret", "y"}, "not an http or https URL"},
+		{[]string{"load", "token", "--token-url", "http://127.0.0.1:1/token", "--client-secret", "y"}, "--client-id is required"},
+		{[]string{"load", "token", "--token-url", "http://127.0.0.1:1/token", "--client-id", "x", "--client-secret", "y", "--duration", "300ms"}, "iterations failed"},
 		{[]string{"load", "setup", "--tenant-json", "/nonexistent/acme.json"}, "--tenant-json"},
 		{[]string{"load", "setup", "--tenant-json", "-", "--issuer", "http://x"}, "--tenant-json excludes"},
 		{[]string{"load", "setup"}, "the tenant's automation client is required"},

@@ -87,7 +87,8 @@ func newMailSender(c *config, logger *slog.Logger) (notify.Sender, *notify.Mailb
 
 // serve runs the server until ctx is done, then shuts it down gracefully.
 func serve(ctx context.Context, e *env, c *config) error {
-	logger := newLogger(c, e.stderr)
+	logger, flushLog := newBufferedLogger(c, e.stderr)
+	defer flushLog()
 	for _, w := range c.warnings {
 		logger.Warn(w)
 	}

@@ -21,7 +21,9 @@ func tenantCreateCommand() *command {
 		help: `Creates the tenant NAME (3 to 63 lowercase letters, digits and hyphens; it
 becomes the first path segment of all of the tenant's URLs) with:
 
-  - its token signing keys (RS256 and ES256);
+  - its token signing keys (RS256, ES256 and EdDSA); it signs access
+    tokens with ES256 and ID tokens with RS256 until told otherwise
+    (PATCH /organization/{id} and the applications' gatehouse settings);
   - an administrator EMAIL holding the Global Administrator role, with a
     generated password;
   - "Gatehouse automation", a confidential client granted every admin API
@@ -127,7 +129,7 @@ func tenantRotateKeysCommand() *command {
 		name:    "tenant rotate-keys",
 		usage:   "tenant rotate-keys NAME [flags]",
 		summary: "Rotate a tenant's token signing keys.",
-		help: `Creates new signing keys (RS256 and ES256) for the tenant NAME and retires
+		help: `Creates new signing keys (RS256, ES256 and EdDSA) for the tenant NAME and retires
 the current ones. Running servers see the new keys within 10 seconds and
 sign with them from about 80 seconds after the rotation, once every copy of
 the JWKS that relying parties may have cached (for up to a minute) holds

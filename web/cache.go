@@ -1,0 +1,165 @@
+package web
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gatehouse/gatehouse"
+)
+
+// The token endpoint's reads are cached per node for a moment. A client
+// credentials grant needs the tenant and the application, two database
+// reads that cost as much as the ES256 signature itself; at thousands of
+// tokens a second they are the same rows over and over.
+//
+// What a cached row may make wrong is bounded by cacheTTL: on the node
+// that committed a change to an application or a tenant, the cache
+// forgets everything at once (the store is wrapped, below, to notice);
+// every other node reads the rows again at most cacheTTL after it cached
+// them. So a deleted application, a removed client secret or a revoked
+// permission stops counting at the token endpoint within cacheTTL on every
+// node, and at once on the node where it was changed; and the admin API,
+// which loads its caller from the store on every request, never counts a
+// token of a deleted application or a revoked permission at all. Unknown
+// tenants and clients are not cached, so guesses cannot fill the cache.
+const cacheTTL = time.Second
+
+// maxCachedClients bounds the cached applications; past it, expired ones
+// are dropped, and if none has expired, all of them.
+const maxCachedClients = 10000
+
+// readCache holds the tenants and applications the token endpoint read.
+type readCache struct {
+	now func() time.Time
+	// gen counts the committed writes of tenants and applications on this
+	// node; an entry read under an older generation is stale.
+	gen     atomic.Uint64
+	tenants sync.Map // tenant name -> *cachedTenant
+	clients sync.Map // clientKey -> *cachedClient
+	count   atomic.Int64
+	sweep   sync.Mutex
+}
+
+type cachedTenant struct {
+	t      *gatehouse.Tenant
+	gen    uint64
+	expiry time.Time
+}
+
+type clientKey struct{ tenantID, appID string }
+
+// cachedClient is an application as the token endpoint uses it: never
+// changed once cached, with the names of its permissions worked out once.
+type cachedClient struct {
+	app    *gatehouse.Application
+	roles  []string
+	gen    uint64
+	expiry time.Time
+}
+
+func newReadCache(now func() time.Time) *readCache { return &readCache{now: now} }
+
+// changed makes every entry stale: called after a transaction that wrote a
+// tenant or an application has committed.
+func (c *readCache) changed() { c.gen.Add(1) }
+
+func (c *readCache) fresh(gen uint64, expiry time.Time) bool {
+	return gen == c.gen.Load() && c.now().Before(expiry)
+}
+
+// tenantByName returns the tenant named name from the cache or the store.
+func (c *readCache) tenantByName(ctx context.Context, rd gatehouse.Reader, name string) (*gatehouse.Tenant, error) {
+	if e, ok := c.tenants.Load(name); ok {
+		if e := e.(*cachedTenant); c.fresh(e.gen, e.expiry) {
+			return e.t, nil
+		}
+	}
+	gen := c.gen.Load() // before the read: a write committed during it makes the entry stale
+	t, err := rd.TenantByName(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	c.tenants.Store(name, &cachedTenant{t: t, gen: gen, expiry: c.now().Add(cacheTTL)})
+	return t, nil
+}
+
+// client returns the tenant's application with the client ID from the
+// cache or the store. The application must not be changed.
+func (c *readCache) client(ctx context.Context, rd gatehouse.Reader, tenantID, appID string) (*cachedClient, error) {
+	key := clientKey{tenantID, appID}
+	if e, ok := c.clients.Load(key); ok {
+		if e := e.(*cachedClient); c.fresh(e.gen, e.expiry) {
+			return e, nil
+		}
+	}
+	gen := c.gen.Load()
+	app, err := rd.ApplicationByAppID(ctx, tenantID, appID)
+	if err != nil {
+		return nil, err
+	}
+	e := &cachedClient{app: app, roles: app.PermissionValues(), gen: gen, expiry: c.now().Add(cacheTTL)}
+	if _, loaded := c.clients.Swap(key, e); !loaded && c.count.Add(1) > maxCachedClients {
+		c.trim()
+	}
+	return e, nil
+}
+
+// trim drops the expired or stale applications, or all of them if none is.
+func (c *readCache) trim() {
+	if !c.sweep.TryLock() {
+		return
+	}
+	defer c.sweep.Unlock()
+	drop := func(keep func(*cachedClient) bool) {
+		c.clients.Range(func(k, v any) bool {
+			if !keep(v.(*cachedClient)) && c.clients.CompareAndDelete(k, v) {
+				c.count.Add(-1)
+			}
+			return true
+		})
+	}
+	drop(func(e *cachedClient) bool { return c.fresh(e.gen, e.expiry) })
+	if c.count.Load() > maxCachedClients {
+		drop(func(*cachedClient) bool { return false })
+	}
+}
+
+// watchedStore is the server's store: Update notes whether the transaction
+// wrote a tenant or an application, and if so, once it has committed,
+// makes the read cache forget what it holds.
+type watchedStore struct {
+	gatehouse.Store
+	cache *readCache
+}
+
+func (s watchedStore) Update(ctx context.Context, fn func(tx gatehouse.Tx) error) error {
+	var wrote atomic.Bool
+	err := s.Store.Update(ctx, func(tx gatehouse.Tx) error { return fn(watchedTx{tx, &wrote}) })
+	if wrote.Load() {
+		s.cache.changed()
+	}
+	return err
+}
+
+// watchedTx is a transaction that notes writes of tenants and applications.
+type watchedTx struct {
+	gatehouse.Tx
+	wrote *atomic.Bool
+}
+
+func (tx watchedTx) UpdateTenant(ctx context.Context, id string, fn func(*gatehouse.Tenant) error) (*gatehouse.Tenant, error) {
+	tx.wrote.Store(true)
+	return tx.Tx.UpdateTenant(ctx, id, fn)
+}
+
+func (tx watchedTx) UpdateApplication(ctx context.Context, tenantID, id string, fn func(*gatehouse.Application) error) (*gatehouse.Application, error) {
+	tx.wrote.Store(true)
+	return tx.Tx.UpdateApplication(ctx, tenantID, id, fn)
+}
+
+func (tx watchedTx) DeleteApplication(ctx context.Context, tenantID, id string) error {
+	tx.wrote.Store(true)
+	return tx.Tx.DeleteApplication(ctx, tenantID, id)
+}

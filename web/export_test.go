@@ -1,0 +1,4 @@
+package web
+
+// CacheTTL is cacheTTL for the tests of package web_test.
+const CacheTTL = cacheTTL
