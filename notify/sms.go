@@ -73,9 +73,9 @@ func (m CodeSMS) Text() (SMS, error) {
 	return SMS{To: m.To, Text: text}, nil
 }
 
-// redactPhone returns a phone number with all but its first three and
-// last two characters hidden, "+41…00", for logs and errors.
-func redactPhone(p string) string {
+// RedactPhone returns an E.164 phone number with all but its first three
+// and last two characters hidden, "+41…00", for logs and errors.
+func RedactPhone(p string) string {
 	if !phoneRE.MatchString(p) {
 		return "…"
 	}

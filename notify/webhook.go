@@ -214,7 +214,7 @@ func Sign(secret []byte, t time.Time, body []byte) string {
 // nor the secret, nor the gateway's answer is ever logged.
 func (w *Webhook) Send(ctx context.Context, m SMS) error {
 	if !phoneRE.MatchString(m.To) {
-		return &sendError{kind: ErrRejected, text: "notify: " + redactPhone(m.To) + " is not an E.164 phone number", cause: errors.New("invalid phone number")}
+		return &sendError{kind: ErrRejected, text: "notify: " + RedactPhone(m.To) + " is not an E.164 phone number", cause: errors.New("invalid phone number")}
 	}
 	if m.Text == "" {
 		return errors.New("notify: a text message needs text")
@@ -224,7 +224,7 @@ func (w *Webhook) Send(ctx context.Context, m SMS) error {
 	if err != nil {
 		return fmt.Errorf("notify: encode text message: %w", err)
 	}
-	to := redactPhone(m.To)
+	to := RedactPhone(m.To)
 	start := time.Now()
 	attempt := 0
 	for {

@@ -21,17 +21,44 @@ type methodInfo struct {
 	register string // the page that registers it, "" if none
 	choose   string // the chooser's button for using it
 	enroll   string // the chooser's button for registering it
+	// ready, if set, reports whether this server can offer the method
+	// (text messages need an SMS gateway).
+	ready func(s *server) bool
+	// max is how many registrations of the method a user may have; 0
+	// means maxMethodsPerKind.
+	max int
 }
 
 var methodPages = map[string]methodInfo{
 	gatehouse.MethodEmail: {verify: "/login/mfa/email", choose: "Email a code to my sign-in address"},
+	gatehouse.MethodSMS: {verify: "/login/mfa/sms", register: "/login/register/sms", choose: "Text a code to my phone",
+		enroll: "Get codes by text message", ready: (*server).smsConfigured, max: 1},
 }
 
 // verifies reports whether the method has a page that verifies it.
-func (s *server) verifies(method string) bool { return methodPages[method].verify != "" }
+func (s *server) verifies(method string) bool {
+	return methodPages[method].verify != "" && s.offersMethod(method)
+}
 
 // registers reports whether the method can be registered in the sign-in.
-func (s *server) registers(method string) bool { return methodPages[method].register != "" }
+func (s *server) registers(method string) bool {
+	return methodPages[method].register != "" && s.offersMethod(method)
+}
+
+// offersMethod reports whether this server can offer the method.
+func (s *server) offersMethod(method string) bool {
+	ready := methodPages[method].ready
+	return ready == nil || ready(s)
+}
+
+// maxRegistrations is how many registrations of the method a user may
+// have.
+func maxRegistrations(method string) int {
+	if n := methodPages[method].max; n > 0 {
+		return n
+	}
+	return maxMethodsPerKind
+}
 
 // methodPage returns the page of the method for a step.
 func (s *server) methodPage(step signin.Step, method string) string {
