@@ -1,0 +1,26 @@
+package web
+
+import (
+	"testing"
+	"time"
+)
+
+// TestSMSDelay: the wait after a user's wrong text message codes grows
+// with each failure past the free ones, and is capped: never a lockout
+// for good (RL-2, RL-3).
+func TestSMSDelay(t *testing.T) {
+	for n, want := range map[int]time.Duration{0: 0, 9: 0, 10: time.Minute, 11: 2 * time.Minute, 14: 16 * time.Minute,
+		15: 32 * time.Minute, 16: time.Hour, 17: time.Hour, 1000: time.Hour} {
+		if got := smsDelay(n); got != want {
+			t.Errorf("smsDelay(%d) = %v, want %v", n, got, want)
+		}
+	}
+}
+
+func TestMaskPhone(t *testing.T) {
+	for in, want := range map[string]string{"+41446681800": "•••• 1800", "+12065550100": "•••• 0100", "": "your phone"} {
+		if got := maskPhone(in); got != want {
+			t.Errorf("maskPhone(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
