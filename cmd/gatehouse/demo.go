@@ -46,8 +46,8 @@ a first sign-in needs, and prints every URL and credential:
     connected to the user flow "Sign up and sign in" (email with password;
     sign-up collects a display name and a city);
   - a break-glass account in the group "Break-glass accounts";
-  - a development mailbox: no email is sent; the codes of sign-up and
-    password reset are shown on /dev/mailbox.
+  - a development mailbox: no email or text message is sent; the codes of
+    sign-up, password reset and second factors are shown on /dev/mailbox.
 
 Open the sample app, select Sign in, sign up, and read the verification
 code in the mailbox.
@@ -142,6 +142,7 @@ func runDemo(ctx context.Context, e *env, c *config) error {
 		Version:   versionString(),
 		Mail:      mailbox,
 		Mailbox:   mailbox,
+		SMS:       mailbox.SMS(),
 		RootLinks: demoRootLinks(setup, publicURL, sampleURL),
 
 		TrustedProxies: c.TrustedProxies,
