@@ -65,13 +65,7 @@ const (
 // smsDelay is how long after the last of n consecutive wrong codes of a
 // user the next try must wait.
 func smsDelay(n int) time.Duration {
-	if n < smsFreeFailures {
-		return 0
-	}
-	if n-smsFreeFailures >= 7 {
-		return smsMaxDelay
-	}
-	return min(time.Minute<<(n-smsFreeFailures), smsMaxDelay)
+	return growingDelay(n, smsFreeFailures, time.Minute, smsMaxDelay)
 }
 
 // smsStrikeKey is the key of a user's record of wrong text message codes.

@@ -17,6 +17,17 @@ func TestSMSDelay(t *testing.T) {
 	}
 }
 
+// TestSignInDelay pins password sign-in's delays, which share
+// growingDelay: 5 free failures, then 1 s doubling up to 15 minutes.
+func TestSignInDelay(t *testing.T) {
+	for n, want := range map[int]time.Duration{4: 0, 5: time.Second, 6: 2 * time.Second, 14: 512 * time.Second,
+		15: 15 * time.Minute, 99: 15 * time.Minute, 1 << 20: 15 * time.Minute} {
+		if got := signInDelay(n); got != want {
+			t.Errorf("signInDelay(%d) = %v, want %v", n, got, want)
+		}
+	}
+}
+
 func TestMaskPhone(t *testing.T) {
 	for in, want := range map[string]string{"+41446681800": "•••• 1800", "+12065550100": "•••• 0100", "": "your phone"} {
 		if got := maskPhone(in); got != want {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -102,6 +103,47 @@ func (h *smsEnv) codePage(b *browser, mail string) page {
 // every character reference decoded (html/template writes "+" as &#43;).
 func visible(body string) string {
 	return strings.Join(strings.Fields(html.UnescapeString(tagRE.ReplaceAllString(body, " "))), " ")
+}
+
+// sentCode signs in a user who has the phone in a new browser, has a code
+// texted to it as the second factor, and returns the browser, the page
+// where the code is entered, and the code.
+func (h *smsEnv) sentCode(mail, phone string) (*browser, page, string) {
+	h.t.Helper()
+	b := newBrowser(h.t, rpRedirect)
+	p := h.codePage(b, mail)
+	return b, p, h.gw.CodeFor(h.t, phone)
+}
+
+// postAll posts each form to its path at once (from a start line, each
+// from its own goroutine) and returns each answer's status and Location.
+func (h *hostedEnv) postAll(path string, forms []postedForm) []string {
+	out := make([]string, len(forms))
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i, f := range forms {
+		wg.Go(func() {
+			<-start
+			req, _ := http.NewRequest("POST", h.url+path, strings.NewReader(f.vals.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			resp, err := noFollow(f.b).client.Do(req)
+			if err != nil {
+				out[i] = err.Error()
+				return
+			}
+			resp.Body.Close()
+			out[i] = resp.Status + " " + resp.Header.Get("Location")
+		})
+	}
+	close(start)
+	wg.Wait()
+	return out
+}
+
+// postedForm is a form's values and the browser that posts them.
+type postedForm struct {
+	b    *browser
+	vals url.Values
 }
 
 // wantPage fails the test unless r has the status and its text holds want.
@@ -219,9 +261,7 @@ func TestSMSCodeRules(t *testing.T) {
 		t.Run("five wrong tries kill the code", func(t *testing.T) {
 			const mail, phone = "five@example.com", "+41446681801"
 			h.withPhone(mail, phone)
-			b := newBrowser(t, rpRedirect)
-			p := h.codePage(b, mail)
-			code := h.gw.CodeFor(t, phone)
+			b, p, code := h.sentCode(mail, phone)
 			for i := 1; i <= 4; i++ {
 				wantPage(t, "a wrong code", tryCode(b, p, otherSMSCode(code)), http.StatusBadRequest, "That code is wrong. Check the text message and try again.")
 			}
@@ -236,9 +276,7 @@ func TestSMSCodeRules(t *testing.T) {
 		t.Run("a resend waits a minute and invalidates the earlier code", func(t *testing.T) {
 			const mail, phone = "resend@example.com", "+41446681802"
 			h.withPhone(mail, phone)
-			b := newBrowser(t, rpRedirect)
-			p := h.codePage(b, mail)
-			first := h.gw.CodeFor(t, phone)
+			b, p, first := h.sentCode(mail, phone)
 			wantPage(t, "a resend at once", noFollow(b).submit(p, map[string]string{"action": "resend"}), http.StatusTooManyRequests,
 				"Wait a minute before asking for another code.")
 			h.clk.Advance(59 * time.Second)
@@ -257,9 +295,7 @@ func TestSMSCodeRules(t *testing.T) {
 		t.Run("an expired code is replaced", func(t *testing.T) {
 			const mail, phone = "expired@example.com", "+41446681803"
 			h.withPhone(mail, phone)
-			b := newBrowser(t, rpRedirect)
-			p := h.codePage(b, mail)
-			code := h.gw.CodeFor(t, phone)
+			b, p, code := h.sentCode(mail, phone)
 			h.clk.Advance(10 * time.Minute)
 			wantPage(t, "an expired code", tryCode(b, p, code), http.StatusBadRequest, "That code has expired. We sent a new one.")
 			atApp(t, h.step(b, p, map[string]string{"code": h.gw.CodeFor(t, phone)}))
@@ -268,11 +304,8 @@ func TestSMSCodeRules(t *testing.T) {
 		t.Run("a code works only in its own sign-in, once", func(t *testing.T) {
 			const mail, phone = "own@example.com", "+41446681804"
 			h.withPhone(mail, phone)
-			b1, b2 := newBrowser(t, rpRedirect), newBrowser(t, rpRedirect)
-			p1 := h.codePage(b1, mail)
-			code1 := h.gw.CodeFor(t, phone)
-			p2 := h.codePage(b2, mail)
-			code2 := h.gw.CodeFor(t, phone)
+			b1, p1, code1 := h.sentCode(mail, phone)
+			b2, p2, code2 := h.sentCode(mail, phone)
 			if code1 != code2 {
 				wantPage(t, "another sign-in's code", tryCode(b2, p2, code1), http.StatusBadRequest, "That code is wrong.")
 			}
@@ -283,32 +316,14 @@ func TestSMSCodeRules(t *testing.T) {
 		t.Run("concurrent submissions of one code: one wins", func(t *testing.T) {
 			const mail, phone = "race@example.com", "+41446681805"
 			h.withPhone(mail, phone)
-			b := newBrowser(t, rpRedirect)
-			p := h.codePage(b, mail)
-			vals := formValues(t, p, "code", h.gw.CodeFor(t, phone))
-			const n = 8
-			statuses := make(chan string, n)
-			var wg sync.WaitGroup
-			start := make(chan struct{})
-			for range n {
-				wg.Go(func() {
-					<-start
-					req, _ := http.NewRequest("POST", h.url+"/acme/login/mfa/sms", strings.NewReader(vals.Encode()))
-					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-					resp, err := noFollow(b).client.Do(req)
-					if err != nil {
-						statuses <- err.Error()
-						return
-					}
-					resp.Body.Close()
-					statuses <- resp.Status + " " + resp.Header.Get("Location")
-				})
+			b, p, code := h.sentCode(mail, phone)
+			vals := formValues(t, p, "code", code)
+			forms := make([]postedForm, 8)
+			for i := range forms {
+				forms[i] = postedForm{b, vals}
 			}
-			close(start)
-			wg.Wait()
-			close(statuses)
 			won := 0
-			for st := range statuses {
+			for _, st := range h.postAll("/acme/login/mfa/sms", forms) {
 				switch {
 				case strings.HasPrefix(st, "303 See Other "+rpRedirect) && strings.Contains(st, "code="):
 					won++
@@ -318,16 +333,14 @@ func TestSMSCodeRules(t *testing.T) {
 				}
 			}
 			if won != 1 {
-				t.Errorf("%d of %d concurrent submissions of one code signed in, want exactly 1", won, n)
+				t.Errorf("%d of %d concurrent submissions of one code signed in, want exactly 1", won, len(forms))
 			}
 		})
 
 		t.Run("a code of the wrong form", func(t *testing.T) {
 			const mail, phone = "form@example.com", "+41446681806"
 			h.withPhone(mail, phone)
-			b := newBrowser(t, rpRedirect)
-			p := h.codePage(b, mail)
-			code := h.gw.CodeFor(t, phone)
+			b, p, code := h.sentCode(mail, phone)
 			for _, bad := range []string{"", "12345", "1234567", "12345678", "abcdef"} {
 				r := tryCode(b, p, bad)
 				wantPage(t, "code "+bad, r, http.StatusBadRequest, "Enter the 6-digit code from the text message.")
@@ -501,39 +514,15 @@ func TestSMSSendFlood(t *testing.T) {
 		h.addPhone(smsUser, smsPhone)
 		h.nextWindow()
 		const n = 12
-		type started struct {
-			b *browser
-			p page
-		}
-		var pages []started
+		var forms []postedForm
 		for range n {
 			b := newBrowser(t, rpRedirect)
-			pages = append(pages, started{b, h.signInMFA(b, smsUser, smsPassword)})
+			forms = append(forms, postedForm{b, formValues(t, h.signInMFA(b, smsUser, smsPassword), "action", "start")})
 		}
-		statuses := make(chan int, n)
-		var wg sync.WaitGroup
-		begin := make(chan struct{})
-		for _, s := range pages {
-			vals := formValues(t, s.p, "action", "start")
-			wg.Go(func() {
-				<-begin
-				req, _ := http.NewRequest("POST", h.url+"/acme/login/mfa/sms", strings.NewReader(vals.Encode()))
-				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-				resp, err := noFollow(s.b).client.Do(req)
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				resp.Body.Close()
-				statuses <- resp.StatusCode
-			})
-		}
-		close(begin)
-		wg.Wait()
-		close(statuses)
 		counts := map[int]int{}
-		for st := range statuses {
-			counts[st]++
+		for _, st := range h.postAll("/acme/login/mfa/sms", forms) {
+			code, _ := strconv.Atoi(strings.Fields(st)[0])
+			counts[code]++
 		}
 		if counts[http.StatusSeeOther] != 5 || counts[http.StatusTooManyRequests] != n-5 {
 			t.Errorf("statuses of %d concurrent sends to one number: %v; want 5 sent (303) and the rest refused (429)", n, counts)
@@ -854,37 +843,25 @@ func TestSMSLogsNoSecrets(t *testing.T) {
 func TestSMSOnePhone(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
 		h := newSMSEnv(t, eng, hostedOptions{}, 0)
-		type pending struct {
-			b    *browser
-			p    page
-			code string
-		}
-		var ps []pending
+		var forms []postedForm
 		for _, phone := range []string{"+41446681801", "+41446681802", "+41446681803"} {
 			b := newBrowser(t, rpRedirect)
 			p := h.step(b, h.signInMFA(b, smsUser, smsPassword), map[string]string{"phone": phone})
-			ps = append(ps, pending{b, p, h.gw.CodeFor(t, phone)})
+			forms = append(forms, postedForm{b, formValues(t, p, "code", h.gw.CodeFor(t, phone))})
 		}
-		var wg sync.WaitGroup
-		results := make(chan page, len(ps))
-		for _, p := range ps {
-			wg.Go(func() {
-				results <- noFollow(p.b).submit(p.p, map[string]string{"code": p.code})
-			})
-		}
-		wg.Wait()
-		close(results)
 		signedIn := 0
-		for r := range results {
-			if strings.HasPrefix(r.location, rpRedirect) {
+		for _, st := range h.postAll("/acme/login/register/sms", forms) {
+			switch {
+			case strings.HasPrefix(st, "303 See Other "+rpRedirect):
 				signedIn++
-			} else if r.status != http.StatusConflict && r.status != http.StatusSeeOther {
-				t.Errorf("a concurrent registration got status %d, %.300s", r.status, visible(r.body))
+			case strings.HasPrefix(st, "409"), strings.HasPrefix(st, "303"):
+			default:
+				t.Errorf("a concurrent registration got %s", st)
 			}
 		}
 		ms, err := h.store.UserMethods(context.Background(), h.tenant.TenantID, h.user(smsUser).ID)
 		if err != nil || len(ms) != 1 || signedIn != 1 {
-			t.Errorf("after %d concurrent registrations: %d signed in, methods %+v (%v); want one of each", len(ps), signedIn, ms, err)
+			t.Errorf("after %d concurrent registrations: %d signed in, methods %+v (%v); want one of each", len(forms), signedIn, ms, err)
 		}
 		// The next sign-in asks for a code to that phone.
 		b := newBrowser(t, rpRedirect)

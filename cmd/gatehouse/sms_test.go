@@ -1,15 +1,12 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/gatehouse/gatehouse/notify/smstest"
-	"golang.org/x/oauth2/clientcredentials"
 )
 
 // TestSMSWebhookOptionsErrors: the SMS gateway's options are checked at
@@ -62,16 +59,7 @@ func TestServeSMSWebhook(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			base, logs, stop := startServe(t, tc.env, "--data-dir", dir)
-			r := runCLI(t, nil, "tenant", "create", "acme", "--admin-email", "admin@acme.example", "--json", "--data-dir", dir, "--public-url", base)
-			if r.err != nil {
-				t.Fatalf("tenant create: %v\n%s", r.err, r.stderr)
-			}
-			var tn tenantJSON
-			if err := json.Unmarshal([]byte(r.stdout), &tn); err != nil {
-				t.Fatal(err)
-			}
-			api := (&clientcredentials.Config{ClientID: tn.AutomationClient.ClientID, ClientSecret: tn.AutomationClient.ClientSecret,
-				TokenURL: base + "/acme/oauth2/v2.0/token", Scopes: []string{tn.AutomationClient.Scope}}).Client(context.Background())
+			tn, api := createTenantAPI(t, dir, base)
 			apiCall(t, api, "PATCH", tn.AdminAPI+"/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/Sms",
 				map[string]any{"state": "enabled"}, tc.status)
 			res, err := http.Get(base + "/readyz")

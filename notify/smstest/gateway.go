@@ -18,6 +18,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gatehouse/gatehouse/notify/internal/inbox"
 )
 
 // Message is a text message the gateway accepted.
@@ -37,21 +39,21 @@ type Gateway struct {
 	srv  *httptest.Server
 	done chan struct{} // closed when the test ends: stalled requests return
 
+	inbox inbox.Inbox[Message]
+	keep  sync.Mutex // held while a message is checked for a repeat and kept
+
 	mu       sync.Mutex
-	msgs     []Message
-	changed  chan struct{} // closed and replaced when a message arrives
 	requests int
 	refused  int // requests answered 401 for their signature
 	failures []int
 	stalls   int
-	seen     map[string]int // per number: messages before this index were returned by CodeFor
 }
 
 // Start starts a gateway with a new random secret; it is closed when the
 // test ends.
 func Start(t testing.TB) *Gateway {
 	t.Helper()
-	g := &Gateway{Secret: rand.Text() + rand.Text(), done: make(chan struct{}), changed: make(chan struct{}), seen: map[string]int{}}
+	g := &Gateway{Secret: rand.Text() + rand.Text(), done: make(chan struct{})}
 	g.srv = httptest.NewServer(http.HandlerFunc(g.serve))
 	t.Cleanup(func() {
 		close(g.done)
@@ -64,11 +66,7 @@ func Start(t testing.TB) *Gateway {
 func (g *Gateway) URL() string { return g.srv.URL + "/sms" }
 
 // Messages returns the messages the gateway accepted, in order.
-func (g *Gateway) Messages() []Message {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return append([]Message(nil), g.msgs...)
-}
+func (g *Gateway) Messages() []Message { return g.inbox.All() }
 
 // Requests returns how many requests the gateway received, accepted or
 // not.
@@ -172,17 +170,14 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no such number", http.StatusUnprocessableEntity)
 		return
 	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	for _, old := range g.msgs {
-		if old.ID == m.ID {
-			w.WriteHeader(http.StatusOK) // a retry of a message kept already
-			return
-		}
+	// Requests are kept one at a time, so that a repeat is seen as one.
+	g.keep.Lock()
+	defer g.keep.Unlock()
+	if _, kept := g.inbox.Wait(func(old Message) bool { return old.ID == m.ID }, 0); kept {
+		w.WriteHeader(http.StatusOK) // a retry of a message kept already
+		return
 	}
-	g.msgs = append(g.msgs, Message{ID: m.ID, To: m.To, Text: m.Text, SignedAt: signedAt})
-	close(g.changed)
-	g.changed = make(chan struct{})
+	g.inbox.Add(Message{ID: m.ID, To: m.To, Text: m.Text, SignedAt: signedAt})
 	w.WriteHeader(http.StatusAccepted)
 }
 
@@ -230,57 +225,26 @@ func (g *Gateway) verify(header string, body []byte) (time.Time, bool) {
 // the messages to that number received so far.
 func (g *Gateway) CodeFor(t testing.TB, to string) string {
 	t.Helper()
-	g.mu.Lock()
-	from := g.seen[to]
-	g.mu.Unlock()
-	m, i, ok := g.wait(func(m Message) bool { return m.To == to }, from, 10*time.Second)
+	m, ok := g.inbox.Next(to, func(m Message) bool { return m.To == to }, 10*time.Second)
 	if !ok {
 		t.Fatalf("smstest: no new text message to %s within 10s; %s", to, g.summary())
 	}
-	g.mu.Lock()
-	g.seen[to] = max(g.seen[to], i+1)
-	g.mu.Unlock()
-	codes := codeRE.FindAllString(m.Text, -1)
-	if len(codes) == 0 {
-		t.Fatalf("smstest: the text message to %s has no 6-digit code: %q", to, m.Text)
+	code, err := inbox.Code(codeRE, "6-digit code", m.Text)
+	if err != nil {
+		t.Fatalf("smstest: the text message to %s %v: %q", to, err, m.Text)
 	}
-	for _, c := range codes[1:] {
-		if c != codes[0] {
-			t.Fatalf("smstest: the text message to %s has more than one 6-digit number: %q", to, codes)
-		}
-	}
-	return codes[0]
+	return code
 }
 
 // WaitFor returns the newest message for which pred is true, waiting up to
 // timeout for one; it fails the test if none arrives.
 func (g *Gateway) WaitFor(t testing.TB, pred func(Message) bool, timeout time.Duration) Message {
 	t.Helper()
-	m, _, ok := g.wait(pred, 0, timeout)
+	m, ok := g.inbox.Wait(pred, timeout)
 	if !ok {
 		t.Fatalf("smstest: no matching text message within %v; %s", timeout, g.summary())
 	}
 	return m
-}
-
-func (g *Gateway) wait(pred func(Message) bool, from int, timeout time.Duration) (Message, int, bool) {
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	for {
-		g.mu.Lock()
-		msgs, changed := g.msgs, g.changed
-		g.mu.Unlock()
-		for i := len(msgs) - 1; i >= from; i-- {
-			if pred(msgs[i]) {
-				return msgs[i], i, true
-			}
-		}
-		select {
-		case <-changed:
-		case <-deadline.C:
-			return Message{}, 0, false
-		}
-	}
 }
 
 func (g *Gateway) summary() string {
