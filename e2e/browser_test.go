@@ -39,6 +39,23 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
+// startChromium starts a headless Chromium of its own (the binary at
+// path) for the test, and returns its context, which ends with the test
+// or after 90 seconds.
+func startChromium(t *testing.T, path string) context.Context {
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("no-first-run", true), chromedp.Flag("headless", true),
+		chromedp.UserDataDir(t.TempDir()))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(cancel)
+	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
 // lateHandler serves a handler that is set after the listener exists, so
 // that servers can know each other's addresses before they are built.
 type lateHandler struct {
@@ -89,7 +106,9 @@ func (l *logBuffer) String() string {
 	return l.buf.String()
 }
 
-func startStack(t *testing.T, store *sqlstore.Store) *stack {
+// startStack starts the stack on store; opts change the Gatehouse
+// server's options before it starts.
+func startStack(t *testing.T, store *sqlstore.Store, opts ...func(*web.Options)) *stack {
 	ctx := context.Background()
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
@@ -107,7 +126,11 @@ func startStack(t *testing.T, store *sqlstore.Store) *stack {
 		t.Fatal(err)
 	}
 	ghLate, ghURL := startLate(t)
-	h, err := web.NewServer(web.Options{Store: store, Keys: keys, Vault: v, Passwords: hasher, PublicURL: ghURL, Mail: mailer, Logger: logger})
+	o := web.Options{Store: store, Keys: keys, Vault: v, Passwords: hasher, PublicURL: ghURL, Mail: mailer, Logger: logger}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	h, err := web.NewServer(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,16 +215,7 @@ func TestBrowserSignUpSignInSSO(t *testing.T) {
 	for _, eng := range storetest.Engines(t) {
 		t.Run(eng.Name, func(t *testing.T) {
 			st := startStack(t, eng.Open(t))
-			opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU,
-				chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-				chromedp.Flag("disable-sync", true), chromedp.Flag("no-first-run", true), chromedp.Flag("headless", true),
-				chromedp.UserDataDir(t.TempDir()))
-			actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-			defer cancel()
-			ctx, cancel := chromedp.NewContext(actx)
-			defer cancel()
-			ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
-			defer cancel()
+			ctx := startChromium(t, path)
 
 			var mu sync.Mutex
 			var visited []string

@@ -670,13 +670,7 @@ func TestSMSNeedsAGateway(t *testing.T) {
 		// gateway), SMS is not offered: the optional acr_values is dropped.
 		ctx := context.Background()
 		err := h.store.Update(ctx, func(tx gatehouse.Tx) error {
-			_, err := tx.UpdateMethodsPolicy(ctx, h.tenant.TenantID, func(p *gatehouse.MethodsPolicy) error {
-				c := p.Config(gatehouse.MethodSMS)
-				c.Enabled = true
-				p.SetConfig(c)
-				return nil
-			})
-			return err
+			return storetest.EnableMethod(ctx, tx, h.tenant.TenantID, gatehouse.MethodSMS)
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -63,4 +64,16 @@ func testOnePhone(t *testing.T, s gatehouse.Store) {
 	if ms, err := s.UserMethods(ctx, tn.ID, cy.ID); err != nil || len(ms) != 1 {
 		t.Errorf("the user has %d methods (%v), want 1 phone", len(ms), err)
 	}
+}
+
+// EnableMethod turns the method of the tenant's methods policy on, in tx,
+// for tests that set a tenant up directly in the store.
+func EnableMethod(ctx context.Context, tx gatehouse.Tx, tenantID, method string) error {
+	_, err := tx.UpdateMethodsPolicy(ctx, tenantID, func(p *gatehouse.MethodsPolicy) error {
+		c := p.Config(method)
+		c.Enabled = true
+		p.SetConfig(c)
+		return nil
+	})
+	return err
 }
