@@ -25,8 +25,10 @@
 // gateway of the operator's own, signed with a shared secret (Sign: an
 // HMAC-SHA256 of a timestamp and the body, as Stripe and GitHub sign their
 // webhooks); it bounds and retries attempts as SMTP does, and logs the
-// number as "+41…00", never the text or the secret. Mailbox.SMS keeps text
-// messages in the development mailbox beside the mail.
+// number as "+41…00", never the text or the secret. Its failures wrap
+// ErrUnavailable or ErrRejected too, with messages that speak of a text
+// message. Mailbox.SMS keeps text messages in the development mailbox
+// beside the mail.
 //
 // Packages smtptest and smstest run a real SMTP server and an SMS webhook
 // gateway in-process for tests across the repository.

@@ -68,7 +68,11 @@ func (s mailboxSMS) Send(ctx context.Context, m SMS) error {
 // mailbox is full.
 func (mb *Mailbox) store(ctx context.Context, s Stored) error {
 	if err := ctx.Err(); err != nil {
-		return &sendError{kind: ErrUnavailable, text: "notify: development mailbox: " + err.Error(), cause: err}
+		e := &sendError{kind: ErrUnavailable, text: "notify: development mailbox: " + err.Error(), cause: err}
+		if s.SMS {
+			e = smsError(ErrUnavailable, e.text, err)
+		}
+		return e
 	}
 	s.ID = rand.Text()
 	mb.mu.Lock()

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/notify"
 )
 
@@ -115,7 +117,8 @@ func TestMailboxKeepsTextMessages(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := sms.Send(ctx, notify.SMS{To: "+41446681800", Text: "late"}); !errors.Is(err, notify.ErrUnavailable) {
-		t.Errorf("SMS Send with a cancelled context: %v, want ErrUnavailable", err)
+	if err := sms.Send(ctx, notify.SMS{To: "+41446681800", Text: "late"}); !errors.Is(err, notify.ErrUnavailable) ||
+		!strings.Contains(gatehouse.ErrorMessage(err), "text message") {
+		t.Errorf("SMS Send with a cancelled context: %v (%q), want ErrUnavailable about a text message", err, gatehouse.ErrorMessage(err))
 	}
 }

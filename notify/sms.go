@@ -19,8 +19,9 @@ type SMS struct {
 // concurrent use.
 type SMSSender interface {
 	// Send delivers m or returns an error that wraps ErrUnavailable or
-	// ErrRejected (the gateway refused the number or the message). It
-	// returns when ctx is done, at the latest.
+	// ErrRejected (the gateway refused the number or the message), whose
+	// gatehouse.ErrorMessage speaks of a text message. It returns when ctx
+	// is done, at the latest.
 	Send(ctx context.Context, m SMS) error
 }
 

@@ -214,7 +214,7 @@ func Sign(secret []byte, t time.Time, body []byte) string {
 // nor the secret, nor the gateway's answer is ever logged.
 func (w *Webhook) Send(ctx context.Context, m SMS) error {
 	if !phoneRE.MatchString(m.To) {
-		return &sendError{kind: ErrRejected, text: "notify: " + RedactPhone(m.To) + " is not an E.164 phone number", cause: errors.New("invalid phone number")}
+		return smsError(ErrRejected, "notify: "+RedactPhone(m.To)+" is not an E.164 phone number", errors.New("invalid phone number"))
 	}
 	if m.Text == "" {
 		return errors.New("notify: a text message needs text")
@@ -252,11 +252,7 @@ func (w *Webhook) Send(ctx context.Context, m SMS) error {
 	if errors.As(err, &ae) && (ae.status == http.StatusBadRequest || ae.status == http.StatusUnprocessableEntity) {
 		kind = ErrRejected
 	}
-	e := &sendError{
-		kind:  kind,
-		text:  fmt.Sprintf("notify: text message to %s through %s failed after %s: %s", to, w.origin, plural(attempt, "attempt"), err),
-		cause: err,
-	}
+	e := smsError(kind, fmt.Sprintf("notify: text message to %s through %s failed after %s: %s", to, w.origin, plural(attempt, "attempt"), err), err)
 	if ctx.Err() == nil { // a caller that gave up says nothing of the gateway
 		w.record(e)
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/notify"
 	"github.com/gatehouse/gatehouse/notify/smstest"
 	"github.com/gatehouse/gatehouse/notify/smtptest"
@@ -184,8 +185,12 @@ func TestWebhookRetries(t *testing.T) {
 func TestWebhookRejectedNumber(t *testing.T) {
 	gw := smstest.Start(t)
 	w := newWebhook(t, notify.WebhookConfig{URL: gw.URL(), Secret: gw.Secret}, &logRecorder{})
-	if err := w.Send(context.Background(), codeSMS(t, "+99912345678")); !errors.Is(err, notify.ErrRejected) || gw.Requests() != 1 {
+	err := w.Send(context.Background(), codeSMS(t, "+99912345678"))
+	if !errors.Is(err, notify.ErrRejected) || gw.Requests() != 1 {
 		t.Errorf("Send to a number the gateway refuses: %v after %d requests, want ErrRejected after 1", err, gw.Requests())
+	}
+	if got := gatehouse.ErrorMessage(err); got != "We couldn't send a text message to that number. Check the number and try again." {
+		t.Errorf("ErrorMessage = %q", got)
 	}
 	// A number that is not E.164 never leaves.
 	if err := w.Send(context.Background(), notify.SMS{To: "0446681800", Text: "hi"}); !errors.Is(err, notify.ErrRejected) || gw.Requests() != 1 {
@@ -209,6 +214,9 @@ func TestWebhookGatewayDown(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "tok3n") {
 		t.Errorf("the error holds the URL's path: %v", err)
+	}
+	if got, want := gatehouse.ErrorMessage(err), "We couldn't send the text message right now. Please try again in a few minutes."; got != want {
+		t.Errorf("ErrorMessage = %q, want %q", got, want)
 	}
 	if !w.Status().Failing() {
 		t.Errorf("Status does not show the failure: %+v", w.Status())
