@@ -36,6 +36,9 @@ type AuthRequest struct {
 	// which returns to ReturnTo (a path of the tenant) instead of a client.
 	Purpose  string
 	ReturnTo string
+	// Register is the method the security info page asked to register in
+	// this request (PurposeAccount only), "" for none.
+	Register string
 
 	// Progress through the hosted pages.
 	Step     string            // e.g. "signin", "signup-code", "signup-details"

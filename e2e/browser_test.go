@@ -85,6 +85,9 @@ type stack struct {
 	gatehouse, shop, blog string
 	smtp                  *smtptest.Server
 	logs                  *logBuffer
+	store                 *sqlstore.Store
+	tenantID              string
+	hasher                *password.Hasher
 }
 
 // logBuffer collects every log line of the stack, at debug level, so a
@@ -139,7 +142,7 @@ func startStack(t *testing.T, store *sqlstore.Store, opts ...func(*web.Options))
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := &stack{gatehouse: ghURL, smtp: mailSrv, logs: logs}
+	st := &stack{gatehouse: ghURL, smtp: mailSrv, logs: logs, store: store, tenantID: res.TenantID, hasher: hasher}
 	var appIDs []string
 	for _, app := range []struct {
 		name string
@@ -264,8 +267,8 @@ func TestBrowserSignUpSignInSSO(t *testing.T) {
 				chromedp.Click(button("Create account")),
 				chromedp.WaitVisible(button("Sign out")))
 			claims := bodyText()
-			for _, want := range []string{"pwd", mail, "Grace Hopper", "auth_time"} {
-				if !strings.Contains(claims, want) {
+			for _, want := range []string{"pwd", mail, "Grace Hopper", "auth_time", "address formatted Arlington locality Arlington"} {
+				if !strings.Contains(strings.Join(strings.Fields(claims), " "), want) {
 					t.Errorf("after sign-up the sample app does not show %q:\n%s", want, claims)
 				}
 			}

@@ -22,9 +22,12 @@ const (
 	StepAuthorize = "authorize"  // GET the authorization endpoint: a redirect to the sign-in page
 	StepLoginPage = "login page" // GET the hosted sign-in page
 	StepPassword  = "password"   // POST the sign-in form: a redirect to the app with a code
-	StepToken     = "token"      // exchange the code at the token endpoint
-	StepIDToken   = "id token"   // verify the ID token (no request)
-	StepSignIn    = "sign-in"    // all of the above
+	// StepSecondFactor is the email code after the password, when the
+	// sign-in asks for one (SignInOptions.EmailCode).
+	StepSecondFactor = "second factor"
+	StepToken        = "token"    // exchange the code at the token endpoint
+	StepIDToken      = "id token" // verify the ID token (no request)
+	StepSignIn       = "sign-in"  // all of the above
 )
 
 // Observer receives the duration of each step that succeeded.
@@ -47,31 +50,71 @@ const maxPageHops = 5
 // the duration of each step to obs, which may be nil, and returns the
 // tokens. Its errors are *StepError.
 func (c *Client) SignIn(ctx context.Context, mail, password string, obs Observer) (*oauth2.Token, error) {
+	return c.SignInWith(ctx, mail, password, SignInOptions{}, obs)
+}
+
+// SignInOptions change what a sign-in asks for.
+type SignInOptions struct {
+	// ACRValues is sent as acr_values ("2" asks for multifactor
+	// authentication).
+	ACRValues string
+	// EmailCode, when set, completes an email second factor the sign-in
+	// asks for after the password: it returns the code sent to mail
+	// (read from a test SMTP server, say).
+	EmailCode func(ctx context.Context, mail string) (string, error)
+}
+
+// SignInWith is SignIn with options: acr_values, and the email second
+// factor the sign-in then asks for (StepSecondFactor).
+func (c *Client) SignInWith(ctx context.Context, mail, password string, o SignInOptions, obs Observer) (*oauth2.Token, error) {
 	start := time.Now()
 	b := c.newBrowser()
 	defer b.close()
 	verifier := oauth2.GenerateVerifier()
 	state, nonce := randomString(), randomString()
 
-	form, target, err := c.loginForm(ctx, b, c.oauth.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce)), obs)
+	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce)}
+	if o.ACRValues != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("acr_values", o.ACRValues))
+	}
+	form, target, err := c.loginForm(ctx, b, c.oauth.AuthCodeURL(state, opts...), obs)
 	if err != nil {
 		return nil, err
 	}
 
-	// The password, answered with a redirect to the app with a code.
+	// The password, answered with a redirect to the app with a code, or
+	// to the second factor's page.
 	t := time.Now()
 	resp, err := b.fetch(ctx, "POST", target, strings.NewReader(form.values(mail, password).Encode()), c.origin)
 	if err != nil {
 		return nil, stepErr(StepPassword, err)
+	}
+	if o.EmailCode != nil && !c.toApp(resp) {
+		obs.observe(StepPassword, t)
+		t = time.Now()
+		if resp, err = c.emailSecondFactor(ctx, b, resp, mail, o.EmailCode); err != nil {
+			return nil, err
+		}
+		code, err := c.callback(resp, state)
+		if err != nil {
+			return nil, err
+		}
+		obs.observe(StepSecondFactor, t)
+		return c.finishSignIn(ctx, code, verifier, nonce, start, obs)
 	}
 	code, err := c.callback(resp, state)
 	if err != nil {
 		return nil, err
 	}
 	obs.observe(StepPassword, t)
+	return c.finishSignIn(ctx, code, verifier, nonce, start, obs)
+}
 
-	// The app's side: the code exchange and the ID token.
-	t = time.Now()
+// finishSignIn is the app's side of a sign-in: the code exchange and the
+// ID token's verification.
+func (c *Client) finishSignIn(ctx context.Context, code, verifier, nonce string, start time.Time, obs Observer) (*oauth2.Token, error) {
+
+	t := time.Now()
 	tok, err := c.oauth.Exchange(c.appContext(ctx), code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		return nil, stepErr(StepToken, err)
@@ -131,6 +174,88 @@ func (c *Client) loginForm(ctx context.Context, b *browser, authURL string, obs 
 	}
 	obs.observe(StepLoginPage, t)
 	return form, target.String(), nil
+}
+
+// toApp reports whether r redirects to the app.
+func (c *Client) toApp(r *response) bool {
+	loc, err := r.url.Parse(r.location)
+	return r.location != "" && err == nil && c.isRedirectURI(loc)
+}
+
+// emailSecondFactor follows the redirect r to the email second factor's
+// page, asks for the code, enters what code returns, and returns the
+// response to the code: the redirect to the app.
+func (c *Client) emailSecondFactor(ctx context.Context, b *browser, r *response, mail string, code func(context.Context, string) (string, error)) (*response, error) {
+	page, err := c.follow(ctx, b, StepSecondFactor, r)
+	if err != nil {
+		return nil, err
+	}
+	send, target, err := c.postForm(page, func(v url.Values) bool { return v.Get("action") == "start" })
+	if err != nil {
+		return nil, err
+	}
+	if r, err = b.fetch(ctx, "POST", target, strings.NewReader(send.Encode()), c.origin); err != nil {
+		return nil, stepErr(StepSecondFactor, err)
+	}
+	if page, err = c.follow(ctx, b, StepSecondFactor, r); err != nil {
+		return nil, err
+	}
+	enter, target, err := c.postForm(page, func(v url.Values) bool { return v.Has("code") })
+	if err != nil {
+		return nil, err
+	}
+	sent, err := code(ctx, mail)
+	if err != nil {
+		return nil, failf(StepSecondFactor, "no code", "%v", err)
+	}
+	enter.Set("code", sent)
+	if r, err = b.fetch(ctx, "POST", target, strings.NewReader(enter.Encode()), c.origin); err != nil {
+		return nil, stepErr(StepSecondFactor, err)
+	}
+	return r, nil
+}
+
+// follow takes the redirects of the hosted pages from r to a page.
+func (c *Client) follow(ctx context.Context, b *browser, step string, r *response) (*response, error) {
+	for hop := 0; r.status != http.StatusOK; hop++ {
+		if hop == maxPageHops {
+			return nil, failf(step, "redirect loop", "more than %d redirects", maxPageHops)
+		}
+		next, err := c.nextHop(step, r)
+		if err != nil {
+			return nil, err
+		}
+		if r, err = b.fetch(ctx, "GET", next.String(), nil, ""); err != nil {
+			return nil, stepErr(step, err)
+		}
+	}
+	return r, nil
+}
+
+// postForm returns the values and the target of the page's first POST
+// form whose values match.
+func (c *Client) postForm(page *response, match func(url.Values) bool) (url.Values, string, error) {
+	for _, f := range formRE.FindAllStringSubmatch(page.body, -1) {
+		fa := attrs(f[1])
+		if !strings.EqualFold(fa["method"], "post") {
+			continue
+		}
+		vals := url.Values{}
+		for _, in := range inputRE.FindAllStringSubmatch(f[2], -1) {
+			if a := attrs(in[1]); a["name"] != "" {
+				vals.Set(a["name"], a["value"])
+			}
+		}
+		if !match(vals) {
+			continue
+		}
+		target, err := page.url.Parse(fa["action"])
+		if err != nil || !c.sameOrigin(target.String()) {
+			return nil, "", failf(StepSecondFactor, "foreign form", "the form posts to %q", fa["action"])
+		}
+		return vals, target.String(), nil
+	}
+	return nil, "", failf(StepSecondFactor, "no form", "%s has no such form: %s", page.url.Path, pageMessage(page.body))
 }
 
 // verifyID verifies the ID token of tok with go-oidc and checks its nonce.

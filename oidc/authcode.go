@@ -90,13 +90,11 @@ type IDTokenClaims struct {
 	AZP       string           `json:"azp,omitempty"`
 	SessionID string           `json:"sid,omitempty"`
 	TenantID  string           `json:"tid,omitempty"`
-	// Profile and email claims, per the scopes granted.
-	Email         string `json:"email,omitempty"`
-	EmailVerified *bool  `json:"email_verified,omitempty"`
-	Name          string `json:"name,omitempty"`
-	GivenName     string `json:"given_name,omitempty"`
-	FamilyName    string `json:"family_name,omitempty"`
-	PreferredName string `json:"preferred_username,omitempty"`
+	// AccessTokenHash is at_hash: the hash of the access token issued with
+	// the ID token (AccessTokenHash).
+	AccessTokenHash string `json:"at_hash,omitempty"`
+	// UserClaims are the claims about the user the granted scopes release.
+	UserClaims
 }
 
 // VerifyIDTokenHint checks an ID token this tenant issued, as an

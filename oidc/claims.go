@@ -1,161 +1,132 @@
 package oidc
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
-	"fmt"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"hash"
 	"slices"
-	"sort"
+	"strings"
 
 	"github.com/gatehouse/gatehouse"
 )
 
-// MaxClaimsRequest bounds the claims parameter of an authorization
-// request, in bytes.
-const MaxClaimsRequest = 4096
-
-// ClaimsRequest is the claims request parameter (OpenID Connect Core
-// 5.5): individual claims asked for in the ID token and from userinfo.
-type ClaimsRequest struct {
-	UserInfo map[string]*ClaimRequest `json:"userinfo,omitempty"`
-	IDToken  map[string]*ClaimRequest `json:"id_token,omitempty"`
+// UserClaims are the standard claims about the user (OpenID Connect Core
+// section 5.1) that Gatehouse releases, per scope, in ID tokens and from
+// userinfo alike.
+type UserClaims struct {
+	// email scope.
+	Email         string `json:"email,omitempty"`
+	EmailVerified *bool  `json:"email_verified,omitempty"`
+	// profile scope.
+	Name          string `json:"name,omitempty"`
+	GivenName     string `json:"given_name,omitempty"`
+	FamilyName    string `json:"family_name,omitempty"`
+	PreferredName string `json:"preferred_username,omitempty"`
+	// address scope.
+	Address *Address `json:"address,omitempty"`
 }
 
-// ClaimRequest is what is asked of one claim: nothing more than the claim
-// (a JSON null), or whether it is essential and which value or values
-// are wanted.
-type ClaimRequest struct {
-	Essential bool     `json:"essential,omitempty"`
-	Value     *string  `json:"value,omitempty"`
-	Values    []string `json:"values,omitempty"`
+// Address is the address claim (OpenID Connect Core section 5.1.1).
+type Address struct {
+	Formatted     string `json:"formatted,omitempty"`
+	StreetAddress string `json:"street_address,omitempty"`
+	Locality      string `json:"locality,omitempty"`
+	Region        string `json:"region,omitempty"`
+	PostalCode    string `json:"postal_code,omitempty"`
+	Country       string `json:"country,omitempty"`
 }
 
-// ParseClaimsRequest validates a claims parameter and returns it with its
-// canonical JSON, which is what Gatehouse keeps of it. Members other than
-// userinfo and id_token are ignored, as OpenID Connect Core 5.5 says. The
-// error is EINVALID and says what is wrong.
-func ParseClaimsRequest(raw string) (*ClaimsRequest, string, error) {
-	bad := func(format string, args ...any) (*ClaimsRequest, string, error) {
-		return nil, "", gatehouse.Errorf(gatehouse.EINVALID, "The claims parameter is not valid: "+format, args...)
+// Scopes Gatehouse grants for claims about the user, besides openid.
+const (
+	ScopeProfile = "profile"
+	ScopeEmail   = "email"
+	ScopeAddress = "address"
+)
+
+// ReleasedClaims returns the claims about u that the granted scope (space
+// separated) releases, or that the claims request parameter asked for one
+// by one (requested: claim names, OpenID Connect Core 5.5): email with
+// email_verified (the address is verified at sign-up or by the
+// administrator who set it); name, given_name, family_name and
+// preferred_username (the email address, with which the user signs in)
+// for profile; the address, from the user's street address, city, state,
+// postal code and country, for address. A claim without a value is left
+// out, and so is an address with no part at all.
+//
+// Gatehouse keeps no profile phone number (the phone number of the SMS
+// sign-in method is an authentication factor, not a claim about the user),
+// so the phone scope is not granted and phone_number is never released.
+func ReleasedClaims(scope string, requested []string, u *gatehouse.User) UserClaims {
+	var c UserClaims
+	scopes := strings.Fields(scope)
+	wants := func(scope, claim string) bool {
+		return slices.Contains(scopes, scope) || slices.Contains(requested, claim)
 	}
-	if len(raw) > MaxClaimsRequest {
-		return bad("it is longer than %d bytes.", MaxClaimsRequest)
+	yes := true
+	if wants(ScopeEmail, "email") {
+		c.Email = u.Mail
 	}
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(raw), &top); err != nil || top == nil {
-		return bad("it must be a JSON object with the members userinfo and id_token.")
+	if wants(ScopeEmail, "email_verified") {
+		c.EmailVerified = &yes
 	}
-	c := &ClaimsRequest{}
-	for _, member := range []struct {
-		name string
-		dst  *map[string]*ClaimRequest
-	}{{"userinfo", &c.UserInfo}, {"id_token", &c.IDToken}} {
-		v, ok := top[member.name]
-		if !ok || bytes.Equal(bytes.TrimSpace(v), []byte("null")) {
-			continue
-		}
-		var claims map[string]json.RawMessage
-		if err := json.Unmarshal(v, &claims); err != nil || claims == nil {
-			return bad("%s must be an object of claim names.", member.name)
-		}
-		out := map[string]*ClaimRequest{}
-		for name, spec := range claims {
-			if name == "" || len(name) > 128 {
-				return bad("%s names a claim %q; claim names are 1 to 128 characters.", member.name, name)
-			}
-			cr, err := parseClaimRequest(spec)
-			if err != nil {
-				return bad("%s.%s %s", member.name, name, err.Error())
-			}
-			out[name] = cr
-		}
-		*member.dst = out
+	if wants(ScopeProfile, "name") {
+		c.Name = u.DisplayName
 	}
-	canon, err := json.Marshal(c)
-	if err != nil {
-		return nil, "", fmt.Errorf("oidc: encode claims request: %w", err)
+	if wants(ScopeProfile, "given_name") {
+		c.GivenName = u.GivenName
 	}
-	return c, string(canon), nil
+	if wants(ScopeProfile, "family_name") {
+		c.FamilyName = u.Surname
+	}
+	if wants(ScopeProfile, "preferred_username") {
+		c.PreferredName = u.Mail
+	}
+	if wants(ScopeAddress, "address") {
+		c.Address = addressOf(u)
+	}
+	return c
 }
 
-// parseClaimRequest reads one claim's request: null, or an object whose
-// essential is a boolean and whose value and values are strings (every
-// claim Gatehouse serves is a string or an object of strings).
-func parseClaimRequest(spec json.RawMessage) (*ClaimRequest, error) {
-	if bytes.Equal(bytes.TrimSpace(spec), []byte("null")) {
-		return &ClaimRequest{}, nil
-	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(spec, &fields); err != nil || fields == nil {
-		return nil, errors.New("must be null or an object with essential, value or values.")
-	}
-	cr := &ClaimRequest{}
-	if v, ok := fields["essential"]; ok {
-		if err := json.Unmarshal(v, &cr.Essential); err != nil {
-			return nil, errors.New("has an essential that is not true or false.")
-		}
-	}
-	if v, ok := fields["value"]; ok {
-		var s string
-		if err := json.Unmarshal(v, &s); err != nil {
-			return nil, errors.New("has a value that is not a string.")
-		}
-		cr.Value = &s
-	}
-	if v, ok := fields["values"]; ok {
-		if err := json.Unmarshal(v, &cr.Values); err != nil || cr.Values == nil {
-			return nil, errors.New("has values that are not an array of strings.")
-		}
-	}
-	return cr, nil
-}
-
-// Requested returns the names of the claims asked for in the target
-// ("id_token" or "userinfo"), sorted.
-func (c *ClaimsRequest) Requested(target string) []string {
-	if c == nil {
+// addressOf returns the user's address claim, or nil if the user has no
+// address at all. formatted puts the parts Gatehouse has on lines of
+// their own: the street, then "city, state postal code", then the country.
+// No country's postal conventions are applied: clients that print labels
+// should use the parts.
+func addressOf(u *gatehouse.User) *Address {
+	a := &Address{StreetAddress: u.StreetAddress, Locality: u.City, Region: u.State, PostalCode: u.PostalCode, Country: u.Country}
+	if *a == (Address{}) {
 		return nil
 	}
-	m := c.IDToken
-	if target == "userinfo" {
-		m = c.UserInfo
-	}
-	names := make([]string, 0, len(m))
-	for n := range m {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	place := strings.Join(nonEmpty(a.Region, a.PostalCode), " ")
+	a.Formatted = strings.Join(nonEmpty(a.StreetAddress, strings.Join(nonEmpty(a.Locality, place), ", "), a.Country), "\n")
+	return a
 }
 
-// ACR returns what the ID token's acr claim is asked to be: whether it
-// is essential and the acceptable values (empty: any); ok is false when
-// acr is not asked for.
-func (c *ClaimsRequest) ACR() (essential bool, values []string, ok bool) {
-	if c == nil || c.IDToken == nil {
-		return false, nil, false
-	}
-	cr, ok := c.IDToken["acr"]
-	if !ok {
-		return false, nil, false
-	}
-	values = slices.Clone(cr.Values)
-	if cr.Value != nil {
-		values = append(values, *cr.Value)
-	}
-	return cr.Essential, values, true
+func nonEmpty(parts ...string) []string {
+	return slices.DeleteFunc(parts, func(s string) bool { return s == "" })
 }
 
-// LoadClaimsRequest decodes the canonical JSON ParseClaimsRequest
-// returned; "" is no request.
-func LoadClaimsRequest(canon string) *ClaimsRequest {
-	if canon == "" {
-		return nil
+// AccessTokenHash returns the at_hash claim of an ID token signed with alg
+// that is issued with accessToken (OpenID Connect Core section 3.1.3.6):
+// the base64url encoding of the left-most half of the hash of the token's
+// ASCII octets, with the hash of the signing algorithm (SHA-256 for RS256
+// and ES256; SHA-512 for EdDSA, as the OpenID Connect errata set 2 says for
+// Ed25519). It returns "" for an algorithm it does not know, so that no
+// wrong hash is ever issued.
+func AccessTokenHash(alg, accessToken string) string {
+	var h hash.Hash
+	switch alg {
+	case RS256, ES256, "PS256":
+		h = sha256.New()
+	case "RS384", "ES384", "PS384":
+		h = sha512.New384()
+	case "RS512", "ES512", "PS512", "EdDSA":
+		h = sha512.New()
+	default:
+		return ""
 	}
-	var c ClaimsRequest
-	if err := json.Unmarshal([]byte(canon), &c); err != nil {
-		return nil
-	}
-	return &c
+	h.Write([]byte(accessToken))
+	sum := h.Sum(nil)
+	return base64.RawURLEncoding.EncodeToString(sum[:len(sum)/2])
 }

@@ -1,90 +1,94 @@
-package oidc_test
+package oidc
 
 import (
-	"strings"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/json"
 	"testing"
 
 	"github.com/gatehouse/gatehouse"
-	"github.com/gatehouse/gatehouse/oidc"
 	"github.com/google/go-cmp/cmp"
 )
 
-func TestParseClaimsRequest(t *testing.T) {
-	two := "2"
-	for _, tt := range []struct {
-		name, raw string
-		want      *oidc.ClaimsRequest
-		canon     string
-		err       string // part of the error message; "" for success
+func TestReleasedClaims(t *testing.T) {
+	yes := true
+	ada := &gatehouse.User{Mail: "ada@example.com", DisplayName: "Ada Lovelace", GivenName: "Ada", Surname: "Lovelace",
+		StreetAddress: "12 St James's Square", City: "London", State: "Greater London", PostalCode: "SW1Y 4JH", Country: "United Kingdom"}
+	addr := &Address{Formatted: "12 St James's Square\nLondon, Greater London SW1Y 4JH\nUnited Kingdom", StreetAddress: "12 St James's Square",
+		Locality: "London", Region: "Greater London", PostalCode: "SW1Y 4JH", Country: "United Kingdom"}
+	for _, c := range []struct {
+		scope     string
+		requested []string
+		user      *gatehouse.User
+		want      UserClaims
 	}{
-		{
-			name: "the example of OpenID Connect Core 5.5",
-			raw:  `{"userinfo":{"given_name":{"essential":true},"nickname":null,"email":{"essential":true},"email_verified":{"essential":true},"picture":null},"id_token":{"auth_time":{"essential":true},"acr":{"values":["urn:mace:incommon:iap:silver"]}}}`,
-			want: &oidc.ClaimsRequest{
-				UserInfo: map[string]*oidc.ClaimRequest{"given_name": {Essential: true}, "nickname": {}, "email": {Essential: true}, "email_verified": {Essential: true}, "picture": {}},
-				IDToken:  map[string]*oidc.ClaimRequest{"auth_time": {Essential: true}, "acr": {Values: []string{"urn:mace:incommon:iap:silver"}}},
-			},
-			canon: `{"userinfo":{"email":{"essential":true},"email_verified":{"essential":true},"given_name":{"essential":true},"nickname":{},"picture":{}},"id_token":{"acr":{"values":["urn:mace:incommon:iap:silver"]},"auth_time":{"essential":true}}}`,
-		},
-		{
-			name:  "an essential acr with one value",
-			raw:   `{"id_token":{"acr":{"essential":true,"value":"2"}},"other":{"ignored":1}}`,
-			want:  &oidc.ClaimsRequest{IDToken: map[string]*oidc.ClaimRequest{"acr": {Essential: true, Value: &two}}},
-			canon: `{"id_token":{"acr":{"essential":true,"value":"2"}}}`,
-		},
-		{name: "empty object", raw: `{}`, want: &oidc.ClaimsRequest{}, canon: `{}`},
-		{name: "not JSON", raw: `{"id_token":`, err: "must be a JSON object"},
-		{name: "an array", raw: `[]`, err: "must be a JSON object"},
-		{name: "null", raw: `null`, err: "must be a JSON object"},
-		{name: "id_token not an object", raw: `{"id_token":["acr"]}`, err: "id_token must be an object"},
-		{name: "a claim that is a string", raw: `{"userinfo":{"email":"yes"}}`, err: "userinfo.email must be null or an object"},
-		{name: "essential not a boolean", raw: `{"id_token":{"acr":{"essential":"true"}}}`, err: "id_token.acr has an essential"},
-		{name: "values not strings", raw: `{"id_token":{"acr":{"values":[2]}}}`, err: "id_token.acr has values"},
-		{name: "value not a string", raw: `{"id_token":{"acr":{"value":2}}}`, err: "id_token.acr has a value"},
-		{name: "an empty claim name", raw: `{"userinfo":{"":null}}`, err: "claim names are 1 to 128"},
-		{name: "too long", raw: `{"userinfo":{"a":"` + strings.Repeat("x", oidc.MaxClaimsRequest) + `"}}`, err: "longer than 4096"},
+		{"openid", nil, ada, UserClaims{}},
+		{"openid phone", nil, ada, UserClaims{}},
+		{"openid email", nil, ada, UserClaims{Email: "ada@example.com", EmailVerified: &yes}},
+		{"openid profile", nil, ada, UserClaims{Name: "Ada Lovelace", GivenName: "Ada", FamilyName: "Lovelace", PreferredName: "ada@example.com"}},
+		{"openid address", nil, ada, UserClaims{Address: addr}},
+		{"address", nil, &gatehouse.User{City: "London"}, UserClaims{Address: &Address{Formatted: "London", Locality: "London"}}},
+		{"address", nil, &gatehouse.User{Country: "Sweden"}, UserClaims{Address: &Address{Formatted: "Sweden", Country: "Sweden"}}},
+		{"address", nil, &gatehouse.User{PostalCode: "10115", City: "Berlin"}, UserClaims{Address: &Address{Formatted: "Berlin, 10115", Locality: "Berlin", PostalCode: "10115"}}},
+		{"address", nil, &gatehouse.User{StreetAddress: "1 Main St", State: "VA"}, UserClaims{Address: &Address{Formatted: "1 Main St\nVA", StreetAddress: "1 Main St", Region: "VA"}}},
+		{"openid address", nil, &gatehouse.User{Mail: "bob@example.com"}, UserClaims{}},
+		// The claims parameter asks for claims one by one (OIDC Core 5.5).
+		{"openid", []string{"email"}, ada, UserClaims{Email: "ada@example.com"}},
+		{"openid", []string{"name", "address", "phone_number"}, ada, UserClaims{Name: "Ada Lovelace", Address: addr}},
+		{"openid email", []string{"given_name"}, ada, UserClaims{Email: "ada@example.com", EmailVerified: &yes, GivenName: "Ada"}},
+		{"openid email profile address phone", nil, ada, UserClaims{Email: "ada@example.com", EmailVerified: &yes,
+			Name: "Ada Lovelace", GivenName: "Ada", FamilyName: "Lovelace", PreferredName: "ada@example.com", Address: addr}},
 	} {
-		t.Run(tt.name, func(t *testing.T) {
-			got, canon, err := oidc.ParseClaimsRequest(tt.raw)
-			if tt.err != "" {
-				if gatehouse.ErrorCode(err) != gatehouse.EINVALID || !strings.Contains(gatehouse.ErrorMessage(err), tt.err) {
-					t.Fatalf("ParseClaimsRequest error = %v, want EINVALID mentioning %q", err, tt.err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("ParseClaimsRequest: %v", err)
-			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("mismatch (-want +got):\n%s", diff)
-			}
-			if canon != tt.canon {
-				t.Errorf("canonical JSON = %s, want %s", canon, tt.canon)
-			}
-			if diff := cmp.Diff(got, oidc.LoadClaimsRequest(canon)); diff != "" {
-				t.Errorf("LoadClaimsRequest does not give back the request (-parsed +loaded):\n%s", diff)
-			}
-		})
+		if diff := cmp.Diff(c.want, ReleasedClaims(c.scope, c.requested, c.user)); diff != "" {
+			t.Errorf("ReleasedClaims(%q, %q, %+v) (-want +got):\n%s", c.scope, c.requested, c.user, diff)
+		}
 	}
 }
 
-func TestClaimsRequestACR(t *testing.T) {
-	c, _, err := oidc.ParseClaimsRequest(`{"id_token":{"acr":{"essential":true,"values":["3","2"],"value":"1"},"email":null},"userinfo":{"name":null}}`)
+// TestIDTokenClaimsJSON: the released claims sit at the top level of an ID
+// token, with OpenID Connect's names, and absent ones are left out.
+func TestIDTokenClaimsJSON(t *testing.T) {
+	c := IDTokenClaims{Issuer: "https://id.example/acme/v2.0", Subject: "s", AccessTokenHash: "h",
+		UserClaims: ReleasedClaims("openid address", nil, &gatehouse.User{City: "London"})}
+	raw, err := json.Marshal(c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	essential, values, ok := c.ACR()
-	if !essential || !ok || !cmp.Equal(values, []string{"3", "2", "1"}) {
-		t.Errorf("ACR() = %v, %v, %v; want true, [3 2 1], true", essential, values, ok)
+	var got map[string]any
+	if err := json.Unmarshal(raw, &got); err != nil {
+		t.Fatal(err)
 	}
-	if got := c.Requested("id_token"); !cmp.Equal(got, []string{"acr", "email"}) {
-		t.Errorf("Requested(id_token) = %v", got)
+	want := map[string]any{"iss": "https://id.example/acme/v2.0", "sub": "s", "aud": nil, "exp": nil, "iat": nil, "at_hash": "h",
+		"address": map[string]any{"formatted": "London", "locality": "London"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("ID token JSON (-want +got):\n%s", diff)
 	}
-	if got := c.Requested("userinfo"); !cmp.Equal(got, []string{"name"}) {
-		t.Errorf("Requested(userinfo) = %v", got)
+}
+
+// TestAccessTokenHash: the left half of the hash the signing algorithm
+// uses, base64url without padding; nothing for an unknown algorithm. (The
+// web tests check RS256 and ES256 ID tokens with go-oidc's at_hash check.)
+func TestAccessTokenHash(t *testing.T) {
+	const token = "eyJhbGciOiJSUzI1NiJ9.e30.c2ln"
+	for alg, n := range map[string]int{RS256: 22, ES256: 22, "RS384": 32, "EdDSA": 43} {
+		got := AccessTokenHash(alg, token)
+		if len(got) != n {
+			t.Errorf("AccessTokenHash(%s) = %q, %d characters, want %d", alg, got, len(got), n)
+		}
+		if AccessTokenHash(alg, token+"x") == got {
+			t.Errorf("AccessTokenHash(%s) is the same for another token", alg)
+		}
 	}
-	var none *oidc.ClaimsRequest
-	if _, _, ok := none.ACR(); ok || none.Requested("id_token") != nil {
-		t.Error("a nil request asks for something")
+	sum := sha512.Sum512([]byte(token))
+	if got, want := AccessTokenHash("EdDSA", token), base64.RawURLEncoding.EncodeToString(sum[:32]); got != want {
+		t.Errorf("AccessTokenHash(EdDSA) = %q, want the left half of SHA-512 %q", got, want)
+	}
+	if AccessTokenHash(RS256, token) != AccessTokenHash(ES256, token) {
+		t.Errorf("RS256 and ES256 use different hashes; both use SHA-256")
+	}
+	for _, alg := range []string{"", "none", "HS256"} {
+		if got := AccessTokenHash(alg, token); got != "" {
+			t.Errorf("AccessTokenHash(%q) = %q, want none", alg, got)
+		}
 	}
 }

@@ -419,7 +419,7 @@ func testUnreadableKeys(t *testing.T, e storetest.Engine) {
 	if got := jwksKIDs(t, k, tenantB); len(got) != 2 {
 		t.Errorf("JWKS of tenant B = %v, want its 2 readable retired keys", got)
 	}
-	f.clock.Add(3 * DefaultRefreshInterval) // past the publish delay
+	f.clock.Add(k.publishDelay()) // past the publish delay
 	_, err := k.Sign(ctx, tenantB, RS256, AccessTokenType, f.claims())
 	if !errors.Is(err, vault.ErrOpen) {
 		t.Errorf("Sign for tenant B: %v, want an error wrapping %v", err, vault.ErrOpen)
@@ -445,7 +445,7 @@ func testUnreadableKeys(t *testing.T, e storetest.Engine) {
 	if err := k.Rotate(ctx, tenantB); err != nil {
 		t.Fatalf("Rotate of tenant B with the right key: %v", err)
 	}
-	f.clock.Add(3 * DefaultRefreshInterval)
+	f.clock.Add(k.publishDelay())
 	issuerB, audienceB := gatehouse.IssuerURL(publicURL, "tenant-2"), gatehouse.AdminAPIURL(publicURL, "tenant-2")
 	claims := NewAccessToken(issuerB, audienceB, "0c1d2e3f-sp", "4a5b6c7d-app", tenantB, f.clock.Now())
 	for _, alg := range []string{RS256, ES256} {

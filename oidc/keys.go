@@ -39,6 +39,13 @@ const (
 	// DefaultRefreshInterval is how often Keys re-reads a tenant's keys,
 	// so that each node sees rotations done by another.
 	DefaultRefreshInterval = 10 * time.Second
+	// maxRefreshInterval bounds SetRefreshInterval, so that the publish
+	// delay a JWKS cache lifetime needs stays within maxPublishDelay.
+	maxRefreshInterval = time.Minute
+	// JWKSCacheLifetime is how long relying parties and HTTP caches may
+	// keep a tenant's JWK set (JWKSMaxAge), unless a short refresh
+	// interval makes it shorter.
+	JWKSCacheLifetime = time.Minute
 	// maxPublishDelay bounds publishDelay so that a token signed by a
 	// retired key in its grace period expires, leeway included, within
 	// RetainRetired.
@@ -61,10 +68,15 @@ type KeyStore interface {
 // decrypted. It is safe for concurrent use.
 //
 // A key that Rotate creates is published at once but signs only after a
-// publish delay of three refresh intervals (at most 3 minutes): until then
-// the key it replaced goes on signing, so that every node, and every
-// relying party fetching the JWK set from any node, knows a key before it
-// sees a token signed with it. A tenant's first keys sign at once.
+// publish delay: until then the key it replaced goes on signing, so that
+// every node, and every relying party fetching the JWK set from any node,
+// knows a key before it sees a token signed with it (OP-7). The delay is
+// the JWK set's cache lifetime (JWKSMaxAge, one minute) plus two refresh
+// intervals: one for the node that has not yet read the new key and
+// serves the old set, one as margin for the clocks of the nodes. So a
+// relying party that keeps the set it fetched for as long as the response
+// allows, and never fetches it again for an unknown kid, still has every
+// key that signs. A tenant's first keys sign at once.
 //
 // A stored key that cannot be unsealed (its row is damaged, or it was
 // sealed under another encryption key, which the key check now prevents
@@ -138,16 +150,30 @@ func (k *Keys) SetLogger(l *slog.Logger) {
 }
 
 // SetRefreshInterval sets how long a tenant's cached keys are used before
-// the store is read again. With d = 0 every use reads the store and a new
-// key signs at once.
+// the store is read again, at most a minute. With d = 0 every use reads
+// the store, a new key signs at once and the JWK set may not be cached.
 func (k *Keys) SetRefreshInterval(d time.Duration) {
-	k.refresh.Store(int64(max(d, 0)))
+	k.refresh.Store(int64(min(max(d, 0), maxRefreshInterval)))
 }
 
 func (k *Keys) refreshInterval() time.Duration { return time.Duration(k.refresh.Load()) }
 
+// JWKSMaxAge is how long a JWK set that JWKS returned may be kept by
+// relying parties and caches (the max-age of the JWKS response):
+// JWKSCacheLifetime, or six refresh intervals if that is shorter (none
+// when every use reads the store). A new key signs only after it has been
+// published for longer than this plus a refresh interval (publishDelay).
+func (k *Keys) JWKSMaxAge() time.Duration {
+	return min(JWKSCacheLifetime, 6*k.refreshInterval())
+}
+
+// publishDelay is how long a new key is published before it signs: the
+// JWK set's cache lifetime, a refresh interval for the nodes that still
+// serve the set without the key, and one more as margin for clock skew
+// between nodes. It is at most maxPublishDelay, which the refresh
+// interval's bound keeps it within.
 func (k *Keys) publishDelay() time.Duration {
-	return min(3*k.refreshInterval(), maxPublishDelay)
+	return min(k.JWKSMaxAge()+2*k.refreshInterval(), maxPublishDelay)
 }
 
 // Create generates a tenant's signing keys, one RS256 (RSA 2048) and one

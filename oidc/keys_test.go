@@ -486,7 +486,7 @@ func TestRotation(t *testing.T) { forEachEngine(t, testRotation) }
 func testRotation(t *testing.T, e storetest.Engine) {
 	f := newFixtureOn(t, e)
 	ctx := t.Context()
-	delay := 3 * DefaultRefreshInterval
+	delay := f.keys.publishDelay()
 	before := f.sign(t, f.keys, tenantA, RS256, AccessTokenType, f.claims())
 	oldKID := kidOf(t, before)
 	oldKIDs := jwksKIDs(t, f.keys, tenantA)
@@ -607,7 +607,7 @@ func testRotationSeenByOtherNode(t *testing.T, e storetest.Engine) {
 
 	// Both nodes switch to the new key together, once node 2 has had the
 	// publish delay to learn it.
-	f.clock.Add(2 * DefaultRefreshInterval)
+	f.clock.Add(f.keys.publishDelay() - DefaultRefreshInterval)
 	kid1 := kidOf(t, f.sign(t, f.keys, tenantA, RS256, AccessTokenType, f.claims()))
 	kid2 := kidOf(t, f.sign(t, node2, tenantA, RS256, AccessTokenType, f.claims()))
 	if kid1 != kid2 || kid1 == oldKID {

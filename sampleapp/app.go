@@ -22,8 +22,9 @@ import (
 //go:embed templates static
 var files embed.FS
 
-// Scopes the app asks for.
-var scopes = []string{oidc.ScopeOpenID, "profile", "email", oidc.ScopeOfflineAccess}
+// Scopes the app asks for: address too, so that the city or other parts
+// of the address a user flow collects show up as the address claim.
+var scopes = []string{oidc.ScopeOpenID, "profile", "email", "address", oidc.ScopeOfflineAccess}
 
 // Timeouts of the app's requests to the provider.
 const (

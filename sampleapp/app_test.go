@@ -348,6 +348,12 @@ func TestSignInAndSignOut(t *testing.T) {
 	if strings.Contains(pg.body, "userinfo endpoint could not be read") {
 		t.Errorf("userinfo failed:\n%s", pg.body)
 	}
+	// The city the user flow collected is the address claim, shown by its
+	// parts, in the ID token's table and in userinfo's.
+	address := `<code>address</code></th><td><dl class="parts"><div><dt><code>formatted</code></dt><dd>London</dd></div><div><dt><code>locality</code></dt><dd>London</dd></div></dl></td>`
+	if n := strings.Count(pg.body, address); n != 2 {
+		t.Errorf("the address claim is shown %d times as its parts, want 2 (ID token and userinfo):\n%s", n, pg.body)
+	}
 
 	// Sign out: the app forgets the user, Gatehouse ends its session and
 	// sends the browser back with the state.
@@ -535,7 +541,7 @@ func TestAuthorizationRequest(t *testing.T) {
 		"client_id":             e.clientID,
 		"redirect_uri":          e.appURL + "/callback",
 		"response_type":         "code",
-		"scope":                 "openid profile email offline_access",
+		"scope":                 "openid profile email address offline_access",
 		"code_challenge_method": "S256",
 	} {
 		if got := q.Get(k); got != want {
@@ -565,6 +571,14 @@ func TestAuthorizationRequest(t *testing.T) {
 	u2, _ := url.Parse(pg2.location)
 	if u2.Query().Get("state") == q.Get("state") || u2.Query().Get("nonce") == q.Get("nonce") {
 		t.Errorf("a second sign-in reused the state or nonce")
+	}
+	if q.Has("acr_values") || u2.Query().Has("acr_values") {
+		t.Errorf("a plain sign-in asks for acr_values")
+	}
+	// "Sign in with a second factor" asks for multifactor authentication.
+	u3, _ := url.Parse(b.get(e.appURL + "/login?mfa=1").location)
+	if got := u3.Query().Get("acr_values"); got != "2" {
+		t.Errorf("/login?mfa=1: acr_values = %q, want 2", got)
 	}
 }
 

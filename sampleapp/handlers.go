@@ -30,6 +30,18 @@ type homeData struct {
 	Notice    string // a one-line message at the top
 }
 
+// SecurityInfoURL is Gatehouse's security info page of the issuer's
+// tenant, where users see and change their sign-in methods (a Gatehouse
+// page, not part of OpenID Connect: "" for an issuer that is not a
+// Gatehouse tenant's).
+func (d homeData) SecurityInfoURL() string {
+	base, ok := strings.CutSuffix(d.Issuer, "/v2.0")
+	if !ok {
+		return ""
+	}
+	return base + "/account/security"
+}
+
 // errorData is what an error page shows.
 type errorData struct {
 	Title       string
@@ -114,7 +126,13 @@ func (a *app) handleLogin() http.Handler {
 		}
 		at := attempt{state: newRandom(), nonce: newRandom(), verifier: oauth2.GenerateVerifier(), created: a.cfg.Now()}
 		a.sessions.addAttempt(w, r, at)
-		u := p.oauth.AuthCodeURL(at.state, oidc.Nonce(at.nonce), oauth2.S256ChallengeOption(at.verifier))
+		opts := []oauth2.AuthCodeOption{oidc.Nonce(at.nonce), oauth2.S256ChallengeOption(at.verifier)}
+		if r.URL.Query().Get("mfa") == "1" {
+			// Ask for multifactor authentication (acr 2): a step-up when
+			// the browser's session with the provider has one factor.
+			opts = append(opts, oauth2.SetAuthURLParam("acr_values", "2"))
+		}
+		u := p.oauth.AuthCodeURL(at.state, opts...)
 		w.Header().Set("Cache-Control", "no-store")
 		http.Redirect(w, r, u, http.StatusSeeOther)
 	})
@@ -355,7 +373,7 @@ func decodeClaims(raw []byte) (map[string]any, error) {
 // claimOrder is the order of the claims the table shows first; the rest
 // follow by name.
 var claimOrder = []string{
-	"sub", "name", "email", "email_verified", "preferred_username", "given_name", "family_name",
+	"sub", "name", "email", "email_verified", "preferred_username", "given_name", "family_name", "address",
 	"amr", "acr", "auth_time", "iss", "aud", "azp", "iat", "nbf", "exp", "nonce", "sid", "at_hash",
 }
 
@@ -382,7 +400,7 @@ func (a *app) claimRows(m map[string]any) []claim {
 	})
 	rows := make([]claim, 0, len(names))
 	for _, n := range names {
-		c := claim{Name: n, Value: claimValue(m[n])}
+		c := claim{Name: n, Value: claimValue(m[n]), Parts: claimParts(m[n])}
 		if slices.Contains(timeClaims, n) {
 			if t, ok := numericDate(m[n]); ok {
 				c.Time = a.readableTime(t)
@@ -417,6 +435,44 @@ func claimValue(v any) string {
 	}
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// addressOrder is the order of the address claim's members (OpenID
+// Connect Core 5.1.1); other members follow by name.
+var addressOrder = []string{"formatted", "street_address", "locality", "region", "postal_code", "country"}
+
+// claimParts returns the members of a claim that is a JSON object of
+// strings, in addressOrder, or nil for any other value (shown as JSON).
+func claimParts(v any) []claim {
+	m, ok := v.(map[string]any)
+	if !ok || len(m) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(m))
+	for k, mv := range m {
+		if _, ok := mv.(string); !ok {
+			return nil
+		}
+		names = append(names, k)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		ri, rj := slices.Index(addressOrder, names[i]), slices.Index(addressOrder, names[j])
+		if ri < 0 {
+			ri = len(addressOrder)
+		}
+		if rj < 0 {
+			rj = len(addressOrder)
+		}
+		if ri != rj {
+			return ri < rj
+		}
+		return names[i] < names[j]
+	})
+	parts := make([]claim, 0, len(names))
+	for _, n := range names {
+		parts = append(parts, claim{Name: n, Value: m[n].(string)})
+	}
+	return parts
 }
 
 func str(v any) string {

@@ -45,6 +45,10 @@ type claim struct {
 	Value string
 	// Time is the claim as a readable time, for the NumericDate claims.
 	Time string
+	// Parts are the members of a claim that is a JSON object of strings,
+	// such as address (OpenID Connect Core 5.1.1), shown one per line
+	// instead of Value.
+	Parts []claim
 }
 
 // signedIn is what the app knows of its signed-in user.

@@ -12,7 +12,7 @@ import (
 
 const authRequestColumns = "tenant_id, id, browser_binding, client_id, redirect_uri, response_mode, scope, state, nonce, " +
 	"code_challenge, code_challenge_method, prompt, max_age, login_hint, acr_values, ui_locales, step, mail, verified, " +
-	"attribute_values, user_id, created_at, expires_at, claims, purpose, return_to, methods, session_id, progress"
+	"attribute_values, user_id, created_at, expires_at, claims, purpose, return_to, methods, session_id, progress, register"
 
 func scanAuthRequest(row scanner) (*gatehouse.AuthRequest, error) {
 	var r gatehouse.AuthRequest
@@ -21,7 +21,7 @@ func scanAuthRequest(row scanner) (*gatehouse.AuthRequest, error) {
 	if err := row.Scan(&r.TenantID, &r.ID, &r.BrowserBinding, &r.ClientID, &r.RedirectURI, &r.ResponseMode, &r.Scope,
 		&r.State, &r.Nonce, &r.CodeChallenge, &r.CodeChallengeMethod, &r.Prompt, &maxAge, &r.LoginHint, &r.ACRValues,
 		&r.UILocales, &r.Step, &r.Mail, &r.Verified, &values, &r.UserID, &created, &expires, &r.Claims, &r.Purpose,
-		&r.ReturnTo, &methods, &r.SessionID, &progress); err != nil {
+		&r.ReturnTo, &methods, &r.SessionID, &progress, &r.Register); err != nil {
 		return nil, err
 	}
 	if err := errors.Join(fromJSON(values, &r.Values), fromJSON(methods, &r.Methods), fromJSON(progress, &r.Progress)); err != nil {
@@ -49,7 +49,7 @@ func authRequestArgs(r *gatehouse.AuthRequest) ([]any, error) {
 	return []any{r.BrowserBinding, r.ClientID, r.RedirectURI, r.ResponseMode, r.Scope, r.State, r.Nonce, r.CodeChallenge,
 		r.CodeChallengeMethod, r.Prompt, int64(r.MaxAge), r.LoginHint, r.ACRValues, r.UILocales, r.Step, r.Mail, r.Verified,
 		values, r.UserID, micros(r.CreatedAt), micros(r.ExpiresAt), r.Claims, r.Purpose, r.ReturnTo, methods, r.SessionID,
-		progress}, nil
+		progress, r.Register}, nil
 }
 
 // AuthRequest returns the tenant's authorization request with the ID,
@@ -83,7 +83,7 @@ func (t *tx) CreateAuthRequest(ctx context.Context, r *gatehouse.AuthRequest) er
 		return conflict("", "An authorization request with ID %q already exists.", r.ID)
 	}
 	ok, err := t.insert(ctx, "INSERT INTO auth_requests ("+authRequestColumns+") VALUES "+
-		"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+		"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
 		append([]any{r.TenantID, r.ID}, args...)...)
 	if err != nil {
 		return t.writeError(err, "create authorization request", conflictErr, notFound("Tenant", r.TenantID))
@@ -124,7 +124,7 @@ func (t *tx) UpdateAuthRequest(ctx context.Context, tenantID, id string, fn func
 		"scope = ?, state = ?, nonce = ?, code_challenge = ?, code_challenge_method = ?, prompt = ?, max_age = ?, "+
 		"login_hint = ?, acr_values = ?, ui_locales = ?, step = ?, mail = ?, verified = ?, attribute_values = ?, "+
 		"user_id = ?, created_at = ?, expires_at = ?, claims = ?, purpose = ?, return_to = ?, methods = ?, session_id = ?, "+
-		"progress = ? WHERE tenant_id = ? AND id = ?",
+		"progress = ?, register = ? WHERE tenant_id = ? AND id = ?",
 		append(args, tenantID, id)...); err != nil {
 		return nil, internal("update authorization request", err)
 	}

@@ -37,6 +37,7 @@ func fullAuthRequest(tenantID string) *gatehouse.AuthRequest {
 		Claims:              `{"id_token":{"acr":{"essential":true,"values":["2"]}}}`,
 		Purpose:             gatehouse.PurposeAccount,
 		ReturnTo:            "/contoso/account/security",
+		Register:            gatehouse.MethodSoftwareOath,
 		SessionID:           "5e55104",
 		Progress: gatehouse.SignInProgress{
 			Pending:  &gatehouse.UserMethod{Method: gatehouse.MethodSoftwareOath, TOTP: &gatehouse.TOTPSecret{Sealed: []byte{1, 2, 3}}},

@@ -13,27 +13,27 @@ import (
 	"github.com/gatehouse/gatehouse/signin"
 )
 
-// Scopes Gatehouse understands in an authorization request.
-var knownScopes = []string{"openid", "profile", "email", "offline_access"}
-
 // userinfoURL is the audience of access tokens issued for OpenID scopes.
 func (s *server) userinfoURL(t *gatehouse.Tenant) string {
 	return gatehouse.TenantURL(s.PublicURL, t.Name) + "/oidc/userinfo"
 }
 
-// matchRedirectURI returns the registered redirect URI that uri matches:
-// exactly, or for an http loopback URI, exactly but for the port (AS-1,
-// RFC 8252 section 7.3).
+// matchRedirectURI reports whether uri is one of the app's registered
+// redirect URIs: exactly (AS-1), or, for an http loopback URI registered
+// on the public client (mobile and desktop) platform, exactly but for the
+// port, which native apps take from the operating system when they start
+// (RFC 8252 section 7.3). Web and single-page app URIs match exactly,
+// port included: a web app's port is part of its address, and another
+// program on the same machine could listen on any other.
 func matchRedirectURI(app *gatehouse.Application, uri string) bool {
-	all := slices.Concat(app.WebRedirectURIs, app.SPARedirectURIs, app.PublicClientRedirectURIs)
-	if slices.Contains(all, uri) {
+	if slices.Contains(slices.Concat(app.WebRedirectURIs, app.SPARedirectURIs, app.PublicClientRedirectURIs), uri) {
 		return true
 	}
 	u, err := url.Parse(uri)
 	if err != nil || u.Scheme != "http" || !gatehouse.IsLoopbackHost(u.Hostname()) {
 		return false
 	}
-	for _, reg := range all {
+	for _, reg := range app.PublicClientRedirectURIs {
 		ru, err := url.Parse(reg)
 		if err != nil || ru.Scheme != "http" || ru.Hostname() != u.Hostname() {
 			continue
@@ -74,13 +74,14 @@ func (s *server) redirectWith(w http.ResponseWriter, r *http.Request, t *gatehou
 }
 
 func (s *server) redirectError(w http.ResponseWriter, r *http.Request, t *gatehouse.Tenant, redirectURI, state string, e authError) {
-	s.redirectWith(w, r, t, redirectURI, state, url.Values{"error": {e.code}, "error_description": {e.description}})
+	s.redirectWith(w, r, t, redirectURI, state, url.Values{"error": {e.code}, "error_description": {oauthText(e.description)}})
 }
 
 // parseAuthorizeParams validates everything of an authorization request
-// after client_id and redirect_uri. adminScope is the tenant's admin API
-// scope, which apps granted Directory.AccessAsUser.All may request.
-func parseAuthorizeParams(f url.Values, app *gatehouse.Application, adminScope string) (*gatehouse.AuthRequest, *authError) {
+// after client_id and redirect_uri. rs names the scopes of this server's
+// resources, such as the tenant's admin API scope, which apps granted
+// Directory.AccessAsUser.All may request (grantScopes).
+func parseAuthorizeParams(f url.Values, app *gatehouse.Application, rs resourceScopes) (*gatehouse.AuthRequest, *authError) {
 	ar := &gatehouse.AuthRequest{
 		ClientID: app.AppID, RedirectURI: f.Get("redirect_uri"), State: f.Get("state"), Nonce: f.Get("nonce"),
 		LoginHint: f.Get("login_hint"), ACRValues: f.Get("acr_values"), UILocales: f.Get("ui_locales"), MaxAge: -1,
@@ -126,24 +127,11 @@ func parseAuthorizeParams(f url.Values, app *gatehouse.Application, adminScope s
 	default:
 		return nil, &authError{"invalid_request", "The response_mode " + quote(rm) + " is not supported; use query."}
 	}
-	scopes := strings.Fields(f.Get("scope"))
-	if !slices.Contains(scopes, "openid") {
-		return nil, &authError{"invalid_scope", "The scope must include openid."}
+	scope, serr := grantScopes(strings.Fields(f.Get("scope")), app, rs)
+	if serr != nil {
+		return nil, serr
 	}
-	for _, sc := range scopes {
-		switch {
-		case slices.Contains(knownScopes, sc):
-		case sc == adminScope && !app.AdminAPIDelegated:
-			return nil, &authError{"invalid_scope", "The application may not call the admin API on behalf of users: an administrator must grant it the delegated permission " +
-				gatehouse.DirectoryAccessAsUser.Value + " (requiredResourceAccess)."}
-		case sc == adminScope:
-		case strings.HasPrefix(sc, strings.TrimSuffix(adminScope, ".default")):
-			return nil, &authError{"invalid_scope", "The scope " + quote(sc) + " is not supported; request the admin API as " + adminScope + "."}
-		default:
-			return nil, &authError{"invalid_scope", "The scope " + quote(sc) + " is not supported; use openid, profile, email, offline_access and " + adminScope + "."}
-		}
-	}
-	ar.Scope = strings.Join(dedupe(scopes), " ")
+	ar.Scope = scope
 	ar.CodeChallenge, ar.CodeChallengeMethod = f.Get("code_challenge"), f.Get("code_challenge_method")
 	switch {
 	case ar.CodeChallenge == "" && ar.CodeChallengeMethod != "":
@@ -271,7 +259,7 @@ func (s *server) handleAuthorize() http.Handler {
 			s.renderError(w, r, http.StatusBadRequest, "The application asked to return you to an address it has not registered ("+redirectURI+"). For your safety, we won't send you there.")
 			return
 		}
-		ar, aerr := parseAuthorizeParams(f, app, gatehouse.AdminAPIScope(s.PublicURL, t.Name))
+		ar, aerr := parseAuthorizeParams(f, app, s.resourceScopes(t))
 		if aerr != nil {
 			state := f.Get("state")
 			if len(state) > maxStateLength {

@@ -434,12 +434,12 @@ type codePage struct {
 	// flowOK reports whether the page belongs to the flow.
 	flowOK func(p *flowPage) bool
 	// masked shows the address the code went to as j***@example.com (a
-	// second factor, whose address the user did not type).
+	// second factor, whose address the user did not type), and the link
+	// back offers another way rather than another address.
 	masked bool
 	// channel is how the page's codes reach the user; nil for email.
 	channel *codeChannel
-	// links, if set, are the page's links instead of one to restart
-	// ("Use a different email address").
+	// links, if set, are the page's links instead of codeRestartLink's.
 	links func(s *server, p *flowPage) []pageLink
 }
 
@@ -596,7 +596,7 @@ func (s *server) showCodePage(w http.ResponseWriter, r *http.Request, p *flowPag
 	resend.Secondary = true
 	resend.Class = "resend"
 	ch := cp.codes()
-	links := []pageLink{s.link(p, "", "Use a different email address", cp.restart)}
+	links := []pageLink{s.codeRestartLink(p, cp)}
 	if cp.links != nil {
 		links = cp.links(s, p)
 	}
@@ -612,6 +612,15 @@ func (s *server) showCodePage(w http.ResponseWriter, r *http.Request, p *flowPag
 		Extra:  []*pageForm{resend},
 		Links:  links,
 	})
+}
+
+// codeRestartLink is the code page's way back: another address, or, for
+// a second factor, another method.
+func (s *server) codeRestartLink(p *flowPage, cp codePage) pageLink {
+	if cp.masked {
+		return s.link(p, "", "Use another way to verify", cp.restart)
+	}
+	return s.link(p, "", "Use a different email address", cp.restart)
 }
 
 // startPage is the first page of the flow.

@@ -305,7 +305,7 @@ func (in *methodConfigInput) apply(c *gatehouse.MethodConfig, prefix string, gro
 			}
 		}
 		if kr.Enforced && kr.Allow && len(kr.AAGUIDs) == 0 {
-			return gatehouse.FieldErrorf(field("keyRestrictions.aaGuids"), "keyRestrictions allows only the listed authenticators, and the list is empty: nobody could register a passkey. List at least one AAGUID, or turn isEnforced off.")
+			return gatehouse.FieldErrorf(field("keyRestrictions.aaGuids"), "keyRestrictions.aaGuids is empty, and keyRestrictions allows only the listed authenticators: nobody could register a passkey. List at least one AAGUID, or turn isEnforced off.")
 		}
 		c.KeyRestrictions = &kr
 	}

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -70,14 +69,6 @@ func smsDelay(n int) time.Duration {
 
 // smsStrikeKey is the key of a user's record of wrong text message codes.
 func smsStrikeKey(userID string) string { return "sms:" + userID }
-
-// maskPhone shows the last four digits of a number: "•••• 1800".
-func maskPhone(e164 string) string {
-	if len(e164) < 5 {
-		return "your phone"
-	}
-	return "•••• " + e164[len(e164)-4:]
-}
 
 // smsSend is one request for a text message code.
 type smsSend struct {
@@ -303,9 +294,6 @@ var mfaSMSCodePage = codePage{
 	purposes: map[string]string{stepMFASMS: gatehouse.CodeSMS},
 	flowOK:   func(p *flowPage) bool { return true },
 	masked:   true,
-	links: func(s *server, p *flowPage) []pageLink {
-		return []pageLink{s.link(p, "", "Use another way", "/login/mfa")}
-	},
 	channel: smsCodes(func(s *server, r *http.Request, tx gatehouse.Tx, p *flowPage, now time.Time) (func(*gatehouse.AuthRequest), error) {
 		m, err := userPhone(r.Context(), tx, p.t.ID, p.ar.UserID)
 		if err != nil {
@@ -390,7 +378,8 @@ func (s *server) handleMFASMSPage() http.Handler {
 
 // registerSMSCodePage is where a user enters the code texted to the phone
 // they are registering. The accepted code registers the phone, audited
-// (LC-3), and counts as the sign-in's second factor.
+// (LC-3), and counts as the sign-in's second factor; the user is told by
+// email (RL-5).
 var registerSMSCodePage = codePage{
 	path:     "/login/register/sms",
 	restart:  "/login/register/sms",
@@ -419,7 +408,8 @@ var registerSMSCodePage = codePage{
 		} else if err != nil {
 			return nil, err
 		}
-		if err := s.auditPhoneAdded(r, tx, u, m, now); err != nil {
+		if err := tx.CreateAuditEntry(ctx, s.selfServiceAudit(r, p.t, u, "User registered security info", "Add", nil,
+			map[string]string{"authenticationMethod": methodLabel(m)})); err != nil {
 			return nil, err
 		}
 		return func(a *gatehouse.AuthRequest) {
@@ -431,7 +421,13 @@ var registerSMSCodePage = codePage{
 		if !ok {
 			return
 		}
-		s.noticePhoneAdded(r, p.t, u)
+		if ms, err := userPhone(r.Context(), s.Store, p.t.ID, u.ID); err == nil && ms != nil {
+			by := "you, while signing in"
+			if p.ar.Purpose == gatehouse.PurposeAccount {
+				by = "you, on the security info page"
+			}
+			s.notifyMethodChange(r.Context(), p.t, u, "added", methodLabel(ms), by)
+		}
 		s.advance(w, r, p, u, nil)
 	},
 }
@@ -507,54 +503,6 @@ func (s *server) showPhoneForm(w http.ResponseWriter, r *http.Request, p *flowPa
 		Form:  s.form(p, registerSMSCodePage.path, "Text me a code", f),
 		Links: []pageLink{s.link(p, "", "Use another way", "/login/mfa")},
 	})
-}
-
-// phoneMethod is how the audit log shows a phone method, in the shape of
-// Graph's phoneAuthenticationMethod.
-type phoneMethod struct {
-	ID          string `json:"id"`
-	PhoneNumber string `json:"phoneNumber"`
-	PhoneType   string `json:"phoneType"`
-}
-
-// auditPhoneAdded records, in tx, that the user registered the phone
-// (LC-3), as Entra's "User registered security info".
-func (s *server) auditPhoneAdded(r *http.Request, tx gatehouse.Tx, u *gatehouse.User, m *gatehouse.UserMethod, now time.Time) error {
-	after, err := json.Marshal(phoneMethod{ID: m.ID, PhoneNumber: m.Phone, PhoneType: "mobile"})
-	if err != nil {
-		return err
-	}
-	return tx.CreateAuditEntry(r.Context(), &gatehouse.AuditEntry{
-		TenantID: u.TenantID, Time: now, Category: "UserManagement", Activity: "User registered security info",
-		OperationType: "Add", Result: "success", CorrelationID: correlationID(r.Context()),
-		Actor: gatehouse.Actor{UserID: u.ID, UserMail: u.Mail, DisplayName: u.DisplayName, IPAddress: clientIP(r)},
-		Targets: []gatehouse.AuditTarget{{ID: u.ID, Type: "User", DisplayName: u.DisplayName,
-			ModifiedProperties: []gatehouse.ModifiedProperty{{DisplayName: "phoneMethods", NewValue: string(after)}}}},
-	})
-}
-
-// noticePhoneAdded tells the user by email that a phone was added to
-// their account (RL-5), when mail is configured. The sign-in goes on
-// whether or not the notice gets through; a failure is logged.
-func (s *server) noticePhoneAdded(r *http.Request, t *gatehouse.Tenant, u *gatehouse.User) {
-	if s.Mail == nil || u.Mail == "" {
-		return
-	}
-	ctx := r.Context()
-	name := tenantDisplayName(t)
-	msg, err := s.composer.Notice(notify.TenantBranding(t), u.Mail, "A phone was added to your "+name+" account",
-		"A phone for text message codes was added to your "+name+" account, from the IP address "+clientIP(r)+
-			". Codes sent to it can now verify it's you when you sign in.\n\n"+
-			"If this wasn't you, someone else knows your password: reset it at once, and contact the site's administrator to remove the phone.")
-	if err == nil {
-		sendCtx, cancel := context.WithTimeout(ctx, mailSendTimeout)
-		defer cancel()
-		err = s.Mail.Send(sendCtx, msg)
-	}
-	if err != nil {
-		s.Logger.WarnContext(ctx, "phone added notice not delivered", "tenant", t.Name, "user_id", u.ID, "err", err,
-			"correlation_id", correlationID(ctx))
-	}
 }
 
 // smsConfigured reports whether the server can send text messages, which

@@ -19,7 +19,6 @@ import (
 	"github.com/gatehouse/gatehouse/notify/smstest"
 	"github.com/gatehouse/gatehouse/notify/smtptest"
 	"github.com/gatehouse/gatehouse/storetest"
-	"golang.org/x/oauth2"
 )
 
 const (
@@ -51,30 +50,11 @@ func newSMSEnv(t *testing.T, eng storetest.Engine, o hostedOptions, attempts int
 	return &smsEnv{hostedEnv: h, gw: gw}
 }
 
-// enableMethod turns a method of the methods policy on for all users.
-func (h *hostedEnv) enableMethod(id string) {
-	h.t.Helper()
-	h.must(http.StatusNoContent, "PATCH", h.tenant.AdminAPI+"/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/"+id,
-		h.tok, map[string]any{"state": "enabled"})
-}
-
 // nextWindow moves the clock to the start of the next hour, where every
 // hourly send limit starts from zero.
 func (h *hostedEnv) nextWindow() {
 	now := h.clk.Now()
 	h.clk.Advance(now.Truncate(time.Hour).Add(time.Hour + time.Second).Sub(now))
-}
-
-// signInMFA starts a sign-in whose app asks for multifactor
-// authentication (acr_values=2), signs in with the password, and returns
-// the page the sign-in goes to next.
-func (h *hostedEnv) signInMFA(b *browser, mail, pw string) page {
-	h.t.Helper()
-	login := b.get(h.app.cfg.AuthCodeURL("st", oauth2.SetAuthURLParam("acr_values", "2")))
-	if login.status != http.StatusOK || login.url.Path != "/acme/login" {
-		h.t.Fatalf("authorize: status %d at %s, want the sign-in page", login.status, login.url)
-	}
-	return h.step(b, login, map[string]string{"email": mail, "password": pw})
 }
 
 // addPhone registers a phone for the user directly in the store.
@@ -92,7 +72,7 @@ func (h *smsEnv) addPhone(mail, phone string) *gatehouse.UserMethod {
 // second factor, and returns the page where it is entered.
 func (h *smsEnv) codePage(b *browser, mail string) page {
 	h.t.Helper()
-	start := h.signInMFA(b, mail, smsPassword)
+	start := h.passwordThenMFA(b, mail, acrMFA)
 	if start.url.Path != "/acme/login/mfa/sms" || !strings.Contains(text(start.body), "We'll send a code by text message to your phone, •••• ") {
 		h.t.Fatalf("after the password: status %d at %s, want the text message page; %.400s", start.status, start.url, text(start.body))
 	}
@@ -185,7 +165,7 @@ func TestSMSRegisterAndSignIn(t *testing.T) {
 		h := newSMSEnv(t, eng, hostedOptions{}, 0)
 		b := newBrowser(t, rpRedirect)
 
-		form := h.signInMFA(b, smsUser, smsPassword)
+		form := h.passwordThenMFA(b, smsUser, acrMFA)
 		if form.url.Path != "/acme/login/register/sms" {
 			t.Fatalf("after the password: at %s, want the phone registration; %.400s", form.url, text(form.body))
 		}
@@ -221,12 +201,12 @@ func TestSMSRegisterAndSignIn(t *testing.T) {
 		audits := h.must(200, "GET", h.tenant.AdminAPI+"/auditLogs/directoryAudits?$filter="+
 			url.QueryEscape("activityDisplayName eq 'User registered security info'"), h.tok, nil)
 		entries, _ := audits.body["value"].([]any)
-		if len(entries) != 1 || !strings.Contains(audits.raw, smsPhone) || !strings.Contains(audits.raw, `"mobile`) ||
-			!strings.Contains(audits.raw, h.user(smsUser).ID) {
+		if len(entries) != 1 || !strings.Contains(audits.raw, `phone for text messages (•••• 1800)`) || !strings.Contains(audits.raw, h.user(smsUser).ID) {
 			t.Errorf("audit log: %s", audits.raw)
 		}
-		notice := h.smtp.WaitFor(t, func(m smtptest.Received) bool { return strings.Contains(m.Subject, "A phone was added") }, 10*time.Second)
-		if !strings.Contains(notice.Text, "reset it at once") || notice.To[0] != smsUser {
+		notice := h.smtp.WaitFor(t, func(m smtptest.Received) bool { return strings.Contains(m.Subject, "security info changed") }, 10*time.Second)
+		if !strings.Contains(notice.Text, "A phone for text messages (•••• 1800) was added on your acme account by you, while signing in.") ||
+			notice.To[0] != smsUser {
 			t.Errorf("the notice: to %v, %q", notice.To, notice.Text)
 		}
 
@@ -452,7 +432,7 @@ func TestSMSRL6SendLimits(t *testing.T) {
 				h.codePage(newBrowser(t, rpRedirect), smsUser)
 			}
 			b := newBrowser(t, rpRedirect)
-			start := h.signInMFA(b, smsUser, smsPassword)
+			start := h.passwordThenMFA(b, smsUser, acrMFA)
 			wantPage(t, "a sixth code to the number", noFollow(b).submit(start, map[string]string{"action": "start"}),
 				http.StatusTooManyRequests, "We've sent several codes to this number in the last hour.")
 			if n := len(h.gw.Messages()); n != 5 {
@@ -463,7 +443,7 @@ func TestSMSRL6SendLimits(t *testing.T) {
 			h := newSMSEnv(t, eng, hostedOptions{}, 0)
 			h.nextWindow()
 			b := newBrowser(t, rpRedirect)
-			form := h.signInMFA(b, smsUser, smsPassword)
+			form := h.passwordThenMFA(b, smsUser, acrMFA)
 			for i := range 10 {
 				code := h.step(b, form, map[string]string{"phone": "+4144668180" + string(rune('0'+i))})
 				wantPage(t, "a code to a new number", code, http.StatusOK, "We sent a code to")
@@ -486,7 +466,7 @@ func TestSMSRL6SendLimits(t *testing.T) {
 			sent := 0
 			for _, u := range users[:2] {
 				b := newBrowser(t, rpRedirect)
-				form := h.signInMFA(b, u, smsPassword)
+				form := h.passwordThenMFA(b, u, acrMFA)
 				for range 10 {
 					sent++
 					form = h.follow(b, h.step(b, form, map[string]string{"phone": fmt.Sprintf("+4144668%04d", sent)}),
@@ -495,7 +475,7 @@ func TestSMSRL6SendLimits(t *testing.T) {
 				}
 			}
 			b := newBrowser(t, rpRedirect)
-			form := h.signInMFA(b, users[2], smsPassword)
+			form := h.passwordThenMFA(b, users[2], acrMFA)
 			wantPage(t, "a 21st code from one address", noFollow(b).submit(form, map[string]string{"phone": "+41446689999"}),
 				http.StatusTooManyRequests, "Too many codes were asked for from your network.")
 			if n := len(h.gw.Messages()); n != 20 {
@@ -517,7 +497,7 @@ func TestSMSSendFlood(t *testing.T) {
 		var forms []postedForm
 		for range n {
 			b := newBrowser(t, rpRedirect)
-			forms = append(forms, postedForm{b, formValues(t, h.signInMFA(b, smsUser, smsPassword), "action", "start")})
+			forms = append(forms, postedForm{b, formValues(t, h.passwordThenMFA(b, smsUser, acrMFA), "action", "start")})
 		}
 		counts := map[int]int{}
 		for _, st := range h.postAll("/acme/login/mfa/sms", forms) {
@@ -543,7 +523,7 @@ func TestSMSGatewayFailures(t *testing.T) {
 			h.addPhone(smsUser, smsPhone)
 			h.gw.FailNext(2, http.StatusServiceUnavailable)
 			b := newBrowser(t, rpRedirect)
-			start := h.signInMFA(b, smsUser, smsPassword)
+			start := h.passwordThenMFA(b, smsUser, acrMFA)
 			r := noFollow(b).submit(start, map[string]string{"action": "start"})
 			wantPage(t, "a send while the gateway is down", r, http.StatusServiceUnavailable,
 				"We couldn't send the text message right now. Please try again in a few minutes, or choose another way.")
@@ -583,7 +563,7 @@ func TestSMSGatewayFailures(t *testing.T) {
 			h.addUser(smsUser, smsPassword)
 			gw.StallNext(1)
 			b := newBrowser(t, rpRedirect)
-			form := h.signInMFA(b, smsUser, smsPassword)
+			form := h.passwordThenMFA(b, smsUser, acrMFA)
 			wantPage(t, "a registration while the gateway hangs", noFollow(b).submit(form, map[string]string{"phone": smsPhone}),
 				http.StatusServiceUnavailable, "We couldn't send the text message right now.")
 			if ms, _ := h.store.UserMethods(context.Background(), h.tenant.TenantID, h.user(smsUser).ID); len(ms) != 0 {
@@ -593,7 +573,7 @@ func TestSMSGatewayFailures(t *testing.T) {
 		t.Run("refuses the number", func(t *testing.T) {
 			h := newSMSEnv(t, eng, hostedOptions{}, 0)
 			b := newBrowser(t, rpRedirect)
-			form := h.signInMFA(b, smsUser, smsPassword)
+			form := h.passwordThenMFA(b, smsUser, acrMFA)
 			r := noFollow(b).submit(form, map[string]string{"phone": "+999 1234 5678"})
 			wantPage(t, "a number the gateway refuses", r, http.StatusBadRequest, "We couldn't send a text message to that number. Check the number, or use another one.")
 			if in := input(t, r, "phone"); in["aria-invalid"] != "true" || in["value"] != "+999 1234 5678" {
@@ -615,7 +595,7 @@ func TestSMSPhoneValidation(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
 		h := newSMSEnv(t, eng, hostedOptions{}, 0)
 		b := newBrowser(t, rpRedirect)
-		form := h.signInMFA(b, smsUser, smsPassword)
+		form := h.passwordThenMFA(b, smsUser, acrMFA)
 		for in, want := range map[string]string{
 			"":                  "Enter a phone number, starting with + and the country code, like +41 44 668 18 00.",
 			"044 668 18 00":     "Start the number with + and the country code, like +41 44 668 18 00.",
@@ -677,7 +657,7 @@ func TestSMSNeedsAGateway(t *testing.T) {
 		}
 		h.addUser(smsUser, smsPassword)
 		b := newBrowser(t, rpRedirect)
-		claims := h.signedIn(h.signInMFA(b, smsUser, smsPassword))
+		claims := h.signedIn(h.passwordThenMFA(b, smsUser, acrMFA))
 		if got := amr(claims); got != "pwd" {
 			t.Errorf("amr %q, want pwd: no second factor could be offered", got)
 		}
@@ -696,7 +676,7 @@ func TestSMSChooserAndPolicy(t *testing.T) {
 		h.enableMethod("Email")
 		h.addPhone(smsUser, smsPhone)
 		b := newBrowser(t, rpRedirect)
-		chooser := h.signInMFA(b, smsUser, smsPassword)
+		chooser := h.passwordThenMFA(b, smsUser, acrMFA)
 		if chooser.url.Path != "/acme/login/mfa" || !strings.Contains(chooser.body, ">Email a code to my sign-in address</button>") ||
 			!strings.Contains(chooser.body, ">Text a code to my phone</button>") {
 			t.Fatalf("the chooser at %s: %.600s", chooser.url, visible(chooser.body))
@@ -712,14 +692,14 @@ func TestSMSChooserAndPolicy(t *testing.T) {
 		h.must(http.StatusNoContent, "PATCH", h.tenant.AdminAPI+"/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/Sms",
 			h.tok, map[string]any{"includeTargets": []any{map[string]any{"targetType": "group", "id": g.str("id")}}})
 		b = newBrowser(t, rpRedirect)
-		if next := h.signInMFA(b, smsUser, smsPassword); next.url.Path != "/acme/login/mfa/email" {
+		if next := h.passwordThenMFA(b, smsUser, acrMFA); next.url.Path != "/acme/login/mfa/email" {
 			t.Errorf("with SMS for another group only: at %s, want the email page", next.url.Path)
 		}
 		// Disabled: not offered either.
 		h.must(http.StatusNoContent, "PATCH", h.tenant.AdminAPI+"/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/Sms",
 			h.tok, map[string]any{"state": "disabled", "includeTargets": []any{map[string]any{"targetType": "group", "id": "all_users"}}})
 		b = newBrowser(t, rpRedirect)
-		next := h.signInMFA(b, smsUser, smsPassword)
+		next := h.passwordThenMFA(b, smsUser, acrMFA)
 		if next.url.Path != "/acme/login/mfa/email" {
 			t.Fatalf("with SMS disabled: at %s, want the email page", next.url.Path)
 		}
@@ -765,7 +745,7 @@ func TestSMSDevMailbox(t *testing.T) {
 	h.enableMethod("Sms")
 	h.addUser(smsUser, smsPassword)
 	b := newBrowser(t, rpRedirect)
-	form := h.signInMFA(b, smsUser, smsPassword)
+	form := h.passwordThenMFA(b, smsUser, acrMFA)
 	code := h.step(b, form, map[string]string{"phone": smsPhone})
 	msgs := mb.Messages()
 	if len(msgs) != 1 || !msgs[0].SMS || msgs[0].To != smsPhone {
@@ -811,7 +791,7 @@ func TestSMSLogsNoSecrets(t *testing.T) {
 	h.enableMethod("Sms")
 	h.addUser(smsUser, smsPassword)
 	b := newBrowser(t, rpRedirect)
-	code := h.step(b, h.signInMFA(b, smsUser, smsPassword), map[string]string{"phone": "+41 44 668 18 00"})
+	code := h.step(b, h.passwordThenMFA(b, smsUser, acrMFA), map[string]string{"phone": "+41 44 668 18 00"})
 	first := gw.CodeFor(t, smsPhone)
 	tryCode(b, code, otherSMSCode(first))
 	h.clk.Advance(time.Minute)
@@ -840,7 +820,7 @@ func TestSMSOnePhone(t *testing.T) {
 		var forms []postedForm
 		for _, phone := range []string{"+41446681801", "+41446681802", "+41446681803"} {
 			b := newBrowser(t, rpRedirect)
-			p := h.step(b, h.signInMFA(b, smsUser, smsPassword), map[string]string{"phone": phone})
+			p := h.step(b, h.passwordThenMFA(b, smsUser, acrMFA), map[string]string{"phone": phone})
 			forms = append(forms, postedForm{b, formValues(t, p, "code", h.gw.CodeFor(t, phone))})
 		}
 		signedIn := 0
@@ -859,8 +839,38 @@ func TestSMSOnePhone(t *testing.T) {
 		}
 		// The next sign-in asks for a code to that phone.
 		b := newBrowser(t, rpRedirect)
-		if next := h.signInMFA(b, smsUser, smsPassword); next.url.Path != "/acme/login/mfa/sms" {
+		if next := h.passwordThenMFA(b, smsUser, acrMFA); next.url.Path != "/acme/login/mfa/sms" {
 			t.Errorf("a user with a phone: at %s, want its code page", next.url.Path)
 		}
+	})
+}
+
+// TestSMSFromSecurityInfo: the security info page adds a phone through the
+// same registration pages, and comes back; the notice says where.
+func TestSMSFromSecurityInfo(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
+		h := newSMSEnv(t, eng, hostedOptions{}, 0)
+		b := newBrowser(t, rpRedirect)
+		pg := b.get(h.url + "/acme/account/security")
+		pg = h.step(b, pg, map[string]string{"email": smsUser, "password": smsPassword})
+		if pg.url.Path != "/acme/account/security" || !strings.Contains(pg.body, ">Get codes by text message</button>") {
+			t.Fatalf("the security info page at %s offers no phone: %.500s", pg.url, visible(pg.body))
+		}
+		form := h.step(b, pg, map[string]string{"action": "add", "method": gatehouse.MethodSMS})
+		if form.url.Path != "/acme/login/register/sms" {
+			t.Fatalf("adding a phone: at %s, %.400s", form.url, visible(form.body))
+		}
+		code := h.step(b, form, map[string]string{"phone": smsPhone})
+		back := h.step(b, code, map[string]string{"code": h.gw.CodeFor(t, smsPhone)})
+		if back.url.Path != "/acme/account/security" || !strings.Contains(visible(back.body), "phone for text messages (•••• 1800)") ||
+			!strings.Contains(visible(back.body), "Your new method is ready.") {
+			t.Fatalf("after adding the phone: at %s, %.500s", back.url, visible(back.body))
+		}
+		if strings.Contains(back.body, ">Get codes by text message</button>") {
+			t.Errorf("the page offers a second phone")
+		}
+		h.smtp.WaitFor(t, func(m smtptest.Received) bool {
+			return strings.Contains(m.Text, "phone for text messages (•••• 1800) was added") && strings.Contains(m.Text, "on the security info page")
+		}, 10*time.Second)
 	})
 }

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/oidc"
@@ -45,6 +47,7 @@ func (s *server) writeOAuthError(w http.ResponseWriter, r *http.Request, err err
 	if oe.status == 0 {
 		oe.status = http.StatusBadRequest
 	}
+	oe.Description = oauthText(oe.Description)
 	if oe.status == http.StatusUnauthorized && oe.basicAuth {
 		w.Header().Set("WWW-Authenticate", `Basic realm="`+tenantFrom(r.Context()).Name+`", charset="UTF-8"`)
 	}
@@ -53,46 +56,6 @@ func (s *server) writeOAuthError(w http.ResponseWriter, r *http.Request, err err
 	}
 	w.Header().Set("Pragma", "no-cache")
 	encode(w, oe.status, oe)
-}
-
-// handleDiscovery serves the tenant's OpenID provider metadata. It lists
-// only what the server implements.
-func (s *server) handleDiscovery() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		t := tenantFrom(r.Context())
-		base := gatehouse.TenantURL(s.PublicURL, t.Name)
-		doc := map[string]any{
-			"issuer":                                        gatehouse.IssuerURL(s.PublicURL, t.Name),
-			"authorization_endpoint":                        base + "/oauth2/v2.0/authorize",
-			"token_endpoint":                                base + "/oauth2/v2.0/token",
-			"userinfo_endpoint":                             s.userinfoURL(t),
-			"end_session_endpoint":                          base + "/oauth2/v2.0/logout",
-			"revocation_endpoint":                           base + "/oauth2/v2.0/revoke",
-			"introspection_endpoint":                        base + "/oauth2/v2.0/introspect",
-			"jwks_uri":                                      base + "/discovery/v2.0/keys",
-			"response_types_supported":                      []string{"code"},
-			"response_modes_supported":                      []string{"query"},
-			"grant_types_supported":                         []string{"authorization_code", "refresh_token", "client_credentials"},
-			"code_challenge_methods_supported":              []string{"S256"},
-			"token_endpoint_auth_methods_supported":         []string{"client_secret_basic", "client_secret_post", "none"},
-			"revocation_endpoint_auth_methods_supported":    []string{"client_secret_basic", "client_secret_post", "none"},
-			"introspection_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post", "none"},
-			"subject_types_supported":                       []string{"public"},
-			"id_token_signing_alg_values_supported":         []string{"RS256", "ES256"},
-			"scopes_supported":                              []string{"openid", "profile", "email", "offline_access", gatehouse.AdminAPIScope(s.PublicURL, t.Name)},
-			"claims_supported": []string{"iss", "sub", "aud", "exp", "iat", "nbf", "auth_time", "nonce", "acr", "amr", "azp", "sid", "tid",
-				"email", "email_verified", "name", "given_name", "family_name", "preferred_username"},
-			"prompt_values_supported":                        []string{"none", "login", "consent", "select_account"},
-			"acr_values_supported":                           []string{"1"},
-			"authorization_response_iss_parameter_supported": true,
-			"request_parameter_supported":                    false,
-			"request_uri_parameter_supported":                false,
-			"claims_parameter_supported":                     false,
-			"tenant_admin_api":                               gatehouse.AdminAPIURL(s.PublicURL, t.Name),
-		}
-		w.Header().Set("Cache-Control", "public, max-age=300")
-		encode(w, http.StatusOK, doc)
-	})
 }
 
 // handleJWKS serves the tenant's public signing keys, including retired
@@ -104,7 +67,9 @@ func (s *server) handleJWKS() http.Handler {
 			s.writeAPIError(w, r, err)
 			return
 		}
-		w.Header().Set("Cache-Control", "public, max-age=60")
+		// Relying parties may keep the set as long as new keys are
+		// published before they sign (OP-7; Keys.JWKSMaxAge).
+		w.Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(int(s.Keys.JWKSMaxAge()/time.Second)))
 		encode(w, http.StatusOK, set)
 	})
 }

@@ -222,12 +222,13 @@ func TestAuthorizationRequestErrors(t *testing.T) {
 				t.Errorf("redirect_uri %s: status %d location %q; want 400 and no redirect", bad, pg.status, pg.location)
 			}
 		}
-		// The loopback port may differ (RFC 8252).
+		// A web app's loopback redirect URI matches with its port too
+		// (TestAS1LoopbackPortOnlyForNativeApps has the public client's).
 		b := newBrowser(t, "http://127.0.0.1:")
 		c := shop.cfg
 		c.RedirectURL = "http://127.0.0.1:4711/callback"
-		if pg := b.get(c.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("prompt", "none"))); !strings.HasPrefix(pg.location, "http://127.0.0.1:4711/callback?") {
-			t.Errorf("loopback redirect with another port: location %q", pg.location)
+		if pg := b.get(c.AuthCodeURL("s", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("prompt", "none"))); pg.status != 400 || pg.location != "" {
+			t.Errorf("a web app's loopback redirect with another port: status %d location %q; want 400 and no redirect", pg.status, pg.location)
 		}
 
 		// Errors after the redirect URI is known go back to the app with state and iss.
@@ -239,7 +240,8 @@ func TestAuthorizationRequestErrors(t *testing.T) {
 			{"PKCE missing for an app that requires it", nil, "invalid_request"},
 			{"plain PKCE", []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("code_challenge", strings.Repeat("a", 43)), oauth2.SetAuthURLParam("code_challenge_method", "plain")}, "invalid_request"},
 			{"implicit", []oauth2.AuthCodeOption{oauth2.S256ChallengeOption("v"), oauth2.SetAuthURLParam("response_type", "token")}, "unsupported_response_type"},
-			{"unknown scope", []oauth2.AuthCodeOption{oauth2.S256ChallengeOption("v"), oauth2.SetAuthURLParam("scope", "openid wizardry")}, "invalid_scope"},
+			{"no openid scope", []oauth2.AuthCodeOption{oauth2.S256ChallengeOption("v"), oauth2.SetAuthURLParam("scope", "profile wizardry")}, "invalid_scope"},
+			{"another admin API permission", []oauth2.AuthCodeOption{oauth2.S256ChallengeOption("v"), oauth2.SetAuthURLParam("scope", "openid "+acme.AdminAPI+"/User.Read")}, "invalid_scope"},
 			{"prompt=none without a session", []oauth2.AuthCodeOption{oauth2.S256ChallengeOption("v"), oauth2.SetAuthURLParam("prompt", "none")}, "login_required"},
 		} {
 			b := newBrowser(t, rpRedirect)

@@ -53,7 +53,7 @@ const maxPageForm = 64 << 10
 // together with one content template.
 type pageTemplates map[string]*template.Template
 
-var pageTemplateNames = []string{"form", "message", "mailbox", "mailmessage", "home"}
+var pageTemplateNames = []string{"form", "message", "mailbox", "mailmessage", "home", "account"}
 
 // parsePageTemplates parses every page template; NewServer calls it once.
 func parsePageTemplates() (pageTemplates, error) {
@@ -128,6 +128,7 @@ func (s *server) pageRoutes(mux *router) {
 		page(m+" /{tenant}/login/mfa/email", s.handleMFAEmailPage())
 		page(m+" /{tenant}/login/mfa/sms", s.handleMFASMSPage())
 		page(m+" /{tenant}/login/register/sms", s.handleRegisterSMSPage())
+		page(m+" /{tenant}/account/security", s.handleAccountPage())
 	}
 	page("GET /{tenant}/login/continue", s.handleContinuePage())
 	page("GET /{tenant}/reset/done", s.handleResetDonePage())
@@ -205,7 +206,13 @@ type pageView struct {
 
 	Mail    []mailRow // the development mailbox
 	Message *mailView
-	Home    *homeView // the root pages
+
+	// The security info page: the user's methods, the form each removal
+	// posts (with the method's ID), and the heading of the Extra forms.
+	Methods      []accountRow
+	MethodsForm  *pageForm
+	ExtraHeading string
+	Home         *homeView // the root pages
 }
 
 // pageBrand is how the page shows the tenant.
@@ -518,6 +525,16 @@ func (s *server) startFlowPage(w http.ResponseWriter, r *http.Request) (*flowPag
 	} else if err != nil {
 		s.renderInternalError(w, r, err)
 		return nil, false
+	}
+	if ar.Purpose == gatehouse.PurposeAccount {
+		var u *gatehouse.User
+		if ar.UserID != "" {
+			if u, err = s.Store.User(r.Context(), t.ID, ar.UserID); err != nil && gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+				s.renderInternalError(w, r, err)
+				return nil, false
+			}
+		}
+		return &flowPage{t: t, ar: ar, flow: accountFlow(t, u), csrf: s.csrfToken(s.existingBinding(r, t.Name), ar.ID)}, true
 	}
 	flow, err := s.Store.UserFlowByAppID(r.Context(), t.ID, ar.ClientID)
 	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -21,12 +22,16 @@ func (s *server) routes(mux *router) {
 	// OpenID provider, per tenant. The endpoints a browser visits
 	// (authorize, logout) answer errors with pages, the others with JSON.
 	mux.Handle("GET /{tenant}/v2.0/.well-known/openid-configuration", allowCORS(s.withTenant(s.handleDiscovery())))
+	mux.Handle("GET /.well-known/oauth-authorization-server/{tenant}/v2.0", allowCORS(s.withTenant(s.handleDiscovery())))
+	mux.Handle("GET /{tenant}/v2.0/.well-known/oauth-authorization-server", allowCORS(s.withTenant(s.handleDiscovery())))
 	mux.Handle("GET /{tenant}/discovery/v2.0/keys", allowCORS(s.withTenant(s.handleJWKS())))
 	mux.Handle("POST /{tenant}/oauth2/v2.0/token", allowCORS(s.withTenant(s.handleToken())))
 	mux.Handle("OPTIONS /{tenant}/oauth2/v2.0/token", allowCORS(http.NotFoundHandler()))
 	mux.Handle("OPTIONS /{tenant}/oidc/userinfo", allowCORS(http.NotFoundHandler()))
 	mux.Handle("OPTIONS /{tenant}/discovery/v2.0/keys", allowCORS(http.NotFoundHandler()))
 	mux.Handle("OPTIONS /{tenant}/v2.0/.well-known/openid-configuration", allowCORS(http.NotFoundHandler()))
+	mux.Handle("OPTIONS /.well-known/oauth-authorization-server/{tenant}/v2.0", allowCORS(http.NotFoundHandler()))
+	mux.Handle("OPTIONS /{tenant}/v2.0/.well-known/oauth-authorization-server", allowCORS(http.NotFoundHandler()))
 	mux.Handle("GET /{tenant}/oauth2/v2.0/authorize", s.withPageTenant(s.handleAuthorize()))
 	mux.Handle("POST /{tenant}/oauth2/v2.0/authorize", s.withPageTenant(s.handleAuthorize()))
 	mux.Handle("GET /{tenant}/oidc/userinfo", allowCORS(s.withTenant(s.handleUserinfo())))
@@ -62,6 +67,20 @@ func (s *server) routes(mux *router) {
 	api("DELETE "+base+"/users/{id}", usersWrite, s.handleUserDelete())
 	list("GET "+base+"/users/{id}/memberOf", usersRead, s.handleUserMemberOf())
 	api("POST "+base+"/users/{id}/revokeSignInSessions", usersWrite, s.handleUserRevokeSignInSessions())
+
+	// A user's authentication methods: all of them, and each kind's.
+	const authn = base + "/users/{id}/authentication"
+	list("GET "+authn+"/methods", userMethodsRead, s.handleUserMethodList(""))
+	api("GET "+authn+"/methods/{method}", userMethodsRead, s.handleUserMethodGet(""))
+	for _, kind := range slices.Sorted(maps.Keys(methodKinds)) {
+		list("GET "+authn+"/"+kind, userMethodsRead, s.handleUserMethodList(kind))
+		api("GET "+authn+"/"+kind+"/{method}", userMethodsRead, s.handleUserMethodGet(kind))
+		if kind == "passwordMethods" || kind == "emailMethods" {
+			api("DELETE "+authn+"/"+kind+"/{method}", userMethodsWrite, s.handleUserMethodNotRemovable(kind))
+		} else {
+			api("DELETE "+authn+"/"+kind+"/{method}", userMethodsWrite, s.handleUserMethodDelete(kind))
+		}
+	}
 
 	list("GET "+base+"/groups", groupsRead, s.handleGroupList())
 	api("POST "+base+"/groups", groupsWrite, s.handleGroupCreate())

@@ -47,13 +47,19 @@ func newEnv(t testing.TB, store *sqlstore.Store, vkey []byte, opts ...func(*web.
 		t.Fatal(err)
 	}
 	e := &testEnv{t: t, store: store, vault: v, hasher: testHasher}
-	e.keys = oidc.NewKeys(store, v, time.Now)
+	// The keys keep the server's clock, so that the tokens the server
+	// signs verify at the server's time.
+	now := time.Now
+	e.keys = oidc.NewKeys(store, v, func() time.Time { return now() })
 	var h http.Handler
 	e.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	e.url = "http://" + e.srv.Listener.Addr().String()
 	o := web.Options{Store: store, Keys: e.keys, Vault: v, Passwords: e.hasher, PublicURL: e.url, Version: "test", DBStats: store.PoolStats}
 	for _, opt := range opts {
 		opt(&o)
+	}
+	if o.Now != nil {
+		now = o.Now
 	}
 	h, err = web.NewServer(o)
 	if err != nil {

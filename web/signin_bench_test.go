@@ -15,6 +15,8 @@ import (
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/load"
+	"github.com/gatehouse/gatehouse/notify"
+	"github.com/gatehouse/gatehouse/notify/smtptest"
 	"github.com/gatehouse/gatehouse/password"
 	"github.com/gatehouse/gatehouse/provision"
 	"github.com/gatehouse/gatehouse/sqlstore"
@@ -255,4 +257,39 @@ func pct(d []time.Duration, p float64) time.Duration {
 	slices.Sort(d)
 	i := int(float64(len(d))*p+0.999999) - 1
 	return d[min(max(i, 0), len(d)-1)]
+}
+
+// BenchmarkSignInEmailOTP measures complete sign-ins with a second factor
+// by email (the "with email OTP", LD-2): the relying party asks
+// for multifactor authentication (acr_values=2), so each sign-in is the
+// password (one argon2id hash), the email code sent through a real SMTP
+// exchange to an in-process server and read back from it, and the code
+// exchange. Run it beside BenchmarkArgon2idRaw and quote the ratio.
+func BenchmarkSignInEmailOTP(b *testing.B) {
+	const perCore = 4
+	workers := perCore * runtime.GOMAXPROCS(0)
+	mail := smtptest.Start(b)
+	sender, err := notify.NewSMTP(notify.SMTPConfig{URL: mail.URL(), From: "Acme <no-reply@acme.example>"}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// A user per sign-in: the email code limits (10 an hour per address,
+	// RL-6) would refuse more.
+	s := newSignInBench(b, max(workers, b.N), func(o *web.Options) { o.Mail = sender })
+	tok := s.e.token(s.e.url+"/acme/oauth2/v2.0/token", s.acme.AutomationClient.ClientID, s.acme.AutomationClient.ClientSecret, s.acme.AutomationClient.Scope)
+	s.e.must(204, "PATCH", s.acme.AdminAPI+"/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/Email", tok, map[string]any{"state": "enabled"})
+	opts := load.SignInOptions{ACRValues: "2", EmailCode: func(_ context.Context, to string) (string, error) { return mail.CodeFor(b, to), nil }}
+	var next atomic.Int64
+	b.SetParallelism(perCore)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			user := load.UserMail(s.prefix, int(next.Add(1)))
+			if _, err := s.client.SignInWith(context.Background(), user, benchPassword, opts, nil); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "signins/s")
 }

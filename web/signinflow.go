@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -187,7 +188,23 @@ func (s *server) decide(ctx context.Context, t *gatehouse.Tenant, ar *gatehouse.
 	}
 	in.Methods = standing(ar.Methods, v.registered)
 	in.Available, in.Registrable = s.available(v), s.registrable(v)
-	return signin.Next(in), v, nil
+	d := signin.Next(in)
+	if ar.Purpose == gatehouse.PurposeAccount && ar.Register != "" && d.Step == signin.Issue && !registeredHere(ar) {
+		// The security info page asked to add a method, and the user has
+		// just proven it's them: now the registration.
+		if !slices.Contains(in.Registrable, ar.Register) {
+			return signin.Decision{Step: signin.Refuse, Error: signin.ErrAccessDenied,
+				Reason: "That kind of method can't be added to your account now."}, v, nil
+		}
+		d = signin.Decision{Step: signin.Register, Methods: []string{ar.Register}, Level: d.Level}
+	}
+	return d, v, nil
+}
+
+// registeredHere reports whether the request registered the method its
+// security info page asked for (a new authentication with it).
+func registeredHere(ar *gatehouse.AuthRequest) bool {
+	return slices.ContainsFunc(ar.Methods, func(m gatehouse.MethodUse) bool { return m.Method == ar.Register && !m.Carried })
 }
 
 // requirementsOf returns every source's requirements of the request.
@@ -221,6 +238,16 @@ func recordSecondFactor(ar *gatehouse.AuthRequest, use gatehouse.MethodUse) {
 // request's new state: what the factor's page must write in the same
 // transaction (clearing failure records, say).
 func (s *server) advance(w http.ResponseWriter, r *http.Request, p *flowPage, u *gatehouse.User, extra func(gatehouse.Tx) error) {
+	if u != nil {
+		if err := s.accountOwner(r, p.ar, u); errors.Is(err, errNotOwner) {
+			s.refuse(w, r, p, u, signin.Decision{Step: signin.Refuse, Error: signin.ErrAccessDenied,
+				Reason: "you signed in as " + u.Mail + ", not as the account whose security info this is. Sign in as that account."})
+			return
+		} else if err != nil {
+			s.renderInternalError(w, r, err)
+			return
+		}
+	}
 	d, v, err := s.decide(r.Context(), p.t, p.ar, u, true)
 	if err != nil {
 		s.renderInternalError(w, r, err)
@@ -501,4 +528,27 @@ func accountRequirements(ar *gatehouse.AuthRequest) []signin.Requirement {
 		reqs = append(reqs, signin.Requirement{Source: "security info", Level: l, Essential: true})
 	}
 	return reqs
+}
+
+// refreshRefusal asks signin.Next whether a grant may still yield tokens
+// without the user, inside the refresh grant's transaction: only while
+// every authentication it counted stands (LC-2: a removed method refuses
+// the refresh when the sign-in needed it), and every requirement on it
+// still holds. It returns why not, for the client, or "".
+func (s *server) refreshRefusal(ctx context.Context, rd gatehouse.Reader, t *gatehouse.Tenant, g *gatehouse.Grant, u *gatehouse.User) (string, error) {
+	v, err := loadMethods(ctx, rd, t.ID, u)
+	if err != nil {
+		return "", err
+	}
+	held := gatehouse.LevelOf(g.Methods)
+	in := signin.Input{Now: s.Now(), User: u, Methods: gatehouse.CarriedOver(standing(g.Methods, v.registered)),
+		Requirements: []signin.Requirement{{Source: "the sign-in's tokens", Level: held, Essential: true}}}
+	d := signin.Next(in)
+	if d.Step == signin.Issue {
+		return "", nil
+	}
+	if d.Error == signin.ErrUnmet || d.Error == signin.ErrLoginRequired {
+		return "An authentication method this sign-in used has been removed; the user must sign in again.", nil
+	}
+	return "The user must sign in again: " + d.Reason, nil
 }

@@ -193,6 +193,13 @@ func (s *server) grantRefreshToken(w http.ResponseWriter, r *http.Request) {
 		if user, bad, err = liveGrantUser(r.Context(), tx, grant); bad != nil || err != nil {
 			return err
 		}
+		if why, err := s.refreshRefusal(r.Context(), tx, t, grant, user); err != nil || why != "" {
+			if why != "" {
+				bad = &oauthError{Code: "invalid_grant", Description: why}
+				return errRollback
+			}
+			return err
+		}
 		scope = grant.Scope
 		if sc := r.PostForm.Get("scope"); sc != "" {
 			for _, want := range strings.Fields(sc) {
@@ -292,6 +299,7 @@ func (s *server) writeTokens(w http.ResponseWriter, r *http.Request, app *gateho
 	if alg == "" {
 		alg = oidc.RS256
 	}
+	idc.AccessTokenHash = oidc.AccessTokenHash(alg, access)
 	idToken, err := s.Keys.Sign(r.Context(), t.ID, alg, oidc.IDTokenType, idc)
 	if err != nil {
 		s.writeOAuthError(w, r, err)
@@ -307,25 +315,14 @@ func (s *server) writeTokens(w http.ResponseWriter, r *http.Request, app *gateho
 }
 
 // idTokenClaims builds the ID token of a grant (OP-1): amr, acr and
-// auth_time always, profile and email claims per the granted scopes.
+// auth_time always, and the claims about the user that the granted scopes
+// release (profile, email, address), as userinfo returns them.
 func (s *server) idTokenClaims(t *gatehouse.Tenant, app *gatehouse.Application, g *gatehouse.Grant, u *gatehouse.User, scope string, now time.Time) *oidc.IDTokenClaims {
-	c := &oidc.IDTokenClaims{
+	return &oidc.IDTokenClaims{
 		Issuer: gatehouse.IssuerURL(s.PublicURL, t.Name), Subject: u.ID, Audience: jwt.Audience{app.AppID},
 		Expiry: jwt.NewNumericDate(now.Add(oidc.IDTokenLifetime)), IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now),
 		AuthTime: jwt.NewNumericDate(g.AuthTime), ACR: g.ACR, AMR: g.AMR, AZP: app.AppID, TenantID: t.ID,
-		SessionID: g.SessionID,
-	}
-	userClaims(scope, u, &c.Email, &c.EmailVerified, &c.Name, &c.GivenName, &c.FamilyName, &c.PreferredName)
-	return c
-}
-
-// userClaims fills the profile and email claims a scope allows.
-func userClaims(scope string, u *gatehouse.User, email *string, verified **bool, name, given, family, preferred *string) {
-	if hasScope(scope, "email") {
-		yes := true
-		*email, *verified = u.Mail, &yes
-	}
-	if hasScope(scope, "profile") {
-		*name, *given, *family, *preferred = u.DisplayName, u.GivenName, u.Surname, u.Mail
+		SessionID:  g.SessionID,
+		UserClaims: oidc.ReleasedClaims(scope, oidc.LoadClaimsRequest(g.Claims).Requested("id_token"), u),
 	}
 }

@@ -13,35 +13,31 @@ import (
 
 // userinfoResponse holds the claims userinfo returns.
 type userinfoResponse struct {
-	Subject       string `json:"sub"`
-	Email         string `json:"email,omitempty"`
-	EmailVerified *bool  `json:"email_verified,omitempty"`
-	Name          string `json:"name,omitempty"`
-	GivenName     string `json:"given_name,omitempty"`
-	FamilyName    string `json:"family_name,omitempty"`
-	PreferredName string `json:"preferred_username,omitempty"`
+	Subject string `json:"sub"`
+	oidc.UserClaims
 }
 
 // writeBearerError answers a protected-resource request whose token was
 // refused (RFC 6750 section 3).
 func writeBearerError(w http.ResponseWriter, status int, code, description string) {
-	w.Header().Set("WWW-Authenticate", `Bearer error="`+code+`", error_description="`+strings.ReplaceAll(description, `"`, `'`)+`"`)
+	description = oauthText(description)
+	w.Header().Set("WWW-Authenticate", `Bearer error="`+code+`", error_description="`+description+`"`)
 	encode(w, status, map[string]string{"error": code, "error_description": description})
 }
 
 // handleUserinfo is the userinfo endpoint, by GET and POST with a bearer
-// token in the Authorization header (OP-8). The token must be a user's
-// access token of this tenant (TK-1, TK-2) whose grant still stands and
-// whose user is still enabled.
+// token in the Authorization header (OP-8), or by POST with the token in a
+// form-encoded body (RFC 6750 section 2.2; bearerToken). The token must be
+// a user's access token of this tenant (TK-1, TK-2) whose grant still
+// stands and whose user is still enabled.
 func (s *server) handleUserinfo() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t := tenantFrom(r.Context())
-		scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-			writeBearerError(w, http.StatusUnauthorized, "invalid_request", "Send the access token in an Authorization: Bearer header.")
+		token, ok := bearerToken(w, r)
+		if !ok {
 			return
 		}
-		c, err := s.Keys.VerifyAccessToken(r.Context(), t.ID, gatehouse.IssuerURL(s.PublicURL, t.Name), s.userinfoURL(t), strings.TrimSpace(token))
+		c, err := s.Keys.VerifyAccessToken(r.Context(), t.ID, gatehouse.IssuerURL(s.PublicURL, t.Name), s.userinfoURL(t), token)
 		if err != nil {
 			if gatehouse.ErrorCode(err) == gatehouse.EUNAUTHORIZED {
 				writeBearerError(w, http.StatusUnauthorized, "invalid_token", gatehouse.ErrorMessage(err))
@@ -50,7 +46,7 @@ func (s *server) handleUserinfo() http.Handler {
 			s.writeAPIError(w, r, err)
 			return
 		}
-		u, err := s.liveTokenUser(r, t, c)
+		g, u, err := s.liveTokenGrant(r, t, c)
 		if gatehouse.ErrorCode(err) == gatehouse.EUNAUTHORIZED {
 			writeBearerError(w, http.StatusUnauthorized, "invalid_token", gatehouse.ErrorMessage(err))
 			return
@@ -59,9 +55,8 @@ func (s *server) handleUserinfo() http.Handler {
 			s.writeAPIError(w, r, err)
 			return
 		}
-		out := userinfoResponse{Subject: u.ID}
-		userClaims(c.Scope, u, &out.Email, &out.EmailVerified, &out.Name, &out.GivenName, &out.FamilyName, &out.PreferredName)
-		encode(w, http.StatusOK, out)
+		requested := oidc.LoadClaimsRequest(g.Claims).Requested("userinfo")
+		encode(w, http.StatusOK, userinfoResponse{Subject: u.ID, UserClaims: oidc.ReleasedClaims(c.Scope, requested, u)})
 	})
 }
 
@@ -69,21 +64,27 @@ func (s *server) handleUserinfo() http.Handler {
 // still stands and whose user is enabled; otherwise an EUNAUTHORIZED error
 // that says why the token no longer counts, or the store's error.
 func (s *server) liveTokenUser(r *http.Request, t *gatehouse.Tenant, c *oidc.AccessTokenClaims) (*gatehouse.User, error) {
+	_, u, err := s.liveTokenGrant(r, t, c)
+	return u, err
+}
+
+// liveTokenGrant is liveTokenUser that also returns the token's grant.
+func (s *server) liveTokenGrant(r *http.Request, t *gatehouse.Tenant, c *oidc.AccessTokenClaims) (*gatehouse.Grant, *gatehouse.User, error) {
 	if c.IDType != "user" || c.GrantID == "" {
-		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "The access token was not issued for a user.")
+		return nil, nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "The access token was not issued for a user.")
 	}
 	g, err := s.Store.Grant(r.Context(), t.ID, c.GrantID)
 	if err != nil && gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
-		return nil, err
+		return nil, nil, err
 	}
 	if err != nil || g.UserID != c.Subject || g.ClientID != c.ClientID {
-		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "The access token has been revoked.")
+		return nil, nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "The access token has been revoked.")
 	}
 	u, why, err := grantUser(r.Context(), s.Store, g)
 	if why != "" {
-		return nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "%s", why)
+		return nil, nil, gatehouse.Errorf(gatehouse.EUNAUTHORIZED, "%s", why)
 	}
-	return u, err
+	return g, u, err
 }
 
 // handleRevoke is the revocation endpoint (RFC 7009). Revoking a refresh

@@ -326,6 +326,11 @@ func setUpDemo(ctx context.Context, d provision.Deps, adminEmail, sampleURL stri
 		if err := ensureDemoFlow(ctx, tx, a, app.AppID); err != nil {
 			return err
 		}
+		// Email one-time passcodes for all users, the seed's second
+		// factor, unless an administrator has changed the policy since.
+		if err := ensureDemoEmailOTP(ctx, tx, a); err != nil {
+			return err
+		}
 
 		// The break-glass account and its group.
 		groups, _, err := tx.ListGroups(ctx, t.ID, gatehouse.ListOptions{Filter: map[string]string{"displayName": demoBreakGlassGroup}})
@@ -414,6 +419,28 @@ func setUpDemo(ctx context.Context, d provision.Deps, adminEmail, sampleURL stri
 		out.BreakGlassPass = bgPassword
 	}
 	return out, nil
+}
+
+// ensureDemoEmailOTP enables the email one-time passcode method for all
+// users in a tenant whose authentication methods policy was never changed
+// (a later run leaves an administrator's policy alone).
+func ensureDemoEmailOTP(ctx context.Context, tx gatehouse.Tx, a provision.Auditor) error {
+	p, err := tx.MethodsPolicy(ctx, a.TenantID)
+	if err != nil || !p.UpdatedAt.IsZero() {
+		return err
+	}
+	if _, err := tx.UpdateMethodsPolicy(ctx, a.TenantID, func(p *gatehouse.MethodsPolicy) error {
+		c := p.Config(gatehouse.MethodEmail)
+		c.Enabled, c.Include, c.Exclude = true, []string{gatehouse.AllUsers}, []string{}
+		p.SetConfig(c)
+		return nil
+	}); err != nil {
+		return fmt.Errorf("enable email one-time passcodes: %w", err)
+	}
+	return a.Add(ctx, "Policy", "Authentication Methods Policy Update", "Update", gatehouse.AuditTarget{
+		ID: "Email", Type: "Policy", DisplayName: "Email authentication method configuration",
+		ModifiedProperties: []gatehouse.ModifiedProperty{{DisplayName: "state", OldValue: provision.JSONText("disabled"), NewValue: provision.JSONText("enabled")}},
+	})
 }
 
 // ensureDemoFlow makes sure the sample app uses a user flow: the demo's
@@ -525,8 +552,13 @@ func printDemo(w io.Writer, s *demoSetup, publicURL, sampleURL, dataDir string) 
       with any email address.
    3. No email is sent: read the verification code in the development
       mailbox:               %s/dev/mailbox
-   4. Back in the sample app: your ID token's claims ("Signed in with: pwd")
-      and the userinfo response. "Sign out" ends both sessions.
+   4. Back in the sample app: your ID token's claims ("Signed in with:
+      pwd, otp, email, mfa": the sign-up code and the password) and the
+      userinfo response. "Sign out" ends both sessions.
+   5. Sign in again with "Sign in with a second factor" (acr_values=2):
+      after the password, Gatehouse sends a one-time code to your email
+      address (read it in the mailbox). "Verify with a second factor" steps
+      up a session that signed in with the password alone.
 
  Gatehouse                   %s
    Tenant                    %s
@@ -540,6 +572,8 @@ func printDemo(w io.Writer, s *demoSetup, publicURL, sampleURL, dataDir string) 
    Redirect URI              %s
    User flow                 %s (email with password;
                              sign-up asks for a display name and a city)
+   Second factor             email one-time passcode, enabled for all users
+                             (GET %s/policies/authenticationMethodsPolicy)
 
  Development mailbox (DEVELOPMENT ONLY: no email leaves this machine; every
  one-time code is shown here to anyone who can open the page)
@@ -549,7 +583,7 @@ func printDemo(w io.Writer, s *demoSetup, publicURL, sampleURL, dataDir string) 
    Email                     %s
    Password                  %s
 `, sampleURL, publicURL, publicURL, demoTenant, s.Issuer, s.Issuer, s.AdminAPI,
-		sampleURL, s.SampleClientID, sampleapp.RedirectURI(sampleURL), demoFlowName,
+		sampleURL, s.SampleClientID, sampleapp.RedirectURI(sampleURL), demoFlowName, s.AdminAPI,
 		publicURL, s.AdminEmail, orShown(s.AdminPassword))
 
 	fmt.Fprintf(w, "\n Automation client (every admin API permission; client credentials)\n")

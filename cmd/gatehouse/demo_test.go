@@ -206,6 +206,15 @@ func TestDemo(t *testing.T) {
 	if len(roles.Value) != 1 || roles.Value[0].RoleDefinitionID != gatehouse.RoleGlobalAdministrator {
 		t.Errorf("break-glass role assignments = %+v, want Global Administrator", roles.Value)
 	}
+	// Email one-time passcodes are on for all users.
+	var email struct {
+		State          string `json:"state"`
+		IncludeTargets []struct{ ID string }
+	}
+	getJSONWith(t, api, d.gatehouse+"/demo/graph/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/Email", &email)
+	if email.State != "enabled" || len(email.IncludeTargets) != 1 || email.IncludeTargets[0].ID != "all_users" {
+		t.Errorf("the demo's email method configuration: %+v, want enabled for all_users", email)
+	}
 	// The development mailbox page is there.
 	if res, err := http.Get(d.gatehouse + "/dev/mailbox"); err != nil || res.StatusCode != 200 {
 		t.Errorf("/dev/mailbox: %v %v", res, err)

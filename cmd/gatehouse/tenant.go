@@ -127,8 +127,9 @@ func tenantRotateKeysCommand() *command {
 		summary: "Rotate a tenant's token signing keys.",
 		help: `Creates new signing keys (RS256 and ES256) for the tenant NAME and retires
 the current ones. Running servers see the new keys within 10 seconds and
-sign with them from about 30 seconds after the rotation; until then the old
-keys go on signing. Retired keys stay published in the tenant's JWKS until
+sign with them from about 80 seconds after the rotation, once every copy of
+the JWKS that relying parties may have cached (for up to a minute) holds
+them; until then the old keys go on signing. Retired keys stay published in the tenant's JWKS until
 the tokens they signed have expired, so relying parties notice nothing. The
 rotation is recorded in the tenant's audit log.`,
 		options: join(storageOptions, logOptions),
@@ -169,7 +170,7 @@ func tenantRotateKeys(ctx context.Context, e *env, c *config) error {
 	if err := auditRotation(ctx, store, t.ID); err != nil {
 		return fmt.Errorf("the keys were rotated, but recording it in the audit log failed: %w", err)
 	}
-	fmt.Fprintf(e.stdout, "Rotated the signing keys of tenant %s. New tokens are signed with the new keys\nonce every server has seen them (within about 30 seconds); the old keys stay\npublished until the tokens they signed have expired.\n", name)
+	fmt.Fprintf(e.stdout, "Rotated the signing keys of tenant %s. New tokens are signed with the new keys\nonce every server and relying party has seen them (within about 80 seconds); the old keys stay\npublished until the tokens they signed have expired.\n", name)
 	return nil
 }
 

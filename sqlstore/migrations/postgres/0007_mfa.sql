@@ -46,6 +46,8 @@ ALTER TABLE auth_requests ADD COLUMN return_to TEXT NOT NULL DEFAULT '';
 ALTER TABLE auth_requests ADD COLUMN methods TEXT NOT NULL DEFAULT '';
 ALTER TABLE auth_requests ADD COLUMN session_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE auth_requests ADD COLUMN progress TEXT NOT NULL DEFAULT '';
+-- register: the method the user's security info page asked to register.
+ALTER TABLE auth_requests ADD COLUMN register TEXT NOT NULL DEFAULT '';
 
 -- passkey_sign_in: the flow offers signing in with a passkey alone.
 ALTER TABLE user_flows ADD COLUMN passkey_sign_in BOOLEAN NOT NULL DEFAULT false;
