@@ -39,23 +39,6 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
-// startChromium starts a headless Chromium of its own (the binary at
-// path) for the test, and returns its context, which ends with the test
-// or after 90 seconds.
-func startChromium(t *testing.T, path string) context.Context {
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("no-first-run", true), chromedp.Flag("headless", true),
-		chromedp.UserDataDir(t.TempDir()))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancel)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(cancel)
-	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
-
 // lateHandler serves a handler that is set after the listener exists, so
 // that servers can know each other's addresses before they are built.
 type lateHandler struct {
@@ -218,7 +201,16 @@ func TestBrowserSignUpSignInSSO(t *testing.T) {
 	for _, eng := range storetest.Engines(t) {
 		t.Run(eng.Name, func(t *testing.T) {
 			st := startStack(t, eng.Open(t))
-			ctx := startChromium(t, path)
+			opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU,
+				chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+				chromedp.Flag("disable-sync", true), chromedp.Flag("no-first-run", true), chromedp.Flag("headless", true),
+				chromedp.UserDataDir(t.TempDir()))
+			actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+			defer cancel()
+			ctx, cancel := chromedp.NewContext(actx)
+			defer cancel()
+			ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
+			defer cancel()
 
 			var mu sync.Mutex
 			var visited []string

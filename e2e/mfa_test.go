@@ -50,15 +50,7 @@ func (st *stack) addUser(t *testing.T, mail, pw string) {
 func (st *stack) enableMethod(t *testing.T, method string) {
 	t.Helper()
 	ctx := context.Background()
-	err := st.store.Update(ctx, func(tx gatehouse.Tx) error {
-		_, err := tx.UpdateMethodsPolicy(ctx, st.tenantID, func(p *gatehouse.MethodsPolicy) error {
-			c := p.Config(method)
-			c.Enabled = true
-			p.SetConfig(c)
-			return nil
-		})
-		return err
-	})
+	err := st.store.Update(ctx, func(tx gatehouse.Tx) error { return storetest.EnableMethod(ctx, tx, st.tenantID, method) })
 	if err != nil {
 		t.Fatal(err)
 	}
