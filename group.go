@@ -15,7 +15,15 @@ type Group struct {
 	// MailNickname is Graph's mailNickname, the alias Graph requires of
 	// every group; Gatehouse groups have no mailbox, so it is a label.
 	MailNickname string
-	CreatedAt    time.Time
+	// IsAssignableToRole is Graph's isAssignableToRole: set when the group
+	// is created and never changed afterwards. Such a group is protected
+	// as Entra protects role-assignable groups: its members, its
+	// properties and its members' accounts are changed only by those who
+	// may manage directory roles. (Gatehouse assigns roles to users; the
+	// flag protects the group, for uses such as break-glass accounts that
+	// policies exclude.)
+	IsAssignableToRole bool
+	CreatedAt          time.Time
 }
 
 // Clone returns a copy of g: changing one leaves the other as it was.

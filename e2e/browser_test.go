@@ -55,6 +55,13 @@ func (l *lateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (l *lateHandler) set(h http.Handler) { l.mu.Lock(); l.h = h; l.mu.Unlock() }
 
+// wrap puts a middleware in front of the handler.
+func (l *lateHandler) wrap(mw func(http.Handler) http.Handler) {
+	l.mu.Lock()
+	l.h = mw(l.h)
+	l.mu.Unlock()
+}
+
 func startLate(t *testing.T) (*lateHandler, string) {
 	l := &lateHandler{h: http.NotFoundHandler()}
 	srv := httptest.NewServer(l)
@@ -69,8 +76,18 @@ type stack struct {
 	smtp                  *smtptest.Server
 	logs                  *logBuffer
 	store                 *sqlstore.Store
-	tenantID              string
 	hasher                *password.Hasher
+	tenantID, flowID      string
+	apps                  map[string]*lateHandler // the sample apps by name
+}
+
+// stackOptions change the stack startStackWith builds.
+type stackOptions struct {
+	// localhost serves Gatehouse at http://localhost:PORT rather than
+	// 127.0.0.1: passkeys need a host name as their relying party ID.
+	localhost bool
+	// sms, if set, sends the server's text messages.
+	sms notify.SMSSender
 }
 
 // logBuffer collects every log line of the stack, at debug level, so a
@@ -92,9 +109,11 @@ func (l *logBuffer) String() string {
 	return l.buf.String()
 }
 
-// startStack starts the stack on store; opts change the Gatehouse
-// server's options before it starts.
-func startStack(t *testing.T, store *sqlstore.Store, opts ...func(*web.Options)) *stack {
+func startStack(t *testing.T, store *sqlstore.Store) *stack {
+	return startStackWith(t, store, stackOptions{})
+}
+
+func startStackWith(t *testing.T, store *sqlstore.Store, o stackOptions) *stack {
 	ctx := context.Background()
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
@@ -112,11 +131,10 @@ func startStack(t *testing.T, store *sqlstore.Store, opts ...func(*web.Options))
 		t.Fatal(err)
 	}
 	ghLate, ghURL := startLate(t)
-	o := web.Options{Store: store, Keys: keys, Vault: v, Passwords: hasher, PublicURL: ghURL, Mail: mailer, Logger: logger}
-	for _, opt := range opts {
-		opt(&o)
+	if o.localhost {
+		ghURL = strings.Replace(ghURL, "//127.0.0.1:", "//localhost:", 1)
 	}
-	h, err := web.NewServer(o)
+	h, err := web.NewServer(web.Options{Store: store, Keys: keys, Vault: v, Passwords: hasher, PublicURL: ghURL, Mail: mailer, SMS: o.sms, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +143,7 @@ func startStack(t *testing.T, store *sqlstore.Store, opts ...func(*web.Options))
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := &stack{gatehouse: ghURL, smtp: mailSrv, logs: logs, store: store, tenantID: res.TenantID, hasher: hasher}
+	st := &stack{gatehouse: ghURL, smtp: mailSrv, logs: logs, store: store, hasher: hasher, tenantID: res.TenantID, apps: map[string]*lateHandler{}}
 	var appIDs []string
 	for _, app := range []struct {
 		name string
@@ -148,19 +166,19 @@ func startStack(t *testing.T, store *sqlstore.Store, opts ...func(*web.Options))
 			t.Fatal(err)
 		}
 		late.set(sa)
+		st.apps[app.name] = late
 		appIDs = append(appIDs, a.AppID)
 	}
-	err = store.Update(ctx, func(tx gatehouse.Tx) error {
-		return tx.CreateUserFlow(ctx, &gatehouse.UserFlow{TenantID: res.TenantID, DisplayName: "Sign up and sign in",
-			IdentityProvider: gatehouse.IdentityProviderEmailPassword, SignUpAllowed: true, AppIDs: appIDs,
-			Attributes: []gatehouse.FlowAttribute{
-				{Name: "displayName", Label: "Display name", DataType: "string", Required: true},
-				{Name: "city", Label: "City", DataType: "string"},
-			}})
-	})
-	if err != nil {
+	flow := &gatehouse.UserFlow{TenantID: res.TenantID, DisplayName: "Sign up and sign in",
+		IdentityProvider: gatehouse.IdentityProviderEmailPassword, SignUpAllowed: true, AppIDs: appIDs,
+		Attributes: []gatehouse.FlowAttribute{
+			{Name: "displayName", Label: "Display name", DataType: "string", Required: true},
+			{Name: "city", Label: "City", DataType: "string"},
+		}}
+	if err := store.Update(ctx, func(tx gatehouse.Tx) error { return tx.CreateUserFlow(ctx, flow) }); err != nil {
 		t.Fatal(err)
 	}
+	st.flowID = flow.ID
 	return st
 }
 
@@ -178,6 +196,41 @@ func newID() string {
 	return string(out)
 }
 
+// headlessChromium starts a headless Chromium for the test, with a fresh
+// profile, and returns its context, which ends with the test or after 90
+// seconds.
+func headlessChromium(t *testing.T, path string) context.Context {
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("no-first-run", true), chromedp.Flag("headless", true),
+		chromedp.UserDataDir(t.TempDir()))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(cancel)
+	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// pageText returns the text of the page Chromium shows.
+func pageText(ctx context.Context) string {
+	body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
+	return body
+}
+
+// stepper returns a function that runs one named step of a test in
+// Chromium, failing the test with the page it ended on.
+func stepper(t *testing.T, ctx context.Context) func(step string, actions ...chromedp.Action[chromedp.Void]) {
+	return func(step string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			url, _ := chromedp.Run(ctx, chromedp.Location())
+			t.Fatalf("%s: %v\nat %s:\n%s", step, err, url, pageText(ctx))
+		}
+	}
+}
+
 // byLabel finds the input a visible label names.
 func byLabel(label string) chromedp.Search {
 	return chromedp.Search(`//input[@id=//label[normalize-space(text())='` + label + `']/@for]`)
@@ -191,26 +244,39 @@ func button(texts ...string) chromedp.Search {
 	return chromedp.Search(strings.Join(alts, " | "))
 }
 
+// chrome is a tab of headless Chromium, for one test.
+type chrome struct {
+	t   *testing.T
+	ctx context.Context
+}
+
+// newChrome starts headless Chromium for the test (or skips it without
+// Chromium); every step must finish within 90 seconds in all.
+func newChrome(t *testing.T) *chrome {
+	return &chrome{t: t, ctx: headlessChromium(t, chromium(t))}
+}
+
+// bodyText returns the visible text of the page.
+func (c *chrome) bodyText() string { return pageText(c.ctx) }
+
+// run does the actions of one step of the test, which fails with the page
+// it was on if one of them fails.
+func (c *chrome) run(step string, actions ...chromedp.Action[chromedp.Void]) {
+	c.t.Helper()
+	stepper(c.t, c.ctx)(step, actions...)
+}
+
 // TestBrowserSignUpSignInSSO walks the seed's "test the sign-in" story in
 // headless Chromium: sign up on the hosted pages with a code read from the
 // mail a real SMTP server received, land on the sample app with the
 // claims, sign out, sign in again with the password, and sign in to a
 // second app of the tenant without a password prompt.
 func TestBrowserSignUpSignInSSO(t *testing.T) {
-	path := chromium(t)
+	chromium(t)
 	for _, eng := range storetest.Engines(t) {
 		t.Run(eng.Name, func(t *testing.T) {
 			st := startStack(t, eng.Open(t))
-			opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU,
-				chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-				chromedp.Flag("disable-sync", true), chromedp.Flag("no-first-run", true), chromedp.Flag("headless", true),
-				chromedp.UserDataDir(t.TempDir()))
-			actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-			defer cancel()
-			ctx, cancel := chromedp.NewContext(actx)
-			defer cancel()
-			ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
-			defer cancel()
+			ctx := headlessChromium(t, chromium(t))
 
 			var mu sync.Mutex
 			var visited []string
@@ -226,17 +292,8 @@ func TestBrowserSignUpSignInSSO(t *testing.T) {
 			}
 
 			mail := "grace@example.com"
-			bodyText := func() string {
-				body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
-				return body
-			}
-			run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-				t.Helper()
-				if err := chromedp.Do(ctx, actions...); err != nil {
-					url, _ := chromedp.Run(ctx, chromedp.Location())
-					t.Fatalf("%s: %v\nat %s:\n%s", step, err, url, bodyText())
-				}
-			}
+			bodyText := func() string { return pageText(ctx) }
+			run := stepper(t, ctx)
 			run("open the sample app and choose sign in",
 				chromedp.Navigate(st.shop),
 				chromedp.Click(button("Sign in")),

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"strings"
 	"testing"
 
@@ -10,7 +9,6 @@ import (
 	"github.com/gatehouse/gatehouse/notify"
 	"github.com/gatehouse/gatehouse/notify/smstest"
 	"github.com/gatehouse/gatehouse/storetest"
-	"github.com/gatehouse/gatehouse/web"
 )
 
 // TestBrowserSMS walks the text message second factor in headless
@@ -28,12 +26,12 @@ func TestBrowserSMS(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			st := startStack(t, eng.Open(t), func(o *web.Options) { o.SMS = wh })
+			store := eng.Open(t)
+			st := startStackWith(t, store, stackOptions{sms: wh})
 			const mail, pw, phone = "ada@example.com", "tea at the ritz 1923", "+41446681800"
-			st.addUser(t, mail, pw)
-			st.enableMethod(t, gatehouse.MethodSMS)
-			c := chrome{t, newChrome(t)}
-			run, bodyText := c.run, c.text
+			addPasswordUser(t, store, mail, pw, gatehouse.MethodSMS)
+			c := newChrome(t)
+			run, bodyText := c.run, c.bodyText
 			signIn := chromedp.Steps(
 				chromedp.Navigate(st.shop),
 				chromedp.Click(button("Sign in with a second factor")),
@@ -78,25 +76,5 @@ func TestBrowserSMS(t *testing.T) {
 				t.Errorf("the log holds the phone number or the password (LOG-1)")
 			}
 		})
-	}
-}
-
-// chrome is a test's Chromium: run does steps, failing the test with the
-// page it stopped at; text returns the page's text.
-type chrome struct {
-	t   *testing.T
-	ctx context.Context
-}
-
-func (c chrome) text() string {
-	body, _ := chromedp.Run(c.ctx, chromedp.Text(chromedp.CSS("body")))
-	return body
-}
-
-func (c chrome) run(step string, actions ...chromedp.Action[chromedp.Void]) {
-	c.t.Helper()
-	if err := chromedp.Do(c.ctx, actions...); err != nil {
-		url, _ := chromedp.Run(c.ctx, chromedp.Location())
-		c.t.Fatalf("%s: %v\nat %s:\n%s", step, err, url, c.text())
 	}
 }

@@ -207,7 +207,7 @@ func TestNewAccessToken(t *testing.T) {
 }
 
 // forge signs claims with key and alg, adding headers.
-func forge(t *testing.T, alg jose.SignatureAlgorithm, key any, claims any, headers map[jose.HeaderKey]any, embedJWK bool) string {
+func forge(t testing.TB, alg jose.SignatureAlgorithm, key any, claims any, headers map[jose.HeaderKey]any, embedJWK bool) string {
 	t.Helper()
 	opts := &jose.SignerOptions{EmbedJWK: embedJWK}
 	for k, v := range headers {
@@ -226,7 +226,7 @@ func forge(t *testing.T, alg jose.SignatureAlgorithm, key any, claims any, heade
 
 // unsigned returns a compact JWS with the header, the claims and no
 // signature.
-func unsigned(t *testing.T, h map[string]any, claims any) string {
+func unsigned(t testing.TB, h map[string]any, claims any) string {
 	t.Helper()
 	hb, _ := json.Marshal(h)
 	cb, _ := json.Marshal(claims)

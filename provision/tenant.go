@@ -74,7 +74,8 @@ func CreateTenant(ctx context.Context, d Deps, name, adminEmail string) (*Result
 	if err := gatehouse.ValidateTenantName(name); err != nil {
 		return nil, err
 	}
-	if err := gatehouse.ValidateMail("admin-email", adminEmail); err != nil {
+	adminEmail, err := gatehouse.CanonicalMail("admin-email", adminEmail)
+	if err != nil {
 		return nil, err
 	}
 	now := time.Now

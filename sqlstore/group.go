@@ -7,12 +7,12 @@ import (
 	"github.com/google/uuid"
 )
 
-const groupColumns = "tenant_id, id, display_name, description, mail_nickname, created_at"
+const groupColumns = "tenant_id, id, display_name, description, mail_nickname, is_assignable_to_role, created_at"
 
 func scanGroup(row scanner) (*gatehouse.Group, error) {
 	var g gatehouse.Group
 	var created int64
-	if err := row.Scan(&g.TenantID, &g.ID, &g.DisplayName, &g.Description, &g.MailNickname, &created); err != nil {
+	if err := row.Scan(&g.TenantID, &g.ID, &g.DisplayName, &g.Description, &g.MailNickname, &g.IsAssignableToRole, &created); err != nil {
 		return nil, err
 	}
 	g.CreatedAt = fromMicros(created)
@@ -125,8 +125,8 @@ func (t *tx) CreateGroup(ctx context.Context, g *gatehouse.Group) error {
 	conflictErr := func(string) *gatehouse.Error {
 		return conflict("", "A group with ID %q already exists.", g.ID)
 	}
-	ok, err := t.insert(ctx, "INSERT INTO groups ("+groupColumns+") VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-		g.TenantID, g.ID, g.DisplayName, g.Description, g.MailNickname, micros(g.CreatedAt))
+	ok, err := t.insert(ctx, "INSERT INTO groups ("+groupColumns+") VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+		g.TenantID, g.ID, g.DisplayName, g.Description, g.MailNickname, g.IsAssignableToRole, micros(g.CreatedAt))
 	if err != nil {
 		return t.writeError(err, "create group", conflictErr, notFound("Tenant", g.TenantID))
 	}
@@ -137,8 +137,8 @@ func (t *tx) CreateGroup(ctx context.Context, g *gatehouse.Group) error {
 }
 
 // UpdateGroup reads the tenant's group with the ID, calls fn with it and
-// stores what fn left there (its ID, TenantID and CreatedAt cannot change),
-// returning the stored group. It returns ENOTFOUND if there is no such group
+// stores what fn left there (its ID, TenantID, IsAssignableToRole and
+// CreatedAt cannot change), returning the stored group. It returns ENOTFOUND if there is no such group
 // and fn's error unchanged.
 func (t *tx) UpdateGroup(ctx context.Context, tenantID, id string, fn func(*gatehouse.Group) error) (*gatehouse.Group, error) {
 	old, err := t.group(ctx, tenantID, id, true)

@@ -67,8 +67,8 @@ func Engines(t *testing.T) []Engine {
 }
 
 // SQLite returns a new, empty, migrated SQLite store in a temporary
-// directory, closed when the test ends.
-func SQLite(t *testing.T) *sqlstore.Store {
+// directory, closed when the test (or fuzz target, or benchmark) ends.
+func SQLite(t testing.TB) *sqlstore.Store {
 	t.Helper()
 	return openSQLite(t, filepath.Join(t.TempDir(), "gatehouse.db"))
 }
@@ -91,7 +91,7 @@ func location(t *testing.T, s *sqlstore.Store) string {
 	return loc.(string)
 }
 
-func openSQLite(t *testing.T, path string) *sqlstore.Store {
+func openSQLite(t testing.TB, path string) *sqlstore.Store {
 	t.Helper()
 	s, err := sqlstore.OpenSQLite(t.Context(), path)
 	if err != nil {
@@ -111,7 +111,7 @@ func openPostgres(t *testing.T, url string) *sqlstore.Store {
 
 // migrated migrates s, closes it when the test ends and remembers where
 // its database is.
-func migrated(t *testing.T, s *sqlstore.Store, loc string) *sqlstore.Store {
+func migrated(t testing.TB, s *sqlstore.Store, loc string) *sqlstore.Store {
 	t.Helper()
 	t.Cleanup(func() { s.Close() })
 	if err := s.Migrate(t.Context()); err != nil {

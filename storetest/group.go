@@ -17,7 +17,8 @@ func testGroups(t *testing.T, s gatehouse.Store) {
 	tn := newTenant(t, s, "contoso")
 	other := newTenant(t, s, "fabrikam")
 	c := startClock()
-	admins := &gatehouse.Group{TenantID: tn.ID, DisplayName: "Admins", Description: "People who can do 'anything' ?", MailNickname: "admins.all-{x}"}
+	admins := &gatehouse.Group{TenantID: tn.ID, DisplayName: "Admins", Description: "People who can do 'anything' ?", MailNickname: "admins.all-{x}",
+		IsAssignableToRole: true}
 	update(t, s, func(tx gatehouse.Tx) error { return tx.CreateGroup(ctx, admins) })
 	if admins.ID == "" {
 		t.Fatal("CreateGroup left ID empty")
@@ -97,6 +98,7 @@ func testGroups(t *testing.T, s gatehouse.Store) {
 				g.Description = "Everyone"
 				g.MailNickname = "staff"
 				g.ID, g.TenantID, g.CreatedAt = "x", "y", oddTime(1) // cannot change
+				g.IsAssignableToRole = true                          // set at creation only
 				return nil
 			})
 			return err
@@ -114,6 +116,23 @@ func testGroups(t *testing.T, s gatehouse.Store) {
 			t.Errorf("read back (-want +got):\n%s", diff)
 		}
 		staff = read
+	})
+
+	t.Run("RoleAssignableStays", func(t *testing.T) {
+		update(t, s, func(tx gatehouse.Tx) error {
+			_, err := tx.UpdateGroup(ctx, tn.ID, admins.ID, func(g *gatehouse.Group) error {
+				g.IsAssignableToRole = false
+				return nil
+			})
+			return err
+		})
+		got, err := s.Group(ctx, tn.ID, admins.ID)
+		if err != nil {
+			t.Fatalf("Group: %v", err)
+		}
+		if !got.IsAssignableToRole {
+			t.Errorf("UpdateGroup cleared IsAssignableToRole, which is set at creation only")
+		}
 	})
 
 	t.Run("UpdaterErrorAborts", func(t *testing.T) {

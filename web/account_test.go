@@ -42,10 +42,11 @@ func TestSecurityInfoPage(t *testing.T) {
 		// Removing with a password-only session: verify first, with the
 		// second factor (email), and come back.
 		r := h.step(b, pg, map[string]string{"action": "remove", "id": totp.ID})
-		if !strings.HasSuffix(r.url.Path, "/login/mfa/email") {
-			t.Fatalf("removal without a recent second factor went to %s, want the email second factor; %.300s", r.url, text(r.body))
+		if !strings.HasSuffix(r.url.Path, "/login/mfa") || !strings.Contains(text(r.body), "Email a code") {
+			t.Fatalf("removal without a recent second factor went to %s, want the second factor chooser; %.300s", r.url, text(r.body))
 		}
-		back := h.emailSecondFactor(b, r, "ada@example.com")
+		codePage := h.step(b, r, map[string]string{"action": "start"}) // the first choice: email
+		back := h.step(b, codePage, map[string]string{"code": h.smtp.CodeFor(t, "ada@example.com")})
 		if back.url.Path != "/acme/account/security" || !strings.Contains(text(back.body), "You can change your security info for the next 10 minutes") {
 			t.Fatalf("after verifying: at %s: %.300s", back.url, text(back.body))
 		}
@@ -100,6 +101,44 @@ func TestSecurityInfoOnlyForItsUser(t *testing.T) {
 		out := noFollow(b).submit(r, map[string]string{"email": "bob@example.com", "password": "correct horse battery"})
 		if out.status != 403 || !strings.Contains(text(out.body), "you signed in as bob@example.com") {
 			t.Errorf("bob completing ada's verification: %d %.300s", out.status, text(out.body))
+		}
+	})
+}
+
+// TestSecurityInfoAddsAMethod: a user with a recent multifactor session
+// adds an authenticator app from the security info page: the same
+// registration page as a sign-in's, back to the page, the app theirs and
+// usable at the next sign-in; the registration is audited (LC-3).
+func TestSecurityInfoAddsAMethod(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
+		h := newHostedEnv(t, eng, hostedOptions{})
+		ada := h.addUser("ada@example.com", "correct horse battery")
+		h.enableMethod("Email")
+		h.enableMethod("SoftwareOath")
+		b := newBrowser(t, rpRedirect)
+		h.signedIn(h.emailSecondFactor(b, h.passwordThenMFA(b, "ada@example.com", acrMFA), "ada@example.com"))
+
+		pg := b.get(h.url + "/acme/account/security")
+		if strings.Contains(text(pg.body), "Verify it's you") {
+			t.Fatalf("a fresh multifactor session is asked to verify: %.300s", text(pg.body))
+		}
+		reg := h.step(b, pg, map[string]string{"action": "add", "method": "softwareOath"})
+		if !strings.HasSuffix(reg.url.Path, "/login/register/totp") {
+			t.Fatalf("adding an authenticator app went to %s: %.300s", reg.url, text(reg.body))
+		}
+		back := h.step(b, reg, map[string]string{"code": h.code(setupKey(t, reg))})
+		if back.url.Path != "/acme/account/security" || !strings.Contains(text(back.body), "Your new method is ready") {
+			t.Fatalf("after the registration: at %s: %.300s", back.url, text(back.body))
+		}
+		if got := h.methodsOf(ada)["softwareOath"]; len(got) != 1 {
+			t.Errorf("authenticator apps after adding one: %d", len(got))
+		}
+		if n := h.auditCount(h.tenant.AdminAPI, ada, "UserManagement", "User registered security info"); n != 1 {
+			t.Errorf("%d audit entries for the registration", n)
+		}
+		// A method the policy does not offer cannot be added.
+		if r := noFollow(b).submit(back, map[string]string{"action": "add", "method": "sms"}); r.status != 400 {
+			t.Errorf("adding a text message phone, which is off: status %d", r.status)
 		}
 	})
 }

@@ -236,14 +236,17 @@ func noteDelegation(had bool, a *gatehouse.Application, now time.Time) {
 	}
 }
 
-// checkPrivilegedApp refuses p a change to how an app that holds admin
-// API permissions gets its tokens (its client secrets, redirect URIs and
-// public client setting), unless p may grant permissions itself or is the
-// app: whoever controls those controls the app's permissions, so an
-// Application Administrator could otherwise take the bootstrap client's
-// permissions, or send an administrator's sign-in to an address of their
-// own and so get the administrator's delegated token.
-func checkPrivilegedApp(p *principal, a *gatehouse.Application, what string) error {
+// checkPrivilegedApp refuses p an action on an app that holds admin API
+// permissions — a change to how it gets its tokens (its client secrets,
+// redirect URIs, post-logout redirect URIs and public client setting) or
+// its deletion — unless p may grant permissions itself or (for changes)
+// is the app: whoever controls how it gets tokens controls its
+// permissions, so an Application Administrator could otherwise take the
+// bootstrap client's permissions, send an administrator's sign-in (or
+// sign-out) to an address of their own, or delete the automation that
+// holds permissions they could not have granted. action says what was
+// refused ("change the client secrets of", "delete").
+func checkPrivilegedApp(p *principal, a *gatehouse.Application, action string) error {
 	if !a.AdminAPIDelegated && len(a.Permissions) == 0 || permissionGrantsWrite.allows(p) || p.App != nil && p.App.ID == a.ID {
 		return nil
 	}
@@ -251,17 +254,25 @@ func checkPrivilegedApp(p *principal, a *gatehouse.Application, what string) err
 	if a.AdminAPIDelegated {
 		held = append(held, gatehouse.DirectoryAccessAsUser.Value+" (delegated)")
 	}
-	return gatehouse.Errorf(gatehouse.EFORBIDDEN, "Insufficient privileges to change %s of %q: it holds admin API permissions (%s), and that change would let its holder use them. %s",
-		what, a.DisplayName, strings.Join(held, ", "), permissionGrantsWrite.requirement())
+	return gatehouse.Errorf(gatehouse.EFORBIDDEN, "Insufficient privileges to %s %q: it holds admin API permissions (%s), so that needs the same rights as granting them. %s",
+		action, a.DisplayName, strings.Join(held, ", "), permissionGrantsWrite.requirement())
 }
 
-// tokenPathChanged reports whether an update changes where or how an app
-// gets user tokens: its redirect URIs or whether it is a public client.
-func tokenPathChanged(before, after *gatehouse.Application) bool {
-	return !slices.Equal(before.WebRedirectURIs, after.WebRedirectURIs) ||
+// tokenPathChange says what of where or how an app gets or hands back
+// user tokens an update changes: its redirect URIs, post-logout redirect
+// URIs or whether it is a public client ("" when none of them).
+func tokenPathChange(before, after *gatehouse.Application) string {
+	switch {
+	case !slices.Equal(before.WebRedirectURIs, after.WebRedirectURIs) ||
 		!slices.Equal(before.SPARedirectURIs, after.SPARedirectURIs) ||
-		!slices.Equal(before.PublicClientRedirectURIs, after.PublicClientRedirectURIs) ||
-		before.IsFallbackPublicClient != after.IsFallbackPublicClient
+		!slices.Equal(before.PublicClientRedirectURIs, after.PublicClientRedirectURIs):
+		return "the redirect URIs"
+	case !slices.Equal(before.PostLogoutRedirectURIs, after.PostLogoutRedirectURIs):
+		return "the post-logout redirect URIs"
+	case before.IsFallbackPublicClient != after.IsFallbackPublicClient:
+		return "the public client setting"
+	}
+	return ""
 }
 
 func (in *applicationInput) apply(a *gatehouse.Application) {
@@ -393,8 +404,8 @@ func (s *server) handleApplicationUpdate() http.Handler {
 				if err := checkConsent(p, before.AdminAPIDelegated, a.AdminAPIDelegated); err != nil {
 					return err
 				}
-				if tokenPathChanged(before, a) {
-					if err := checkPrivilegedApp(p, before, "the redirect URIs or the public client setting"); err != nil {
+				if what := tokenPathChange(before, a); what != "" {
+					if err := checkPrivilegedApp(p, before, "change "+what+" of"); err != nil {
 						return err
 					}
 				}
@@ -426,8 +437,12 @@ func (s *server) handleApplicationDelete() http.Handler {
 			if err != nil {
 				return err
 			}
-			if p := principalFrom(r.Context()); p.App != nil && p.App.ID == a.ID {
+			p := principalFrom(r.Context())
+			if p.App != nil && p.App.ID == a.ID {
 				return gatehouse.Errorf(gatehouse.ECONFLICT, "An application cannot delete itself; use another client or an administrator.")
+			}
+			if err := checkPrivilegedApp(p, a, "delete"); err != nil {
+				return err
 			}
 			if err := tx.DeleteApplication(r.Context(), t.ID, a.ID); err != nil {
 				return err
@@ -504,7 +519,7 @@ func (s *server) handleApplicationAddPassword() http.Handler {
 		cred.Hint, cred.Hash = hint, oidc.HashClientSecret(s.Vault, secret)
 		err = s.Store.Update(r.Context(), func(tx gatehouse.Tx) error {
 			a, err := tx.UpdateApplication(r.Context(), t.ID, r.PathValue("id"), func(a *gatehouse.Application) error {
-				if err := checkPrivilegedApp(principalFrom(r.Context()), a, "the client secrets"); err != nil {
+				if err := checkPrivilegedApp(principalFrom(r.Context()), a, "change the client secrets of"); err != nil {
 					return err
 				}
 				if len(a.PasswordCredentials) >= maxSecretsPerApp {
@@ -548,7 +563,7 @@ func (s *server) handleApplicationRemovePassword() http.Handler {
 		err := s.Store.Update(r.Context(), func(tx gatehouse.Tx) error {
 			var removed gatehouse.PasswordCredential
 			a, err := tx.UpdateApplication(r.Context(), t.ID, r.PathValue("id"), func(a *gatehouse.Application) error {
-				if err := checkPrivilegedApp(principalFrom(r.Context()), a, "the client secrets"); err != nil {
+				if err := checkPrivilegedApp(principalFrom(r.Context()), a, "change the client secrets of"); err != nil {
 					return err
 				}
 				for i, c := range a.PasswordCredentials {

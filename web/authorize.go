@@ -30,7 +30,7 @@ func matchRedirectURI(app *gatehouse.Application, uri string) bool {
 		return true
 	}
 	u, err := url.Parse(uri)
-	if err != nil || u.Scheme != "http" || !gatehouse.IsLoopbackHost(u.Hostname()) {
+	if err != nil || u.Scheme != "http" || !gatehouse.IsLoopbackHost(u.Hostname()) || gatehouse.ValidateRedirectURI("redirect_uri", uri) != nil {
 		return false
 	}
 	for _, reg := range app.PublicClientRedirectURIs {
@@ -38,7 +38,8 @@ func matchRedirectURI(app *gatehouse.Application, uri string) bool {
 		if err != nil || ru.Scheme != "http" || ru.Hostname() != u.Hostname() {
 			continue
 		}
-		if ru.Path == u.Path && ru.RawQuery == u.RawQuery && ru.User == nil && u.User == nil && u.Fragment == "" {
+		// The path as sent, escapes included: /c%62 is not /cb.
+		if ru.EscapedPath() == u.EscapedPath() && ru.RawQuery == u.RawQuery && ru.ForceQuery == u.ForceQuery && ru.User == nil {
 			return true
 		}
 	}

@@ -146,7 +146,7 @@ func (s *server) codeNotice(brand notify.Branding, t *gatehouse.Tenant, purpose,
 // codeRequest is one request for a code.
 type codeRequest struct {
 	purpose string
-	mail    string // as entered
+	mail    string // as entered; sent to and kept as pageMail writes it
 	step    string // the request's step once the code is sent
 	// automatic is a new code sent because the last one expired or had
 	// too many wrong tries: it skips the cooldown, not the send limits.
@@ -164,7 +164,7 @@ func (s *server) sendEmailCode(r *http.Request, p *flowPage, cr codeRequest) err
 	if s.Mail == nil {
 		return &userError{http.StatusServiceUnavailable, msgNoMail}
 	}
-	mail := strings.TrimSpace(cr.mail)
+	mail := pageMail(cr.mail)
 	norm := gatehouse.NormalizeMail(mail)
 	delivery, err := s.codeDeliveryFor(ctx, p.t, cr.purpose, norm)
 	if err != nil {

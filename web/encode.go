@@ -78,12 +78,15 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 			return nil, gatehouse.Errorf(gatehouse.EINVALID, "The Content-Type %q is not supported; send application/json.", ct)
 		}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAPIBody))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, gatehouse.Errorf(gatehouse.ETOOLARGE, "The request body is larger than the limit of %d bytes.", mbe.Limit)
-		}
+	var body []byte
+	tooLarge, err := readBounded(w, r, maxAPIBody, func() (err error) {
+		body, err = io.ReadAll(r.Body)
+		return err
+	})
+	switch {
+	case tooLarge:
+		return nil, gatehouse.Errorf(gatehouse.ETOOLARGE, "The request body is larger than the limit of %d bytes.", maxAPIBody)
+	case err != nil:
 		return nil, gatehouse.Errorf(gatehouse.EINVALID, "The request body could not be read.")
 	}
 	return body, nil

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
@@ -9,33 +10,39 @@ import (
 
 // graphGroup is Graph's group resource, as far as Gatehouse keeps it.
 type graphGroup struct {
-	ODataType       string   `json:"@odata.type"`
-	ID              string   `json:"id"`
-	DisplayName     string   `json:"displayName"`
-	Description     string   `json:"description"`
-	SecurityEnabled bool     `json:"securityEnabled"`
-	MailEnabled     bool     `json:"mailEnabled"`
-	MailNickname    string   `json:"mailNickname"`
-	GroupTypes      []string `json:"groupTypes"`
-	CreatedDateTime string   `json:"createdDateTime"`
+	ODataType          string   `json:"@odata.type"`
+	ID                 string   `json:"id"`
+	DisplayName        string   `json:"displayName"`
+	Description        string   `json:"description"`
+	SecurityEnabled    bool     `json:"securityEnabled"`
+	MailEnabled        bool     `json:"mailEnabled"`
+	MailNickname       string   `json:"mailNickname"`
+	GroupTypes         []string `json:"groupTypes"`
+	IsAssignableToRole bool     `json:"isAssignableToRole"`
+	CreatedDateTime    string   `json:"createdDateTime"`
 }
 
 func toGraphGroup(g *gatehouse.Group) graphGroup {
 	return graphGroup{ODataType: "#microsoft.graph.group", ID: g.ID, DisplayName: g.DisplayName,
-		Description: g.Description, MailNickname: g.MailNickname, SecurityEnabled: true, GroupTypes: []string{}, CreatedDateTime: graphTime(g.CreatedAt)}
+		Description: g.Description, MailNickname: g.MailNickname, SecurityEnabled: true, GroupTypes: []string{},
+		IsAssignableToRole: g.IsAssignableToRole, CreatedDateTime: graphTime(g.CreatedAt)}
 }
 
 // groupInput is what POST and PATCH /groups accept. Graph requires
 // mailEnabled, mailNickname and securityEnabled on create; Gatehouse groups
 // are security groups, so mailEnabled and securityEnabled are accepted when
 // they say so, and mailNickname is kept (optional here) and returned.
+// isAssignableToRole is set only on create (a PATCH may repeat the
+// group's value); Graph's other conditions for it (securityEnabled, not
+// dynamic) hold for every Gatehouse group.
 type groupInput struct {
-	DisplayName     *string  `json:"displayName" null:"refuse"`
-	Description     *string  `json:"description"`
-	MailEnabled     *bool    `json:"mailEnabled"`
-	MailNickname    *string  `json:"mailNickname"`
-	SecurityEnabled *bool    `json:"securityEnabled"`
-	GroupTypes      []string `json:"groupTypes"`
+	DisplayName        *string  `json:"displayName" null:"refuse"`
+	Description        *string  `json:"description"`
+	MailEnabled        *bool    `json:"mailEnabled"`
+	MailNickname       *string  `json:"mailNickname"`
+	SecurityEnabled    *bool    `json:"securityEnabled"`
+	GroupTypes         []string `json:"groupTypes"`
+	IsAssignableToRole *bool    `json:"isAssignableToRole"`
 }
 
 func (in *groupInput) check() error {
@@ -63,6 +70,36 @@ func (in *groupInput) apply(g *gatehouse.Group) {
 	if in.MailNickname != nil {
 		g.MailNickname = *in.MailNickname
 	}
+}
+
+// protectedGroup reports why the group is protected, or "" when it is
+// not. A protected group, its members and their accounts are changed only
+// by those who may manage directory roles (guardGroup, guardPrivileged),
+// as Entra protects role-assignable groups: otherwise a User
+// Administrator could add themselves to the group that Conditional Access
+// policies exclude (the break-glass accounts) or take over a member's
+// account. It is the one place that decides; it takes the reader so that
+// other reasons (a group a policy excludes) can be added here.
+func protectedGroup(ctx context.Context, rd gatehouse.Reader, g *gatehouse.Group) (string, error) {
+	if g.IsAssignableToRole {
+		return "it is role-assignable (isAssignableToRole)", nil
+	}
+	return "", nil
+}
+
+// guardGroup refuses a change to a protected group (protectedGroup) or to
+// its membership, with a 403 that says why, unless the caller may manage
+// directory roles.
+func guardGroup(r *http.Request, rd gatehouse.Reader, g *gatehouse.Group) error {
+	if rolesWrite.allows(principalFrom(r.Context())) {
+		return nil
+	}
+	why, err := protectedGroup(r.Context(), rd, g)
+	if err != nil || why == "" {
+		return err
+	}
+	return gatehouse.Errorf(gatehouse.EFORBIDDEN, "Insufficient privileges to change the group %q or its members: %s, and such a group is changed only by those who may manage directory roles. %s",
+		g.DisplayName, why, rolesWrite.requirement())
 }
 
 func (s *server) handleGroupList() http.Handler {
@@ -110,7 +147,15 @@ func (s *server) handleGroupCreate() http.Handler {
 		}
 		g := &gatehouse.Group{TenantID: t.ID}
 		in.apply(g)
-		if err := g.Validate(); err != nil {
+		if in.IsAssignableToRole != nil {
+			g.IsAssignableToRole = *in.IsAssignableToRole
+		}
+		err = g.Validate()
+		if err == nil && g.IsAssignableToRole && !rolesWrite.allows(principalFrom(r.Context())) {
+			err = &gatehouse.Error{Code: gatehouse.EFORBIDDEN, Field: "isAssignableToRole", Message: "Insufficient privileges to create a role-assignable group (isAssignableToRole): " +
+				"its members and properties can then be changed only by those who may manage directory roles, so only they may create one. " + rolesWrite.requirement()}
+		}
+		if err != nil {
 			s.writeAPIError(w, r, err)
 			return
 		}
@@ -146,6 +191,12 @@ func (s *server) handleGroupUpdate() http.Handler {
 			var before *gatehouse.Group // the row the updater locked
 			after, err := tx.UpdateGroup(r.Context(), t.ID, r.PathValue("id"), func(g *gatehouse.Group) error {
 				before = g.Clone()
+				if err := guardGroup(r, tx, g); err != nil {
+					return err
+				}
+				if in.IsAssignableToRole != nil && *in.IsAssignableToRole != g.IsAssignableToRole {
+					return gatehouse.FieldErrorf("isAssignableToRole", "isAssignableToRole is set when a group is created and cannot be changed; create a new group instead.")
+				}
 				in.apply(g)
 				if err := g.Validate(); err != nil {
 					return err
@@ -175,6 +226,9 @@ func (s *server) handleGroupDelete() http.Handler {
 		err := s.Store.Update(r.Context(), func(tx gatehouse.Tx) error {
 			g, err := tx.Group(r.Context(), t.ID, r.PathValue("id"))
 			if err != nil {
+				return err
+			}
+			if err := guardGroup(r, tx, g); err != nil {
 				return err
 			}
 			if err := tx.DeleteGroup(r.Context(), t.ID, g.ID); err != nil {
@@ -240,6 +294,9 @@ func (s *server) handleGroupMemberAdd() http.Handler {
 			if err != nil {
 				return err
 			}
+			if err := guardGroup(r, tx, g); err != nil {
+				return err
+			}
 			u, err := tx.User(r.Context(), t.ID, ref)
 			if err != nil {
 				if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
@@ -299,6 +356,9 @@ func (s *server) handleGroupMemberRemove() http.Handler {
 		err := s.Store.Update(r.Context(), func(tx gatehouse.Tx) error {
 			g, err := tx.Group(r.Context(), t.ID, r.PathValue("id"))
 			if err != nil {
+				return err
+			}
+			if err := guardGroup(r, tx, g); err != nil {
 				return err
 			}
 			u, err := tx.User(r.Context(), t.ID, r.PathValue("member"))

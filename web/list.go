@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"encoding/base64"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -27,10 +28,14 @@ var (
 )
 
 // checkQueryOptions refuses, with 400, a request with a system query option
-// that its route does not implement: allowed lists those it does.
+// that its route does not implement: allowed lists those it does. Of
+// several bad options it names the first in byte order, so that the same
+// request always gets the same answer.
 func (s *server) checkQueryOptions(allowed []string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		for k, vs := range r.URL.Query() {
+		q := r.URL.Query()
+		for _, k := range slices.Sorted(maps.Keys(q)) {
+			vs := q[k]
 			if !strings.HasPrefix(k, "$") {
 				continue
 			}

@@ -21,8 +21,9 @@ type methodInfo struct {
 	register string // the page that registers it, "" if none
 	choose   string // the chooser's button for using it
 	enroll   string // the chooser's button for registering it
-	// ready, if set, reports whether this server can offer the method
-	// (text messages need an SMS gateway).
+	// ready, if set, reports whether the server can offer the method at
+	// all (passkeys need a public URL that can be a relying party; text
+	// messages an SMS gateway).
 	ready func(s *server) bool
 	// max is how many registrations of the method a user may have; 0
 	// means maxMethodsPerKind.
@@ -33,22 +34,27 @@ var methodPages = map[string]methodInfo{
 	gatehouse.MethodEmail: {verify: "/login/mfa/email", choose: "Email a code to my sign-in address"},
 	gatehouse.MethodSMS: {verify: "/login/mfa/sms", register: "/login/register/sms", choose: "Text a code to my phone",
 		enroll: "Get codes by text message", ready: (*server).smsConfigured, max: 1},
+	gatehouse.MethodFido2: {verify: mfaPasskeyPath, register: registerPasskeyPath, choose: "Use a passkey", enroll: "Set up a passkey",
+		ready: func(s *server) bool { return s.passkeys != nil }},
+	gatehouse.MethodSoftwareOath: {verify: pathMFATOTP, register: pathRegisterTOTP,
+		choose: "Use my authenticator app", enroll: "Set up an authenticator app"},
+	gatehouse.MethodRecoveryCode: {verify: pathMFARecovery, choose: "Use a recovery code"},
+}
+
+// offerable reports whether the server can offer the method.
+func (s *server) offerable(method string) bool {
+	ready := methodPages[method].ready
+	return ready == nil || ready(s)
 }
 
 // verifies reports whether the method has a page that verifies it.
 func (s *server) verifies(method string) bool {
-	return methodPages[method].verify != "" && s.offersMethod(method)
+	return methodPages[method].verify != "" && s.offerable(method)
 }
 
 // registers reports whether the method can be registered in the sign-in.
 func (s *server) registers(method string) bool {
-	return methodPages[method].register != "" && s.offersMethod(method)
-}
-
-// offersMethod reports whether this server can offer the method.
-func (s *server) offersMethod(method string) bool {
-	ready := methodPages[method].ready
-	return ready == nil || ready(s)
+	return methodPages[method].register != "" && s.offerable(method)
 }
 
 // maxRegistrations is how many registrations of the method a user may

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"mime"
 	"net"
@@ -183,9 +185,13 @@ func (s *server) checkInput(next http.Handler) http.Handler {
 		}
 		if !bad && r.Method == http.MethodPost {
 			if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/x-www-form-urlencoded" {
-				r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
-				if err := r.ParseForm(); err != nil {
-					s.refuseInput(w, r, http.StatusRequestEntityTooLarge, "The form is larger than 64 KiB or malformed.")
+				tooLarge, err := readBounded(w, r, maxFormBody, r.ParseForm)
+				switch {
+				case tooLarge:
+					s.refuseInput(w, r, http.StatusRequestEntityTooLarge, "The form is larger than 64 KiB.")
+					return
+				case err != nil:
+					s.refuseInput(w, r, http.StatusBadRequest, "The form is not valid application/x-www-form-urlencoded.")
 					return
 				}
 				bad = !cleanValues(r.PostForm)
@@ -197,6 +203,47 @@ func (s *server) checkInput(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// How much of a body over its limit is still read, and thrown away,
+// before the 413 is sent, and for how long at most.
+const (
+	maxDrain  = 16 << 20
+	drainTime = 10 * time.Second
+)
+
+// readBounded calls read, which reads r's body, with the body bounded to
+// limit bytes, and reports whether the body was over the limit; other
+// errors of read are returned. A body declared (Content-Length) over the
+// limit is not read at all.
+//
+// For a body over the limit it first reads on and throws away the rest,
+// up to maxDrain bytes within drainTime, and sets Connection: close: many
+// clients (Python's http.client, browsers on slow links in effect) send
+// their whole request before they read the answer, and a server that
+// closes the connection while they still send makes the kernel answer
+// with a reset, which destroys the 413 the client was about to read. A
+// client that waits for 100 Continue before it sends a declared-too-large
+// body is not asked to send it. A body longer than the drain still ends in
+// a reset for such clients; nothing longer is worth reading.
+func readBounded(w http.ResponseWriter, r *http.Request, limit int64, read func() error) (tooLarge bool, err error) {
+	body := r.Body
+	started := false
+	if r.ContentLength <= limit {
+		started = true
+		r.Body = http.MaxBytesReader(w, body, limit)
+		err = read()
+		if _, over := errors.AsType[*http.MaxBytesError](err); !over {
+			return false, err
+		}
+	}
+	w.Header().Set("Connection", "close")
+	waiting := !started && strings.EqualFold(r.Header.Get("Expect"), "100-continue")
+	if !waiting && r.ContentLength <= limit+maxDrain {
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(drainTime))
+		_, _ = io.CopyN(io.Discard, body, maxDrain)
+	}
+	return true, nil
 }
 
 func cleanText(v string) bool { return utf8.ValidString(v) && !strings.ContainsRune(v, 0) }

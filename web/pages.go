@@ -53,7 +53,7 @@ const maxPageForm = 64 << 10
 // together with one content template.
 type pageTemplates map[string]*template.Template
 
-var pageTemplateNames = []string{"form", "message", "mailbox", "mailmessage", "home", "account"}
+var pageTemplateNames = []string{"form", "message", "mailbox", "mailmessage", "home", "account", "mfasetup"}
 
 // parsePageTemplates parses every page template; NewServer calls it once.
 func parsePageTemplates() (pageTemplates, error) {
@@ -129,6 +129,13 @@ func (s *server) pageRoutes(mux *router) {
 		page(m+" /{tenant}/login/mfa/sms", s.handleMFASMSPage())
 		page(m+" /{tenant}/login/register/sms", s.handleRegisterSMSPage())
 		page(m+" /{tenant}/account/security", s.handleAccountPage())
+		page(m+" /{tenant}"+mfaPasskeyPath, s.handleMFAPasskeyPage())
+		page(m+" /{tenant}"+registerPasskeyPath, s.handleRegisterPasskeyPage())
+		page(m+" /{tenant}"+passkeySignInPath, s.handlePasskeySignInPage())
+		page(m+" /{tenant}"+pathMFATOTP, s.handleCodeMethodPage(totpMethod))
+		page(m+" /{tenant}"+pathRegisterTOTP, s.handleRegisterTOTPPage())
+		page(m+" /{tenant}"+pathMFARecovery, s.handleCodeMethodPage(recoveryMethod))
+		page(m+" /{tenant}"+pathRecoveryCodes, s.handleRecoveryCodesPage())
 	}
 	page("GET /{tenant}/login/continue", s.handleContinuePage())
 	page("GET /{tenant}/reset/done", s.handleResetDonePage())
@@ -195,14 +202,20 @@ type pageView struct {
 	Body          []string // paragraphs of a message page
 	CorrelationID string
 
-	Brand     pageBrand
-	StyleURL  string
+	Brand    pageBrand
+	StyleURL string
+	// Script is the URL of the page's one script (the WebAuthn pages'
+	// webauthn.js), "" for the pages that have none.
+	Script    string
 	BodyClass string
 	Wide      bool
 	Dev       bool
 	// FramesSelf lets the page frame pages of this server (the HTML part
 	// of a message in the development mailbox).
 	FramesSelf bool
+
+	TOTP  *totpView // an authenticator app being set up
+	Codes []string  // new recovery codes, shown once
 
 	Mail    []mailRow // the development mailbox
 	Message *mailView
@@ -233,6 +246,11 @@ type pageForm struct {
 	Secondary    bool
 	Class        string
 	RequiredNote bool
+	// WebAuthn, on the form of a passkey page, holds the options of its
+	// ceremony (JSON) and Ceremony says which: "create" or "get".
+	// webauthn.js runs the ceremony when the form is submitted and posts
+	// its result in the hidden credential input.
+	WebAuthn, Ceremony string
 }
 
 type pageHidden struct{ Name, Value string }
@@ -609,14 +627,35 @@ func mailDomain(addr string) string {
 	return strings.ToLower(addr[i+1:])
 }
 
-// checkMailInput validates an address typed into a page and returns the
-// message for the field, or "".
+// checkMailInput validates an address typed into a page
+// (gatehouse.CanonicalMail: fullwidth forms fold, lookalike and invisible
+// characters are refused) and returns the message for the field, or "".
 func checkMailInput(addr string) string {
-	switch {
-	case addr == "":
+	if addr == "" {
 		return "Enter your email address."
-	case gatehouse.ValidateMail("mail", addr) != nil:
-		return "Enter an email address like name@example.com."
 	}
-	return ""
+	_, err := gatehouse.CanonicalMail("mail", addr)
+	var e *gatehouse.Error
+	if err == nil || !errors.As(err, &e) {
+		return ""
+	}
+	switch e.Reason {
+	case gatehouse.ReasonMailInvisible:
+		return "Your email address contains an invisible character. Type it again instead of pasting it."
+	case gatehouse.ReasonMailNotASCII:
+		return "Use only the letters a to z, digits and punctuation before the @ of your email address."
+	case gatehouse.ReasonMailDomain:
+		return "The part after the @ is not a domain name that can receive email."
+	}
+	return "Enter an email address like name@example.com."
+}
+
+// pageMail returns an address typed into a page as Gatehouse stores it;
+// one checkMailInput refused comes back trimmed, as typed.
+func pageMail(addr string) string {
+	addr = strings.TrimSpace(addr)
+	if c, err := gatehouse.CanonicalMail("mail", addr); err == nil {
+		return c
+	}
+	return addr
 }

@@ -66,6 +66,10 @@ type hostedOptions struct {
 	trusted   []netip.Prefix   // the trusted proxies
 	passwords *password.Hasher // the server's hasher; nil: testHasher
 	pwMin     int              // the shortest new password; 0: the default
+	// localhost makes the public URL http://localhost:PORT instead of
+	// 127.0.0.1: passkeys need a host name (browsers refuse IP addresses
+	// as WebAuthn relying party IDs).
+	localhost bool
 }
 
 func newHostedEnv(t *testing.T, eng storetest.Engine, o hostedOptions) *hostedEnv {
@@ -92,6 +96,9 @@ func newHostedEnv(t *testing.T, eng storetest.Engine, o hostedOptions) *hostedEn
 		sender = smtp
 	}
 	h.testEnv = newEnv(t, st, newKey(t), func(opt *web.Options) {
+		if o.localhost {
+			opt.PublicURL = strings.Replace(opt.PublicURL, "//127.0.0.1:", "//localhost:", 1)
+		}
 		opt.Now = clk.Now
 		opt.Mail = sender
 		opt.Mailbox = o.mailbox
@@ -106,6 +113,9 @@ func newHostedEnv(t *testing.T, eng storetest.Engine, o hostedOptions) *hostedEn
 			opt.Logger = o.logger
 		}
 	})
+	if o.localhost {
+		h.url = strings.Replace(h.url, "//127.0.0.1:", "//localhost:", 1)
+	}
 	h.tenant = h.createTenant("acme")
 	h.tok = h.token(h.url+"/acme/oauth2/v2.0/token", h.tenant.AutomationClient.ClientID, h.tenant.AutomationClient.ClientSecret, h.tenant.AutomationClient.Scope)
 	h.app = h.newRP("acme", h.tok, "Shop", nil)
@@ -544,47 +554,6 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
-}
-
-// TestPagesLogNoSecrets goes through sign-up, a failed and a good sign-in
-// and a password reset with a debug logger, and checks that no code,
-// password, address or session secret reaches the log (EO-4, LOG-1).
-func TestPagesLogNoSecrets(t *testing.T) {
-	var logs lockedBuffer
-	h := newHostedEnv(t, storetest.Engines(t)[0], hostedOptions{
-		logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	})
-	const mail, pw, newPW = "grace.secret@example.com", "first planted passphrase", "second planted passphrase"
-	var secrets []string
-	b := newBrowser(t, rpRedirect)
-	code := h.step(b, h.follow(b, h.begin(b), "Sign up"), map[string]string{"email": mail})
-	c := h.smtp.CodeFor(t, mail)
-	secrets = append(secrets, c)
-	details := h.step(b, code, map[string]string{"code": c})
-	h.signedIn(h.step(b, details, map[string]string{"password": pw, "attr.displayName": "Grace"}))
-	secrets = append(secrets, h.sessionOf(b))
-	for _, ck := range b.client.Jar.Cookies(details.url) {
-		secrets = append(secrets, ck.Value)
-	}
-
-	b = newBrowser(t, rpRedirect)
-	login := h.begin(b)
-	tryLogin(b, login, mail, "wrong planted passphrase")
-	reset := h.follow(b, login, "Forgot your password?")
-	code = h.step(b, reset, map[string]string{"email": mail})
-	c = h.smtp.CodeFor(t, mail)
-	secrets = append(secrets, c)
-	h.step(b, h.step(b, code, map[string]string{"code": c}), map[string]string{"password": newPW})
-
-	out := logs.String()
-	if !strings.Contains(out, "email code sent") || !strings.Contains(out, "sign-in failed") {
-		t.Fatalf("the log lacks the events it should have:\n%s", out)
-	}
-	for _, s := range append(secrets, pw, newPW, "wrong planted passphrase", "grace.secret") {
-		if s != "" && strings.Contains(out, s) {
-			t.Errorf("the log holds %q", s)
-		}
-	}
 }
 
 // requiredMarks checks the "*" markers of a page's inputs: with the note

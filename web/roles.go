@@ -118,6 +118,9 @@ func (s *server) handleRoleAssignmentCreate() http.Handler {
 			u, err := tx.User(r.Context(), t.ID, a.PrincipalID)
 			if err != nil {
 				if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+					if _, gerr := tx.Group(r.Context(), t.ID, a.PrincipalID); gerr == nil {
+						return gatehouse.FieldErrorf("principalId", "principalId %q is a group; Gatehouse assigns directory roles to users only (isAssignableToRole protects a group, it does not give its members roles).", a.PrincipalID)
+					}
 					return gatehouse.FieldErrorf("principalId", "principalId %q is not a user of this tenant.", a.PrincipalID)
 				}
 				return err

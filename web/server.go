@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/mfa"
 	"github.com/gatehouse/gatehouse/notify"
 	"github.com/gatehouse/gatehouse/oidc"
 	"github.com/gatehouse/gatehouse/password"
@@ -96,6 +97,7 @@ type server struct {
 	composer *notify.Composer // the mail of the hosted pages
 	pages    pageTemplates    // the hosted pages, parsed at start-up
 	static   map[string]staticFile
+	passkeys *mfa.Passkeys // the WebAuthn relying party; nil when the public URL cannot be one
 }
 
 // NewServer returns the HTTP handler of Gatehouse: every route of routes.go
@@ -149,6 +151,7 @@ func NewServer(opt Options) (http.Handler, error) {
 		return nil, err
 	}
 	s.metrics = m
+	s.passkeys = s.newPasskeys()
 	mux := &router{ServeMux: http.NewServeMux()}
 	s.routes(mux)
 	return s.recoverPanics(s.observe(s.checkInput(mux))), nil

@@ -134,13 +134,27 @@ func (s *server) showLogin(w http.ResponseWriter, r *http.Request, p *flowPage, 
 			links = append(links, s.link(p, "No account?", "Sign up", "/signup"))
 		}
 	}
-	s.show(w, r, p, status, &pageView{
+	s.showSignIn(w, r, p, status, &pageView{
 		Title: "Sign in",
 		Lead:  lead,
 		Alert: alert,
 		Form:  s.form(p, "/login", "Sign in", ef, pf),
 		Links: links,
 	})
+}
+
+// showSignIn renders a first page of the sign-in, with the button that
+// signs in with a passkey where the flow offers it.
+func (s *server) showSignIn(w http.ResponseWriter, r *http.Request, p *flowPage, status int, v *pageView) {
+	passkey, err := s.passkeySignInForm(r.Context(), p)
+	if err != nil {
+		s.renderInternalError(w, r, err)
+		return
+	}
+	if passkey != nil {
+		v.Extra = append(v.Extra, passkey)
+	}
+	s.show(w, r, p, status, v)
 }
 
 // passwordSignIn checks an address and password within the limits, and
@@ -336,7 +350,7 @@ func (s *server) showEmailLogin(w http.ResponseWriter, r *http.Request, p *flowP
 	if p.flow.SignUpAllowed {
 		lead = append(lead, "New here? The same code creates your account.")
 	}
-	s.show(w, r, p, status, &pageView{
+	s.showSignIn(w, r, p, status, &pageView{
 		Title: "Sign in",
 		Lead:  lead,
 		Alert: alert,

@@ -175,6 +175,16 @@ func standing(uses []gatehouse.MethodUse, registered []*gatehouse.UserMethod) []
 	return out
 }
 
+// withPending adds to the user's registrations the method the request is
+// registering, which a page confirmed and whose creation commits with the
+// step that records it (advance's extra): the factor it proved stands.
+func withPending(registered []*gatehouse.UserMethod, ar *gatehouse.AuthRequest) []*gatehouse.UserMethod {
+	if ar.Progress.Pending == nil {
+		return registered
+	}
+	return append(slices.Clone(registered), ar.Progress.Pending)
+}
+
 // decide asks signin.Next what the request's sign-in needs, with the user
 // it has authenticated so far (nil before the first factor).
 func (s *server) decide(ctx context.Context, t *gatehouse.Tenant, ar *gatehouse.AuthRequest, u *gatehouse.User, interactive bool) (signin.Decision, *methodsView, error) {
@@ -186,7 +196,7 @@ func (s *server) decide(ctx context.Context, t *gatehouse.Tenant, ar *gatehouse.
 	if err != nil {
 		return signin.Decision{}, nil, err
 	}
-	in.Methods = standing(ar.Methods, v.registered)
+	in.Methods = standing(ar.Methods, withPending(v.registered, ar))
 	in.Available, in.Registrable = s.available(v), s.registrable(v)
 	d := signin.Next(in)
 	if ar.Purpose == gatehouse.PurposeAccount && ar.Register != "" && d.Step == signin.Issue && !registeredHere(ar) {
@@ -236,7 +246,8 @@ func recordSecondFactor(ar *gatehouse.AuthRequest, use gatehouse.MethodUse) {
 // advance decides what the sign-in of p needs now that its request (in
 // memory) recorded a factor, and does it. extra, if set, commits with the
 // request's new state: what the factor's page must write in the same
-// transaction (clearing failure records, say).
+// transaction (clearing failure records, say); a *userError from it
+// writes nothing and is shown to the user.
 func (s *server) advance(w http.ResponseWriter, r *http.Request, p *flowPage, u *gatehouse.User, extra func(gatehouse.Tx) error) {
 	if u != nil {
 		if err := s.accountOwner(r, p.ar, u); errors.Is(err, errNotOwner) {
@@ -280,7 +291,10 @@ func (s *server) advance(w http.ResponseWriter, r *http.Request, p *flowPage, u 
 		p.ar = updated
 		return nil
 	})
-	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+	if ue := asUserError(err); ue != nil {
+		s.showError(w, r, p, ue.status, ue.message)
+		return
+	} else if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
 		s.showError(w, r, p, http.StatusConflict, msgSignInDone)
 		return
 	} else if err != nil {
@@ -424,7 +438,10 @@ func (s *server) finish(w http.ResponseWriter, r *http.Request, t *gatehouse.Ten
 		err := tx.CreateSession(ctx, sess)
 		return s.issueInTx(ctx, tx, t, ar, u, sess, d, codeHash, now, err)
 	})
-	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND && ar.ID != "" {
+	if ue := asUserError(err); ue != nil {
+		s.renderError(w, r, ue.status, ue.message)
+		return
+	} else if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND && ar.ID != "" {
 		s.renderError(w, r, http.StatusConflict, msgSignInDone)
 		return
 	} else if err != nil {

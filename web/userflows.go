@@ -70,6 +70,16 @@ type graphUserFlow struct {
 	OnAuthenticationMethodLoadStart graphFlowMethodLoad     `json:"onAuthenticationMethodLoadStart"`
 	OnAttributeCollection           graphFlowAttrCollection `json:"onAttributeCollection"`
 	OnUserCreateStart               graphFlowUserCreate     `json:"onUserCreateStart"`
+	// Gatehouse holds the flow's settings that Graph has no counterpart
+	// for.
+	Gatehouse graphFlowSettings `json:"gatehouse"`
+}
+
+// graphFlowSettings are a flow's Gatehouse extensions. PasskeySignIn offers
+// "Sign in with a passkey" on the sign-in page, to users the methods
+// policy offers passkeys (fido2) to.
+type graphFlowSettings struct {
+	PasskeySignIn bool `json:"passkeySignIn"`
 }
 
 type graphFlowConditions struct {
@@ -158,6 +168,7 @@ func toGraphUserFlow(f *gatehouse.UserFlow) graphUserFlow {
 				UserFlowAttributeType: "builtIn", DataType: "string"}},
 		},
 		OnUserCreateStart: graphFlowUserCreate{ODataType: odataUserCreateStart, UserTypeToCreate: "member"},
+		Gatehouse:         graphFlowSettings{PasskeySignIn: f.PasskeySignIn},
 	}
 	for _, id := range f.AppIDs {
 		out.Conditions.Applications.IncludeApplications = append(out.Conditions.Applications.IncludeApplications, graphFlowApp{id})
@@ -197,6 +208,7 @@ type userFlowInput struct {
 	OnAuthenticationMethodLoadStart *flowMethodLoadInput     `json:"onAuthenticationMethodLoadStart"`
 	OnAttributeCollection           *flowAttrCollectionInput `json:"onAttributeCollection" null:"keep"`
 	OnUserCreateStart               *flowUserCreateInput     `json:"onUserCreateStart"`
+	Gatehouse                       *flowSettingsInput       `json:"gatehouse"`
 	// Custom authentication extensions, which Gatehouse does not call:
 	// accepted only as null.
 	OnAttributeCollectionStart  json.RawMessage `json:"onAttributeCollectionStart"`
@@ -267,6 +279,10 @@ type flowInputInput struct {
 	DefaultValue     json.RawMessage `json:"defaultValue"`
 	ValidationRegEx  json.RawMessage `json:"validationRegEx"`
 	Options          json.RawMessage `json:"options"`
+}
+
+type flowSettingsInput struct {
+	PasskeySignIn *bool `json:"passkeySignIn"`
 }
 
 type flowUserCreateInput struct {
@@ -390,6 +406,9 @@ func (in *userFlowInput) apply(d *decoded, f *gatehouse.UserFlow, create bool) e
 		if u.UserTypeToCreate != nil && *u.UserTypeToCreate != "member" {
 			return gatehouse.FieldErrorf("onUserCreateStart.userTypeToCreate", "userTypeToCreate %q is not supported: Gatehouse creates every user who signs up as a member.", *u.UserTypeToCreate)
 		}
+	}
+	if g := in.Gatehouse; g != nil && g.PasskeySignIn != nil {
+		f.PasskeySignIn = *g.PasskeySignIn
 	}
 	return nil
 }

@@ -133,7 +133,8 @@ const storefrontFlowWant = `{
   "onUserCreateStart": {
     "@odata.type": "#microsoft.graph.onUserCreateStartExternalUsersSelfServiceSignUp",
     "userTypeToCreate": "member"
-  }
+  },
+  "gatehouse": {"passkeySignIn": false}
 }`
 
 func jsonObject(t *testing.T, s string) map[string]any {

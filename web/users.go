@@ -139,6 +139,22 @@ func (in *userInput) signInMail(tenant string) (*string, error) {
 	return fromIdentity, nil
 }
 
+// canonicalMail sets in.Mail to the address mail and identities agree on
+// (signInMail), as gatehouse.CanonicalMail writes it.
+func (in *userInput) canonicalMail(tenant string) error {
+	mail, err := in.signInMail(tenant)
+	if err != nil || mail == nil {
+		in.Mail = mail
+		return err
+	}
+	c, err := gatehouse.CanonicalMail("mail", *mail)
+	if err != nil {
+		return err
+	}
+	in.Mail = &c
+	return nil
+}
+
 // checkPassword applies the password policy to the password of a
 // passwordProfile, without hashing it.
 func (s *server) checkPassword(pp *passwordProfile) error {
@@ -232,15 +248,13 @@ func (s *server) handleUserCreate() http.Handler {
 			s.writeAPIError(w, r, err)
 			return
 		}
-		mail, err := in.signInMail(t.Name)
-		if err != nil {
+		if err := in.canonicalMail(t.Name); err != nil {
 			s.writeAPIError(w, r, err)
 			return
 		}
-		in.Mail = mail
 		u := &gatehouse.User{TenantID: t.ID, AccountEnabled: true}
 		in.apply(u)
-		err = u.Validate()
+		err := u.Validate()
 		if err == nil {
 			err = s.checkPassword(in.PasswordProfile)
 		}
@@ -270,9 +284,10 @@ func (s *server) handleUserCreate() http.Handler {
 	})
 }
 
-// guardPrivileged refuses changes to a user who holds a directory role
-// unless the caller is a Global Administrator (as in Entra, a User
-// Administrator cannot take over an administrator's account).
+// guardPrivileged refuses changes to a user who holds a directory role or
+// is a member of a protected group (protectedGroup) unless the caller is a
+// Global Administrator (as in Entra, a User Administrator cannot take over
+// an administrator's account, nor a member of a role-assignable group).
 func (s *server) guardPrivileged(r *http.Request, tx gatehouse.Reader, u *gatehouse.User) error {
 	if principalFrom(r.Context()).isGlobalAdmin() {
 		return nil
@@ -283,6 +298,24 @@ func (s *server) guardPrivileged(r *http.Request, tx gatehouse.Reader, u *gateho
 	}
 	if len(roles) > 0 {
 		return gatehouse.Errorf(gatehouse.EFORBIDDEN, "Insufficient privileges: %s holds an administrator role, and only a Global Administrator can change or delete such a user.", u.Mail)
+	}
+	groups, err := tx.UserGroupIDs(r.Context(), u.TenantID, u.ID)
+	if err != nil {
+		return err
+	}
+	for _, id := range groups {
+		g, err := tx.Group(r.Context(), u.TenantID, id)
+		if err != nil {
+			return err
+		}
+		why, err := protectedGroup(r.Context(), tx, g)
+		if err != nil {
+			return err
+		}
+		if why != "" {
+			return gatehouse.Errorf(gatehouse.EFORBIDDEN, "Insufficient privileges: %s is a member of the group %q, which is protected (%s), and only a Global Administrator can change or delete such a user. %s",
+				u.Mail, g.DisplayName, why, rolesWrite.requirement())
+		}
 	}
 	return nil
 }
@@ -295,12 +328,10 @@ func (s *server) handleUserUpdate() http.Handler {
 			s.writeAPIError(w, r, err)
 			return
 		}
-		mail, err := in.signInMail(t.Name)
-		if err != nil {
+		if err := in.canonicalMail(t.Name); err != nil {
 			s.writeAPIError(w, r, err)
 			return
 		}
-		in.Mail = mail
 		if err := s.checkUserUpdate(r, &in); err != nil {
 			s.writeAPIError(w, r, err)
 			return

@@ -45,7 +45,8 @@ a first sign-in needs, and prints every URL and credential:
   - the sample app, registered as an application with a client secret, and
     connected to the user flow "Sign up and sign in" (email with password;
     sign-up collects a display name and a city);
-  - a break-glass account in the group "Break-glass accounts";
+  - a break-glass account in the group "Break-glass accounts", which is
+    role-assignable: only a Global Administrator changes it or its members;
   - a development mailbox: no email or text message is sent; the codes of
     sign-up, password reset and second factors are shown on /dev/mailbox.
 
@@ -85,9 +86,11 @@ type demoSetup struct {
 }
 
 func runDemo(ctx context.Context, e *env, c *config) error {
-	if err := gatehouse.ValidateMail("--admin-email", c.AdminEmail); err != nil {
+	adminEmail, err := gatehouse.CanonicalMail("--admin-email", c.AdminEmail)
+	if err != nil {
 		return err
 	}
+	c.AdminEmail = adminEmail
 	logger := newLogger(c, e.stderr)
 	for _, w := range c.warnings {
 		logger.Warn(w)
@@ -341,14 +344,16 @@ func setUpDemo(ctx context.Context, d provision.Deps, adminEmail, sampleURL stri
 		if len(groups) > 0 {
 			group = groups[0]
 		} else {
-			group = &gatehouse.Group{TenantID: t.ID, DisplayName: demoBreakGlassGroup,
+			// Role-assignable, so that only a Global Administrator can
+			// change who is in the group that policies exclude.
+			group = &gatehouse.Group{TenantID: t.ID, DisplayName: demoBreakGlassGroup, IsAssignableToRole: true,
 				Description: "Emergency access accounts: exclude this group from Conditional Access policies, so that a policy mistake cannot lock every administrator out."}
 			if err := tx.CreateGroup(ctx, group); err != nil {
 				return fmt.Errorf("create the break-glass group: %w", err)
 			}
 			if err := a.Add(ctx, "GroupManagement", "Add group", "Add", gatehouse.AuditTarget{
 				ID: group.ID, Type: "Group", DisplayName: group.DisplayName,
-				ModifiedProperties: provision.Props("displayName", group.DisplayName, "description", group.Description),
+				ModifiedProperties: provision.Props("displayName", group.DisplayName, "description", group.Description, "isAssignableToRole", true),
 			}); err != nil {
 				return err
 			}
@@ -599,8 +604,8 @@ func printDemo(w io.Writer, s *demoSetup, publicURL, sampleURL, dataDir string) 
 		fmt.Fprintf(w, "   Client ID and secret      %s\n", shownBefore)
 	}
 	fmt.Fprintf(w, `
- Break-glass account (Global Administrator, member of %q;
- exclude that group from Conditional Access policies)
+ Break-glass account (Global Administrator, member of %q, a
+ role-assignable group; exclude that group from Conditional Access policies)
    Email                     %s
    Password                  %s
 

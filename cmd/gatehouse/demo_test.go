@@ -178,11 +178,14 @@ func TestDemo(t *testing.T) {
 		TokenURL: d.gatehouse + "/demo/oauth2/v2.0/token", Scopes: []string{d.gatehouse + "/demo/graph/v1.0/.default"}}
 	api := cc.Client(context.Background())
 	var groups struct {
-		Value []struct{ ID, DisplayName string } `json:"value"`
+		Value []struct {
+			ID, DisplayName    string
+			IsAssignableToRole bool
+		} `json:"value"`
 	}
 	getJSONWith(t, api, d.gatehouse+"/demo/graph/v1.0/groups", &groups)
-	if len(groups.Value) != 1 || groups.Value[0].DisplayName != "Break-glass accounts" {
-		t.Fatalf("groups = %+v, want the break-glass group", groups.Value)
+	if len(groups.Value) != 1 || groups.Value[0].DisplayName != "Break-glass accounts" || !groups.Value[0].IsAssignableToRole {
+		t.Fatalf("groups = %+v, want the break-glass group, role-assignable", groups.Value)
 	}
 	var members struct {
 		Value []struct{ Mail string } `json:"value"`

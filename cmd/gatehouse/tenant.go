@@ -57,9 +57,11 @@ func tenantCreate(ctx context.Context, e *env, c *config) error {
 	if err := gatehouse.ValidateTenantName(name); err != nil {
 		return err
 	}
-	if err := gatehouse.ValidateMail("--admin-email", c.AdminEmail); err != nil {
+	adminEmail, err := gatehouse.CanonicalMail("--admin-email", c.AdminEmail)
+	if err != nil {
 		return err
 	}
+	c.AdminEmail = adminEmail
 	logger := newLogger(c, e.stderr)
 	for _, w := range c.warnings {
 		logger.Warn(w)
