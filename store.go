@@ -220,7 +220,8 @@ type Tx interface {
 	// methods policy (it starts from the default one); it sets UpdatedAt.
 	UpdateMethodsPolicy(ctx context.Context, tenantID string, fn func(*MethodsPolicy) error) (*MethodsPolicy, error)
 	// CreateUserMethod returns ENOTFOUND if there is no such user and
-	// ECONFLICT if the passkey's credential ID is registered already.
+	// ECONFLICT if the passkey's credential ID is registered already, or
+	// if the method is a phone (MethodSMS) and the user has one already.
 	CreateUserMethod(ctx context.Context, m *UserMethod) error
 	// UpdateUserMethod locks the method, so concurrent updaters (a TOTP
 	// step, a recovery code, a passkey's counter) take turns.

@@ -86,6 +86,8 @@ type stackOptions struct {
 	// localhost serves Gatehouse at http://localhost:PORT rather than
 	// 127.0.0.1: passkeys need a host name as their relying party ID.
 	localhost bool
+	// sms, if set, sends the server's text messages.
+	sms notify.SMSSender
 }
 
 // logBuffer collects every log line of the stack, at debug level, so a
@@ -132,7 +134,7 @@ func startStackWith(t *testing.T, store *sqlstore.Store, o stackOptions) *stack 
 	if o.localhost {
 		ghURL = strings.Replace(ghURL, "//127.0.0.1:", "//localhost:", 1)
 	}
-	h, err := web.NewServer(web.Options{Store: store, Keys: keys, Vault: v, Passwords: hasher, PublicURL: ghURL, Mail: mailer, Logger: logger})
+	h, err := web.NewServer(web.Options{Store: store, Keys: keys, Vault: v, Passwords: hasher, PublicURL: ghURL, Mail: mailer, SMS: o.sms, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}

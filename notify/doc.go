@@ -1,6 +1,6 @@
-// Package notify sends Gatehouse's outbound email: the one-time codes of
-// sign-up, passwordless sign-in and password reset, and security notices
-// (SECURITY.md RL-5).
+// Package notify sends Gatehouse's outbound email and text messages: the
+// one-time codes of sign-up, passwordless sign-in, password reset and the
+// second factor, and security notices (SECURITY.md RL-5).
 //
 // A Composer turns a CodeMail or a notice into a Message with a subject, a
 // plain-text body and an inline-styled HTML alternative in the tenant's
@@ -20,6 +20,16 @@
 // hold codes, so they are never logged (EO-4, LOG-1), and logs and errors
 // name the recipient's domain only.
 //
-// Package smtptest runs a real SMTP server in-process for tests across the
-// repository.
+// An SMSSender delivers an SMS (a text message), such as the one
+// CodeSMS.Text composes. Webhook posts each message as JSON to an SMS
+// gateway of the operator's own, signed with a shared secret (Sign: an
+// HMAC-SHA256 of a timestamp and the body, as Stripe and GitHub sign their
+// webhooks); it bounds and retries attempts as SMTP does, and logs the
+// number as "+41…00", never the text or the secret. Its failures wrap
+// ErrUnavailable or ErrRejected too, with messages that speak of a text
+// message. Mailbox.SMS keeps text messages in the development mailbox
+// beside the mail.
+//
+// Packages smtptest and smstest run a real SMTP server and an SMS webhook
+// gateway in-process for tests across the repository.
 package notify

@@ -10,21 +10,24 @@ import (
 // DefaultMailboxSize is how many messages a Mailbox keeps by default.
 const DefaultMailboxSize = 200
 
-// Stored is a message kept by a Mailbox.
+// Stored is a message kept by a Mailbox: an email, or a text message
+// (SMS), which has a phone number for To and neither subject nor HTML.
 type Stored struct {
 	ID      string
 	Time    time.Time
+	SMS     bool
 	To      string
 	Subject string
 	Text    string
 	HTML    string
 }
 
-// Mailbox is a development Sender: it keeps the newest messages in memory
-// instead of delivering them, for `gatehouse demo` and --dev-mailbox, where
-// the web package lists them on a page marked as a development mailbox. It
-// holds one-time codes in clear, so it must never be used in production.
-// It is safe for concurrent use.
+// Mailbox is a development Sender (and, through SMS, an SMSSender): it
+// keeps the newest messages in memory instead of delivering them, for
+// `gatehouse demo` and --dev-mailbox, where the web package lists them on
+// a page marked as a development mailbox. It holds one-time codes in
+// clear, so it must never be used in production. It is safe for
+// concurrent use.
 type Mailbox struct {
 	size int
 	now  func() time.Time
@@ -47,10 +50,31 @@ func NewMailbox(size int, now func() time.Time) *Mailbox {
 
 // Send stores m, dropping the oldest message when the mailbox is full.
 func (mb *Mailbox) Send(ctx context.Context, m Message) error {
+	return mb.store(ctx, Stored{To: m.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML})
+}
+
+// SMS returns a sender of text messages that keeps them in the mailbox,
+// among the mail, for `gatehouse demo` and --dev-mailbox.
+func (mb *Mailbox) SMS() SMSSender { return mailboxSMS{mb} }
+
+type mailboxSMS struct{ mb *Mailbox }
+
+// Send stores m as a text message.
+func (s mailboxSMS) Send(ctx context.Context, m SMS) error {
+	return s.mb.store(ctx, Stored{SMS: true, To: m.To, Text: m.Text})
+}
+
+// store keeps s under a new ID, dropping the oldest message when the
+// mailbox is full.
+func (mb *Mailbox) store(ctx context.Context, s Stored) error {
 	if err := ctx.Err(); err != nil {
-		return &sendError{kind: ErrUnavailable, text: "notify: development mailbox: " + err.Error(), cause: err}
+		e := &sendError{kind: ErrUnavailable, text: "notify: development mailbox: " + err.Error(), cause: err}
+		if s.SMS {
+			e = smsError(ErrUnavailable, e.text, err)
+		}
+		return e
 	}
-	s := Stored{ID: rand.Text(), To: m.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML}
+	s.ID = rand.Text()
 	mb.mu.Lock()
 	defer mb.mu.Unlock()
 	s.Time = mb.now() // under the lock, so that times follow the order kept

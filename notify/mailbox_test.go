@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/notify"
 )
 
@@ -87,5 +89,36 @@ func TestMailboxDefaultsAndConcurrency(t *testing.T) {
 		if msgs[i].Time.After(msgs[i-1].Time) {
 			t.Fatalf("message %d is newer than message %d: not newest first", i, i-1)
 		}
+	}
+}
+
+func TestMailboxKeepsTextMessages(t *testing.T) {
+	mb := notify.NewMailbox(2, nil)
+	var sms notify.SMSSender = mb.SMS()
+	if err := mb.Send(context.Background(), notify.Message{To: "ada@example.com", Subject: "Mail", Text: "mail text"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sms.Send(context.Background(), notify.SMS{To: "+41446681800", Text: "123456 is your code"}); err != nil {
+		t.Fatal(err)
+	}
+	got := mb.Messages()
+	if len(got) != 2 || !got[0].SMS || got[0].To != "+41446681800" || got[0].Text != "123456 is your code" || got[0].Subject != "" || got[0].HTML != "" {
+		t.Fatalf("newest message %+v, want the text message", got)
+	}
+	if got[1].SMS || got[1].To != "ada@example.com" {
+		t.Errorf("older message %+v, want the mail", got[1])
+	}
+	// Text messages and mail share the mailbox's size.
+	if err := sms.Send(context.Background(), notify.SMS{To: "+41446681801", Text: "second"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := mb.Messages(); len(got) != 2 || got[1].To != "+41446681800" {
+		t.Errorf("after a third message: %+v, want the two newest", got)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := sms.Send(ctx, notify.SMS{To: "+41446681800", Text: "late"}); !errors.Is(err, notify.ErrUnavailable) ||
+		!strings.Contains(gatehouse.ErrorMessage(err), "text message") {
+		t.Errorf("SMS Send with a cancelled context: %v (%q), want ErrUnavailable about a text message", err, gatehouse.ErrorMessage(err))
 	}
 }

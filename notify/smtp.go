@@ -365,10 +365,15 @@ func expired(ctx context.Context, now time.Time) bool {
 type timeoutError struct {
 	after time.Duration
 	cause error
+	what  string // who did not finish; "" for the mail server
 }
 
 func (e *timeoutError) Error() string {
-	return fmt.Sprintf("the mail server did not finish within %v (%v)", e.after, e.cause)
+	what := e.what
+	if what == "" {
+		what = "the mail server"
+	}
+	return fmt.Sprintf("%s did not finish within %v (%v)", what, e.after, e.cause)
 }
 
 func (e *timeoutError) Unwrap() error { return context.DeadlineExceeded }
@@ -377,17 +382,11 @@ func (e *timeoutError) Unwrap() error { return context.DeadlineExceeded }
 // tried again soon.
 func temporary(err error) bool {
 	var (
-		te      *timeoutError
-		se      *gomail.SendError
-		tpe     *textproto.Error
-		certErr *tls.CertificateVerificationError
-		alert   tls.AlertError
-		rhe     tls.RecordHeaderError
-		uae     x509.UnknownAuthorityError
-		hne     x509.HostnameError
-		cie     x509.CertificateInvalidError
-		dnsErr  *net.DNSError
-		opErr   *net.OpError
+		te     *timeoutError
+		se     *gomail.SendError
+		tpe    *textproto.Error
+		dnsErr *net.DNSError
+		opErr  *net.OpError
 	)
 	switch {
 	case errors.As(err, &te):
@@ -404,8 +403,7 @@ func temporary(err error) bool {
 		return code == 0 || code/100 == 4
 	case errors.As(err, &tpe):
 		return tpe.Code/100 == 4
-	case errors.As(err, &certErr), errors.As(err, &alert), errors.As(err, &rhe),
-		errors.As(err, &uae), errors.As(err, &hne), errors.As(err, &cie):
+	case badTLS(err):
 		return false // misconfiguration: trying again will not help
 	case errors.As(err, &dnsErr):
 		return !dnsErr.IsNotFound
@@ -415,6 +413,22 @@ func temporary(err error) bool {
 		return true
 	}
 	return false
+}
+
+// badTLS reports whether err is a TLS failure that trying again will not
+// mend: a certificate that does not verify, or a peer that does not speak
+// TLS as configured.
+func badTLS(err error) bool {
+	var (
+		certErr *tls.CertificateVerificationError
+		alert   tls.AlertError
+		rhe     tls.RecordHeaderError
+		uae     x509.UnknownAuthorityError
+		hne     x509.HostnameError
+		cie     x509.CertificateInvalidError
+	)
+	return errors.As(err, &certErr) || errors.As(err, &alert) || errors.As(err, &rhe) ||
+		errors.As(err, &uae) || errors.As(err, &hne) || errors.As(err, &cie)
 }
 
 // rejected reports whether err is a permanent refusal of the recipient.

@@ -172,7 +172,7 @@ func (r *reader) UserMethodByCredential(ctx context.Context, tenantID string, cr
 // CreateUserMethod stores m, filling in its ID (when empty) and CreatedAt.
 // It returns ENOTFOUND if the user is not a user of the tenant and
 // ECONFLICT if the tenant has a method with the ID or a passkey with m's
-// credential ID.
+// credential ID, or m is a phone (MethodSMS) of a user who has one.
 func (t *tx) CreateUserMethod(ctx context.Context, m *gatehouse.UserMethod) error {
 	if err := t.userExists(ctx, m.TenantID, m.UserID); err != nil {
 		return err
@@ -186,10 +186,19 @@ func (t *tx) CreateUserMethod(ctx context.Context, m *gatehouse.UserMethod) erro
 		return err
 	}
 	conflictErr := func(c string) *gatehouse.Error {
-		if c == "user_methods_credential_key" {
+		switch c {
+		case "user_methods_credential_key":
 			return conflict("", "This passkey is registered already.")
+		case "user_methods_one_phone":
+			return conflict("", "This user has a phone for text messages already; a user has one.")
 		}
 		return conflict("", "An authentication method with ID %q already exists.", m.ID)
+	}
+	// Besides the primary key, a passkey can conflict with another's
+	// credential ID, and a phone with the user's phone.
+	other := "user_methods_credential_key"
+	if m.Method == gatehouse.MethodSMS {
+		other = "user_methods_one_phone"
 	}
 	ok, err := t.insert(ctx, "INSERT INTO user_methods ("+userMethodColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
 		m.TenantID, m.ID, m.UserID, m.Method, m.DisplayName, credID, data, micros(m.CreatedAt), micros(m.LastUsedAt))
@@ -198,7 +207,7 @@ func (t *tx) CreateUserMethod(ctx context.Context, m *gatehouse.UserMethod) erro
 		return t.writeError(err, "create user method", conflictErr, notFound("User", m.UserID))
 	}
 	if !ok {
-		return t.insertConflict(ctx, "create user method", conflictErr, "user_methods_pkey", "user_methods_credential_key",
+		return t.insertConflict(ctx, "create user method", conflictErr, "user_methods_pkey", other,
 			"SELECT 1 FROM user_methods WHERE tenant_id = ? AND id = ?", m.TenantID, m.ID)
 	}
 	return nil

@@ -63,6 +63,7 @@ func Run(t *testing.T, open func(t *testing.T) gatehouse.Store) {
 		{"MethodsPolicy", testMethodsPolicy},
 		{"UserMethods", testUserMethods},
 		{"ConcurrentUserMethod", testConcurrentUserMethod},
+		{"OnePhone", testOnePhone},
 	} {
 		t.Run(tt.name, func(t *testing.T) { tt.test(t, open(t)) })
 	}

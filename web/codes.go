@@ -54,13 +54,18 @@ const (
 	msgMailUnavailable   = "We couldn't send the email right now. Please try again in a few minutes."
 )
 
-// newEmailCode returns eight random decimal digits (EO-1).
-func newEmailCode() string {
-	n, err := rand.Int(rand.Reader, big.NewInt(100_000_000))
+// newCode returns n random decimal digits from crypto/rand: eight for an
+// email code (EO-1), six for a text message.
+func newCode(n int) string {
+	limit := big.NewInt(1)
+	for range n {
+		limit.Mul(limit, big.NewInt(10))
+	}
+	v, err := rand.Int(rand.Reader, limit)
 	if err != nil {
 		panic("web: crypto/rand failed: " + err.Error())
 	}
-	return fmt.Sprintf("%08d", n)
+	return fmt.Sprintf("%0*d", n, v)
 }
 
 // emailCodeHash is what the store keeps of a code: a MAC under the
@@ -165,39 +170,20 @@ func (s *server) sendEmailCode(r *http.Request, p *flowPage, cr codeRequest) err
 	if err != nil {
 		return err
 	}
-	code := newEmailCode()
+	code := newCode(8)
 	hash := s.emailCodeHash(p.ar.ID, code)
 	if delivery != deliverCode {
 		hash = "unsent:" + randomSecret() // never equal to a MAC
 	}
-	now := s.Now()
 	ip := rateIP(r) // an IPv6 client counts by its /64
 	var updated *gatehouse.AuthRequest
 	err = s.Store.Update(ctx, func(tx gatehouse.Tx) error {
-		if !cr.automatic {
-			last, err := tx.ActiveEmailCode(ctx, p.t.ID, cr.purpose, p.ar.ID)
-			if err == nil && now.Before(last.CreatedAt.Add(emailCodeCooldown)) {
-				return &userError{http.StatusTooManyRequests, msgCodeCooldown}
-			} else if err != nil && gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
-				return err
-			}
-		}
-		n, err := tx.Hit(ctx, p.t.ID, "otp-mail:"+norm, time.Hour, now)
+		_, err := s.issueCode(ctx, tx, p, codeIssue{purpose: cr.purpose, to: norm, hash: hash, lifetime: emailCodeLifetime,
+			cooldown: emailCodeCooldown, cooldownMsg: msgCodeCooldown, automatic: cr.automatic, limits: []sendLimit{
+				{"otp-mail:" + norm, codeMailsPerAddress, msgCodeMailLimit},
+				{"otp-ip:" + ip, codeMailsPerIP, msgCodeIPLimit},
+			}})
 		if err != nil {
-			return err
-		}
-		if n > codeMailsPerAddress {
-			return &userError{http.StatusTooManyRequests, msgCodeMailLimit}
-		}
-		if n, err = tx.Hit(ctx, p.t.ID, "otp-ip:"+ip, time.Hour, now); err != nil {
-			return err
-		}
-		if n > codeMailsPerIP {
-			return &userError{http.StatusTooManyRequests, msgCodeIPLimit}
-		}
-		c := &gatehouse.EmailCode{TenantID: p.t.ID, Purpose: cr.purpose, Binding: p.ar.ID, Mail: norm,
-			CodeHash: hash, ExpiresAt: now.Add(emailCodeLifetime)}
-		if err := tx.CreateEmailCode(ctx, c); err != nil {
 			return err
 		}
 		updated, err = tx.UpdateAuthRequest(ctx, p.t.ID, p.ar.ID, func(a *gatehouse.AuthRequest) error {
@@ -252,6 +238,56 @@ func (s *server) sendEmailCode(r *http.Request, p *flowPage, cr codeRequest) err
 	return nil
 }
 
+// sendLimit is one send limit of a code (RL-6): at most max codes per
+// hour under the counter key; over it, the request is refused with msg.
+type sendLimit struct {
+	key string
+	max int
+	msg string
+}
+
+// codeIssue is a new code about to be stored for an authorization request.
+type codeIssue struct {
+	purpose  string
+	to       string // the normalized address or E.164 number it goes to
+	hash     string
+	lifetime time.Duration
+	// cooldown is how long the request waits between the codes of the
+	// purpose it asks for, unless the code is automatic (the last one
+	// expired or had too many wrong tries); cooldownMsg says so.
+	cooldown    time.Duration
+	cooldownMsg string
+	automatic   bool
+	limits      []sendLimit
+}
+
+// issueCode stores the new code ci in tx, within the cooldown and the send
+// limits (a *userError otherwise), and returns it; storing it invalidates
+// the request's earlier code of the purpose (EO-3).
+func (s *server) issueCode(ctx context.Context, tx gatehouse.Tx, p *flowPage, ci codeIssue) (*gatehouse.EmailCode, error) {
+	now := s.Now()
+	if !ci.automatic {
+		last, err := tx.ActiveEmailCode(ctx, p.t.ID, ci.purpose, p.ar.ID)
+		if err == nil && now.Before(last.CreatedAt.Add(ci.cooldown)) {
+			return nil, &userError{http.StatusTooManyRequests, ci.cooldownMsg}
+		} else if err != nil && gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+			return nil, err
+		}
+	}
+	for _, l := range ci.limits {
+		n, err := tx.Hit(ctx, p.t.ID, l.key, time.Hour, now)
+		if err != nil {
+			return nil, err
+		}
+		if n > l.max {
+			return nil, &userError{http.StatusTooManyRequests, l.msg}
+		}
+	}
+	c := &gatehouse.EmailCode{TenantID: p.t.ID, Purpose: ci.purpose, Binding: p.ar.ID, Mail: ci.to,
+		CodeHash: ci.hash, ExpiresAt: now.Add(ci.lifetime)}
+	return c, tx.CreateEmailCode(ctx, c)
+}
+
 // codeOutcome is the result of trying a code.
 type codeOutcome int
 
@@ -261,6 +297,9 @@ const (
 	codeExpired
 	codeTooManyTries
 	codeGone // consumed, replaced, or never sent
+	// codeThrottled: the account had too many wrong codes of late, and the
+	// code was not tried (RL-3).
+	codeThrottled
 )
 
 // tryEmailCode tries code against the request's active code of the
@@ -270,42 +309,13 @@ const (
 // advance, if set, updates the authorization request in the same
 // transaction.
 func (s *server) tryEmailCode(ctx context.Context, p *flowPage, purpose, code string, advance func(*gatehouse.AuthRequest)) (codeOutcome, error) {
-	want := s.emailCodeHash(p.ar.ID, code)
-	now := s.Now()
 	var outcome codeOutcome
 	var updated *gatehouse.AuthRequest
 	err := s.Store.Update(ctx, func(tx gatehouse.Tx) error {
-		outcome, updated = codeGone, nil
-		active, err := tx.ActiveEmailCode(ctx, p.t.ID, purpose, p.ar.ID)
-		if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
-			return nil
-		} else if err != nil {
-			return err
-		}
-		_, err = tx.UpdateEmailCode(ctx, p.t.ID, active.ID, func(c *gatehouse.EmailCode) error {
-			switch {
-			case !c.ConsumedAt.IsZero() || c.Mail != gatehouse.NormalizeMail(p.ar.Mail):
-				outcome = codeGone
-			case !now.Before(c.ExpiresAt):
-				outcome = codeExpired
-			case c.Attempts >= emailCodeMaxTries:
-				outcome = codeTooManyTries
-			case subtle.ConstantTimeCompare([]byte(c.CodeHash), []byte(want)) == 1:
-				c.ConsumedAt = now
-				outcome = codeAccepted
-			default:
-				c.Attempts++
-				outcome = codeWrong
-				if c.Attempts >= emailCodeMaxTries {
-					outcome = codeTooManyTries
-				}
-			}
-			return nil
-		})
-		if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
-			outcome = codeGone
-			return nil
-		} else if err != nil {
+		var err error
+		updated = nil
+		outcome, _, err = s.checkCode(ctx, tx, p, purpose, gatehouse.NormalizeMail(p.ar.Mail), code)
+		if err != nil {
 			return err
 		}
 		if outcome != codeAccepted || advance == nil {
@@ -328,6 +338,49 @@ func (s *server) tryEmailCode(ctx context.Context, p *flowPage, purpose, code st
 	return outcome, nil
 }
 
+// checkCode tries code, in tx, against the request's active code of the
+// purpose sent to to (a normalized address or E.164 number): it locks the
+// code, counts a wrong try against it (EO-5) and consumes an accepted one.
+//
+// wrong reports whether the try counted as a wrong guess.
+func (s *server) checkCode(ctx context.Context, tx gatehouse.Tx, p *flowPage, purpose, to, code string) (outcome codeOutcome, wrong bool, err error) {
+	want := s.emailCodeHash(p.ar.ID, code)
+	now := s.Now()
+	active, err := tx.ActiveEmailCode(ctx, p.t.ID, purpose, p.ar.ID)
+	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+		return codeGone, false, nil
+	} else if err != nil {
+		return 0, false, err
+	}
+	outcome = codeGone
+	_, err = tx.UpdateEmailCode(ctx, p.t.ID, active.ID, func(c *gatehouse.EmailCode) error {
+		switch {
+		case !c.ConsumedAt.IsZero() || c.Mail != to:
+			outcome = codeGone
+		case !now.Before(c.ExpiresAt):
+			outcome = codeExpired
+		case c.Attempts >= emailCodeMaxTries:
+			outcome = codeTooManyTries
+		case subtle.ConstantTimeCompare([]byte(c.CodeHash), []byte(want)) == 1:
+			c.ConsumedAt = now
+			outcome = codeAccepted
+		default:
+			c.Attempts++
+			outcome, wrong = codeWrong, true
+			if c.Attempts >= emailCodeMaxTries {
+				outcome = codeTooManyTries
+			}
+		}
+		return nil
+	})
+	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
+		return codeGone, false, nil
+	} else if err != nil {
+		return 0, false, err
+	}
+	return outcome, wrong, nil
+}
+
 func (o codeOutcome) String() string {
 	switch o {
 	case codeAccepted:
@@ -338,20 +391,22 @@ func (o codeOutcome) String() string {
 		return "expired"
 	case codeTooManyTries:
 		return "too many tries"
+	case codeThrottled:
+		return "throttled"
 	}
 	return "no valid code"
 }
 
 // cleanCode returns the digits of a code as typed (spaces and hyphens
-// dropped), or "" unless they are eight digits.
-func cleanCode(in string) string {
+// dropped), or "" unless they are n digits.
+func cleanCode(in string, n int) string {
 	c := strings.Map(func(r rune) rune {
 		if r == ' ' || r == '-' {
 			return -1
 		}
 		return r
 	}, in)
-	if len(c) != 8 {
+	if len(c) != n {
 		return ""
 	}
 	for _, r := range c {
@@ -382,6 +437,57 @@ type codePage struct {
 	// second factor, whose address the user did not type), and the link
 	// back offers another way rather than another address.
 	masked bool
+	// channel is how the page's codes reach the user; nil for email.
+	channel *codeChannel
+	// links, if set, are the page's links instead of codeRestartLink's.
+	links func(s *server, p *flowPage) []pageLink
+}
+
+// codeChannel is how the codes of a code page reach the user, and what the
+// page says about them.
+type codeChannel struct {
+	digits int
+	// send sends a new code of the purpose for the request; automatic is
+	// a code sent because the last one expired or had too many wrong
+	// tries. Failures the user should see are *userError.
+	send func(s *server, r *http.Request, p *flowPage, purpose string, automatic bool) error
+	// try tries a code of the purpose, as tryEmailCode does; failures the
+	// user should see are *userError.
+	try func(s *server, r *http.Request, p *flowPage, purpose, code string, advance func(*gatehouse.AuthRequest)) (codeOutcome, error)
+	// sentTo is where the request's code went, as the page shows it
+	// (masked or not).
+	sentTo func(p *flowPage, masked bool) string
+	// What the page says: that no code arrived, that a code has the wrong
+	// form, that it is wrong, and that the account may not try for a while.
+	noCode, wrongFormat, wrong, throttled string
+}
+
+// emailCodes are codes sent by email.
+var emailCodes = &codeChannel{
+	digits: 8,
+	send: func(s *server, r *http.Request, p *flowPage, purpose string, automatic bool) error {
+		return s.sendEmailCode(r, p, codeRequest{purpose: purpose, mail: p.ar.Mail, step: p.ar.Step, automatic: automatic})
+	},
+	try: func(s *server, r *http.Request, p *flowPage, purpose, code string, advance func(*gatehouse.AuthRequest)) (codeOutcome, error) {
+		return s.tryEmailCode(r.Context(), p, purpose, code, advance)
+	},
+	sentTo: func(p *flowPage, masked bool) string {
+		if masked {
+			return maskMail(p.ar.Mail)
+		}
+		return p.ar.Mail
+	},
+	noCode:      "No email? Check your spam folder, or ask for a new code.",
+	wrongFormat: msgCodeFormat,
+	wrong:       msgCodeWrong,
+}
+
+// codes returns the page's channel.
+func (cp *codePage) codes() *codeChannel {
+	if cp.channel != nil {
+		return cp.channel
+	}
+	return emailCodes
 }
 
 // Steps of an authorization request through the hosted pages.
@@ -420,8 +526,9 @@ func (s *server) serveCodePage(w http.ResponseWriter, r *http.Request, p *flowPa
 		s.showCodePage(w, r, p, cp, http.StatusOK, "", "", "")
 		return
 	}
+	ch := cp.codes()
 	if r.PostForm.Get("action") == "resend" {
-		err := s.sendEmailCode(r, p, codeRequest{purpose: purpose, mail: p.ar.Mail, step: p.ar.Step})
+		err := ch.send(s, r, p, purpose, false)
 		if ue := asUserError(err); ue != nil {
 			s.showCodePage(w, r, p, cp, ue.status, "", ue.message, "")
 			return
@@ -432,17 +539,20 @@ func (s *server) serveCodePage(w http.ResponseWriter, r *http.Request, p *flowPa
 		s.showCodePage(w, r, p, cp, http.StatusOK, msgCodeResent, "", "")
 		return
 	}
-	code := cleanCode(r.PostForm.Get("code"))
+	code := cleanCode(r.PostForm.Get("code"), ch.digits)
 	if code == "" {
-		s.showCodePage(w, r, p, cp, http.StatusBadRequest, "", "", msgCodeFormat)
+		s.showCodePage(w, r, p, cp, http.StatusBadRequest, "", "", ch.wrongFormat)
 		return
 	}
 	var advance func(*gatehouse.AuthRequest)
 	if cp.advance != nil {
 		advance = func(a *gatehouse.AuthRequest) { cp.advance(s, a, purpose) }
 	}
-	outcome, err := s.tryEmailCode(r.Context(), p, purpose, code, advance)
-	if err != nil {
+	outcome, err := ch.try(s, r, p, purpose, code, advance)
+	if ue := asUserError(err); ue != nil {
+		s.showCodePage(w, r, p, cp, ue.status, "", ue.message, "")
+		return
+	} else if err != nil {
 		s.renderInternalError(w, r, err)
 		return
 	}
@@ -450,15 +560,17 @@ func (s *server) serveCodePage(w http.ResponseWriter, r *http.Request, p *flowPa
 	case codeAccepted:
 		cp.next(s, w, r, p, purpose)
 	case codeWrong:
-		s.showCodePage(w, r, p, cp, http.StatusBadRequest, "", "", msgCodeWrong)
+		s.showCodePage(w, r, p, cp, http.StatusBadRequest, "", "", ch.wrong)
 	case codeGone:
 		s.showCodePage(w, r, p, cp, http.StatusBadRequest, "", "", msgCodeGone)
+	case codeThrottled:
+		s.showCodePage(w, r, p, cp, http.StatusTooManyRequests, "", ch.throttled, "")
 	default:
 		msg := msgCodeExpired
 		if outcome == codeTooManyTries {
 			msg = msgCodeTooMany
 		}
-		err := s.sendEmailCode(r, p, codeRequest{purpose: purpose, mail: p.ar.Mail, step: p.ar.Step, automatic: true})
+		err := ch.send(s, r, p, purpose, true)
 		if ue := asUserError(err); ue != nil {
 			// The old code is dead and no new one went out: say both.
 			first, _, _ := strings.Cut(msg, ".")
@@ -483,21 +595,22 @@ func (s *server) showCodePage(w http.ResponseWriter, r *http.Request, p *flowPag
 	resend.Hidden = []pageHidden{{"action", "resend"}}
 	resend.Secondary = true
 	resend.Class = "resend"
-	to := p.ar.Mail
-	if cp.masked {
-		to = maskMail(to)
+	ch := cp.codes()
+	links := []pageLink{s.codeRestartLink(p, cp)}
+	if cp.links != nil {
+		links = cp.links(s, p)
 	}
 	s.show(w, r, p, status, &pageView{
 		Title: cp.title,
 		Lead: []string{
-			"We sent a code to " + to + ". Enter it below. It expires in 10 minutes.",
-			"No email? Check your spam folder, or ask for a new code.",
+			"We sent a code to " + ch.sentTo(p, cp.masked) + ". Enter it below. It expires in 10 minutes.",
+			ch.noCode,
 		},
 		Notice: notice,
 		Alert:  alert,
 		Form:   verify,
 		Extra:  []*pageForm{resend},
-		Links:  []pageLink{s.codeRestartLink(p, cp)},
+		Links:  links,
 	})
 }
 

@@ -5,10 +5,13 @@ import (
 	"net/url"
 	"regexp"
 	"time"
+
+	"github.com/gatehouse/gatehouse/notify"
 )
 
-// The development mailbox shows the mail a server in development mode
-// (gatehouse demo, --dev-mailbox) would have sent, codes included. Its
+// The development mailbox shows the mail and text messages a server in
+// development mode (gatehouse demo, --dev-mailbox) would have sent, codes
+// included. Its
 // routes exist only when Options.Mailbox is set; `gatehouse serve` without
 // --dev-mailbox never has them.
 
@@ -31,7 +34,19 @@ type mailView struct {
 // frame-ancestors 'none' (AS-10), on a route only development mode has.
 const mailHTMLCSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
 
-var mailCodeRE = regexp.MustCompile(`\b[0-9]{8}\b`)
+var (
+	mailCodeRE = regexp.MustCompile(`\b[0-9]{8}\b`)
+	smsCodeRE  = regexp.MustCompile(`\b[0-9]{6}\b`)
+)
+
+// storedView returns what the mailbox shows of a message: text messages
+// have no subject, and six-digit codes.
+func storedView(m notify.Stored) (subject, code string) {
+	if m.SMS {
+		return "Text message", smsCodeRE.FindString(m.Text)
+	}
+	return m.Subject, mailCodeRE.FindString(m.Text)
+}
 
 func mailTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
 
@@ -39,10 +54,11 @@ func mailTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 U
 func (s *server) handleMailbox() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		v := &pageView{Title: "Development mailbox", Dev: true, Wide: true,
-			Lead: []string{"What this server would have mailed: codes and notices."}}
+			Lead: []string{"What this server would have mailed or texted: codes and notices."}}
 		for _, m := range s.Mailbox.Messages() {
-			v.Mail = append(v.Mail, mailRow{Time: mailTime(m.Time), To: m.To, Subject: m.Subject,
-				Href: s.basePath() + "/dev/mailbox/" + url.PathEscape(m.ID), Code: mailCodeRE.FindString(m.Text)})
+			subject, code := storedView(m)
+			v.Mail = append(v.Mail, mailRow{Time: mailTime(m.Time), To: m.To, Subject: subject,
+				Href: s.basePath() + "/dev/mailbox/" + url.PathEscape(m.ID), Code: code})
 		}
 		s.renderPage(w, r, http.StatusOK, "mailbox", v)
 	})
@@ -56,13 +72,13 @@ func (s *server) handleMailboxMessage() http.Handler {
 			s.renderError(w, r, http.StatusNotFound, "That message is no longer in the development mailbox: it keeps only the newest messages, in memory.")
 			return
 		}
-		v := &mailView{Time: mailTime(m.Time), To: m.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML,
-			Code: mailCodeRE.FindString(m.Text)}
+		subject, code := storedView(m)
+		v := &mailView{Time: mailTime(m.Time), To: m.To, Subject: subject, Text: m.Text, HTML: m.HTML, Code: code}
 		if m.HTML != "" {
 			v.HTMLHref = s.basePath() + "/dev/mailbox/" + url.PathEscape(m.ID) + "/html"
 		}
 		s.renderPage(w, r, http.StatusOK, "mailmessage", &pageView{
-			Title: m.Subject, Dev: true, Wide: true, FramesSelf: v.HTMLHref != "",
+			Title: subject, Dev: true, Wide: true, FramesSelf: v.HTMLHref != "",
 			Message: v,
 			Links:   []pageLink{{Text: "All mail", Href: s.basePath() + "/dev/mailbox"}},
 		})

@@ -512,6 +512,10 @@ func (s *server) handleMethodConfigUpdate() http.Handler {
 			s.writeAPIError(w, r, err)
 			return
 		}
+		if err := s.checkSMSEnable(m, &in); err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
 		err = s.Store.Update(ctx, func(tx gatehouse.Tx) error {
 			var before, after graphMethodConfig
 			_, err := tx.UpdateMethodsPolicy(ctx, t.ID, func(p *gatehouse.MethodsPolicy) error {

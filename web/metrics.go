@@ -168,6 +168,7 @@ func (s *server) handleReadyz() http.Handler {
 		default:
 			checks["mail"] = mailCheck(s.Mail)
 		}
+		checks["sms"] = s.smsCheck()
 		state := "ready"
 		if status != http.StatusOK {
 			state = "not ready"

@@ -22,12 +22,18 @@ type methodInfo struct {
 	choose   string // the chooser's button for using it
 	enroll   string // the chooser's button for registering it
 	// ready, if set, reports whether the server can offer the method at
-	// all (passkeys need a public URL that can be a relying party).
+	// all (passkeys need a public URL that can be a relying party; text
+	// messages an SMS gateway).
 	ready func(s *server) bool
+	// max is how many registrations of the method a user may have; 0
+	// means maxMethodsPerKind.
+	max int
 }
 
 var methodPages = map[string]methodInfo{
 	gatehouse.MethodEmail: {verify: "/login/mfa/email", choose: "Email a code to my sign-in address"},
+	gatehouse.MethodSMS: {verify: "/login/mfa/sms", register: "/login/register/sms", choose: "Text a code to my phone",
+		enroll: "Get codes by text message", ready: (*server).smsConfigured, max: 1},
 	gatehouse.MethodFido2: {verify: mfaPasskeyPath, register: registerPasskeyPath, choose: "Use a passkey", enroll: "Set up a passkey",
 		ready: func(s *server) bool { return s.passkeys != nil }},
 	gatehouse.MethodSoftwareOath: {verify: pathMFATOTP, register: pathRegisterTOTP,
@@ -49,6 +55,15 @@ func (s *server) verifies(method string) bool {
 // registers reports whether the method can be registered in the sign-in.
 func (s *server) registers(method string) bool {
 	return methodPages[method].register != "" && s.offerable(method)
+}
+
+// maxRegistrations is how many registrations of the method a user may
+// have.
+func maxRegistrations(method string) int {
+	if n := methodPages[method].max; n > 0 {
+		return n
+	}
+	return maxMethodsPerKind
 }
 
 // methodPage returns the page of the method for a step.

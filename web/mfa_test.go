@@ -292,11 +292,12 @@ func TestMethodsPolicyAPI(t *testing.T) {
 			id := h.addUser(role[:8]+"@acme.example", "")
 			h.must(201, "POST", api+"/roleManagement/directory/roleAssignments", h.tok, map[string]any{"roleDefinitionId": role, "principalId": id})
 			tok := h.delegatedToken(h.tenant, id)
-			r := h.call("PATCH", h.configURL("Sms"), tok, map[string]any{"state": "enabled"})
+			// (SoftwareOath: enabling Sms also needs an SMS gateway.)
+			r := h.call("PATCH", h.configURL("SoftwareOath"), tok, map[string]any{"state": "enabled"})
 			if r.status != want {
 				t.Errorf("role %s: PATCH status %d %q, want %d", role, r.status, r.errMessage(), want)
 			}
-			h.must(204, "PATCH", h.configURL("Sms"), h.tok, map[string]any{"state": "disabled"})
+			h.must(204, "PATCH", h.configURL("SoftwareOath"), h.tok, map[string]any{"state": "disabled"})
 		}
 	})
 }

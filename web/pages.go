@@ -126,6 +126,8 @@ func (s *server) pageRoutes(mux *router) {
 		page(m+" /{tenant}/reset/password", s.handleResetPasswordPage())
 		page(m+" /{tenant}/login/mfa", s.handleMFAPage())
 		page(m+" /{tenant}/login/mfa/email", s.handleMFAEmailPage())
+		page(m+" /{tenant}/login/mfa/sms", s.handleMFASMSPage())
+		page(m+" /{tenant}/login/register/sms", s.handleRegisterSMSPage())
 		page(m+" /{tenant}/account/security", s.handleAccountPage())
 		page(m+" /{tenant}"+mfaPasskeyPath, s.handleMFAPasskeyPage())
 		page(m+" /{tenant}"+registerPasskeyPath, s.handleRegisterPasskeyPage())

@@ -59,6 +59,7 @@ type hostedOptions struct {
 	sender    notify.Sender             // instead of the smtptest server
 	noMail    bool                      // no mail configured at all
 	mailbox   *notify.Mailbox
+	sms       notify.SMSSender // the server's text message sender; nil: none
 	accent    string
 	logger    *slog.Logger
 	perIP     int              // sign-in attempts per address and 5 minutes; 0: the default
@@ -101,6 +102,7 @@ func newHostedEnv(t *testing.T, eng storetest.Engine, o hostedOptions) *hostedEn
 		opt.Now = clk.Now
 		opt.Mail = sender
 		opt.Mailbox = o.mailbox
+		opt.SMS = o.sms
 		opt.SignInsPerIP = o.perIP
 		opt.TrustedProxies = o.trusted
 		opt.PasswordMinLength = o.pwMin

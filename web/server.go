@@ -38,8 +38,13 @@ type Options struct {
 	// those pages say that they cannot send a code.
 	Mail notify.Sender
 	// Mailbox, set only in development (gatehouse demo, --dev-mailbox),
-	// is shown on /dev/mailbox. When Mail is nil, mail goes to it.
+	// is shown on /dev/mailbox. When Mail is nil, mail goes to it, and
+	// when SMS is nil, text messages.
 	Mailbox *notify.Mailbox
+	// SMS sends the one-time codes of text messages; nil when no SMS
+	// gateway is configured, and then text messages are not offered as a
+	// second factor and the SMS method cannot be enabled.
+	SMS notify.SMSSender
 	// SignInsPerIP is how many password sign-in attempts one client address
 	// may make per 5 minutes (0 means 300). It bounds credential stuffing
 	// from one address while leaving room for many people behind one NAT.
@@ -127,6 +132,9 @@ func NewServer(opt Options) (http.Handler, error) {
 	}
 	if opt.Mail == nil && opt.Mailbox != nil {
 		opt.Mail = opt.Mailbox
+	}
+	if opt.SMS == nil && opt.Mailbox != nil {
+		opt.SMS = opt.Mailbox.SMS()
 	}
 	s := &server{Options: opt, cache: newReadCache(opt.Now)}
 	s.Store = watchedStore{Store: opt.Store, cache: s.cache}

@@ -43,13 +43,20 @@ const (
 // signInDelay is how long after the last of n consecutive failures the
 // next password attempt must wait.
 func signInDelay(n int) time.Duration {
-	if n < signInFreeFailures {
+	return growingDelay(n, signInFreeFailures, time.Second, signInMaxDelay)
+}
+
+// growingDelay is the wait after n consecutive failures of which the first
+// free cost nothing: unit, doubled with each further failure, at most ceiling
+// (RL-2).
+func growingDelay(n, free int, unit, ceiling time.Duration) time.Duration {
+	if n < free {
 		return 0
 	}
-	if n-signInFreeFailures >= 10 {
-		return signInMaxDelay
+	if d := unit << (n - free); n-free < 62 && d > 0 && d < ceiling {
+		return d
 	}
-	return min(time.Second<<(n-signInFreeFailures), signInMaxDelay)
+	return ceiling
 }
 
 // signInRefused reports whether an address with n consecutive failures,

@@ -155,7 +155,7 @@ func (s *server) registrable(v *methodsView) []string {
 				n++
 			}
 		}
-		if n < maxMethodsPerKind {
+		if n < maxRegistrations(m) {
 			out = append(out, m)
 		}
 	}

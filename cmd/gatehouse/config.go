@@ -35,6 +35,8 @@ type config struct {
 	JSON              bool
 	// DevMailbox keeps outgoing mail in memory, shown on /dev/mailbox.
 	DevMailbox bool
+	// SMSWebhookURL and SMSWebhookSecret configure the SMS gateway.
+	SMSWebhookURL, SMSWebhookSecret string
 	// HashWorkers is how many password hashes run at once (0: the default,
 	// one fewer than the cores, at least one).
 	HashWorkers int
@@ -161,6 +163,35 @@ var (
 			return nil
 		},
 	}
+	optSMSWebhookURL = option{
+		name: "sms-webhook-url", env: "GATEHOUSE_SMS_WEBHOOK_URL", arg: "URL",
+		usage: "SMS gateway for text message codes: each message is a JSON POST to this URL (https, or http on this machine), signed with --sms-webhook-secret in the Gatehouse-Signature header. Without it text messages are not offered as a second factor.",
+		set: func(c *config, v string) error {
+			if v == "" {
+				return nil
+			}
+			// The errors never repeat the URL: its path may hold a token.
+			if err := notify.CheckWebhookURL(v); err != nil {
+				return fmt.Errorf("--sms-webhook-url: %w", err)
+			}
+			c.SMSWebhookURL = v
+			return nil
+		},
+	}
+	optSMSWebhookSecret = option{
+		name: "sms-webhook-secret", env: "GATEHOUSE_SMS_WEBHOOK_SECRET", arg: "SECRET",
+		usage: "The secret shared with the SMS gateway, which signs each request (HMAC-SHA256 over the timestamp and the body): at least 32 characters, e.g. from openssl rand -base64 32. Required with --sms-webhook-url. Prefer the environment variable: other users of the machine can see command-line arguments.",
+		set: func(c *config, v string) error {
+			if v == "" {
+				return nil
+			}
+			if err := notify.CheckWebhookSecret(v); err != nil {
+				return fmt.Errorf("--sms-webhook-secret: %w", err)
+			}
+			c.SMSWebhookSecret = v
+			return nil
+		},
+	}
 	optLogLevel = option{
 		name: "log-level", env: "GATEHOUSE_LOG_LEVEL", arg: "LEVEL", def: "info",
 		usage: "Least severe log level written to stderr: debug, info, warn or error.",
@@ -235,7 +266,7 @@ var (
 	}
 	optDevMailbox = option{
 		name: "dev-mailbox", env: "GATEHOUSE_DEV_MAILBOX",
-		usage: "Development only: keep outgoing email (one-time codes) in memory and show it on the page /dev/mailbox instead of sending it. Anyone who can open that page can read every code, so never use it where real people sign in. Excludes --smtp-url.",
+		usage: "Development only: keep outgoing email and text messages (one-time codes) in memory and show them on the page /dev/mailbox instead of sending them. Anyone who can open that page can read every code, so never use it where real people sign in. Excludes --smtp-url and --sms-webhook-url.",
 		set: func(c *config, v string) error {
 			b, err := strconv.ParseBool(v)
 			if err != nil {
@@ -505,6 +536,14 @@ func (c *config) check(cmd *command, given map[string]bool) error {
 	}
 	if c.SMTPURL != "" && c.DevMailbox {
 		return errors.New("--smtp-url and --dev-mailbox exclude each other: mail is either sent or kept in the development mailbox")
+	}
+	switch {
+	case c.SMSWebhookURL != "" && c.SMSWebhookSecret == "":
+		return errors.New("--sms-webhook-secret is required with --sms-webhook-url: the gateway checks each request's signature with it")
+	case c.SMSWebhookSecret != "" && c.SMSWebhookURL == "":
+		return errors.New("--sms-webhook-secret was given without --sms-webhook-url; give both, or neither")
+	case c.SMSWebhookURL != "" && c.DevMailbox:
+		return errors.New("--sms-webhook-url and --dev-mailbox exclude each other: text messages are either sent or kept in the development mailbox")
 	}
 	return nil
 }

@@ -47,8 +47,8 @@ a first sign-in needs, and prints every URL and credential:
     sign-up collects a display name and a city);
   - a break-glass account in the group "Break-glass accounts", which is
     role-assignable: only a Global Administrator changes it or its members;
-  - a development mailbox: no email is sent; the codes of sign-up and
-    password reset are shown on /dev/mailbox.
+  - a development mailbox: no email or text message is sent; the codes of
+    sign-up, password reset and second factors are shown on /dev/mailbox.
 
 Open the sample app, select Sign in, sign up, and read the verification
 code in the mailbox.
@@ -145,6 +145,7 @@ func runDemo(ctx context.Context, e *env, c *config) error {
 		Version:   versionString(),
 		Mail:      mailbox,
 		Mailbox:   mailbox,
+		SMS:       mailbox.SMS(),
 		RootLinks: demoRootLinks(setup, publicURL, sampleURL),
 
 		TrustedProxies: c.TrustedProxies,

@@ -286,10 +286,11 @@ func TestServeMailServerDown(t *testing.T) {
 	}
 }
 
-// TestServePasswordMinLength: --password-min-length reaches the server.
-func TestServePasswordMinLength(t *testing.T) {
-	dir := t.TempDir()
-	base, _, _ := startServe(t, map[string]string{"GATEHOUSE_PASSWORD_MIN_LENGTH": "12"}, "--data-dir", dir)
+// createTenantAPI creates the tenant acme in the data directory of the
+// server at base and returns it with an admin API client of its
+// automation client.
+func createTenantAPI(t *testing.T, dir, base string) (tenantJSON, *http.Client) {
+	t.Helper()
 	r := runCLI(t, nil, "tenant", "create", "acme", "--admin-email", "admin@acme.example", "--json", "--data-dir", dir, "--public-url", base)
 	if r.err != nil {
 		t.Fatalf("tenant create: %v\n%s", r.err, r.stderr)
@@ -298,8 +299,15 @@ func TestServePasswordMinLength(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &tn); err != nil {
 		t.Fatal(err)
 	}
-	api := (&clientcredentials.Config{ClientID: tn.AutomationClient.ClientID, ClientSecret: tn.AutomationClient.ClientSecret,
+	return tn, (&clientcredentials.Config{ClientID: tn.AutomationClient.ClientID, ClientSecret: tn.AutomationClient.ClientSecret,
 		TokenURL: base + "/acme/oauth2/v2.0/token", Scopes: []string{tn.AutomationClient.Scope}}).Client(context.Background())
+}
+
+// TestServePasswordMinLength: --password-min-length reaches the server.
+func TestServePasswordMinLength(t *testing.T) {
+	dir := t.TempDir()
+	base, _, _ := startServe(t, map[string]string{"GATEHOUSE_PASSWORD_MIN_LENGTH": "12"}, "--data-dir", dir)
+	tn, api := createTenantAPI(t, dir, base)
 	refused := apiCall(t, api, "POST", tn.AdminAPI+"/users", map[string]any{"displayName": "Ada", "mail": "ada@example.com", "passwordProfile": map[string]any{"password": "zebra mango"}}, 400)
 	if msg, _ := refused["error"].(map[string]any)["message"].(string); !strings.Contains(msg, "12") {
 		t.Errorf("an 11-character password with a minimum of 12: %v", refused)

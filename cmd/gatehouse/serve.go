@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"runtime"
 	"strings"
 	"time"
@@ -55,8 +56,13 @@ encryption key.
 Email: one-time codes (sign-up, passwordless sign-in, password reset) are
 sent through the mail server of --smtp-url, from --mail-from. For
 development, --dev-mailbox keeps them in memory instead and shows them on
-/dev/mailbox. With neither, flows that need email cannot complete.`,
-		options: join([]option{optAddr, optPublicURL}, storageOptions, []option{optSMTPURL, optMailFrom, optDevMailbox, optHashWorkers, optPasswordMinLength, optTrustedProxies}, logOptions),
+/dev/mailbox. With neither, flows that need email cannot complete.
+
+Text messages: the codes of the SMS second factor are posted, signed with
+--sms-webhook-secret, to the SMS gateway at --sms-webhook-url, which
+passes them on to your SMS provider. With --dev-mailbox they are kept in
+the mailbox instead. With neither, text messages are not offered.`,
+		options: join([]option{optAddr, optPublicURL}, storageOptions, []option{optSMTPURL, optMailFrom, optSMSWebhookURL, optSMSWebhookSecret, optDevMailbox, optHashWorkers, optPasswordMinLength, optTrustedProxies}, logOptions),
 		args:    noArgs,
 		run:     serve,
 	}
@@ -85,6 +91,28 @@ func newMailSender(c *config, logger *slog.Logger) (notify.Sender, *notify.Mailb
 	return nil, nil, nil
 }
 
+// newSMSSender returns the sender of text messages: the webhook gateway
+// of --sms-webhook-url, or none (with --dev-mailbox the server keeps them
+// in the mailbox). It says in the log which it is; never the secret, nor
+// the URL's path, which may hold a token.
+func newSMSSender(c *config, logger *slog.Logger) (notify.SMSSender, error) {
+	switch {
+	case c.SMSWebhookURL != "":
+		w, err := notify.NewWebhook(notify.WebhookConfig{URL: c.SMSWebhookURL, Secret: c.SMSWebhookSecret}, logger)
+		if err != nil {
+			return nil, fmt.Errorf("--sms-webhook-url: %w", err)
+		}
+		u, _ := url.Parse(c.SMSWebhookURL)
+		logger.Info("text messages are sent through an SMS webhook gateway", "gateway", u.Scheme+"://"+u.Host)
+		return w, nil
+	case c.DevMailbox:
+		logger.Warn("DEVELOPMENT MAILBOX: text messages, with their one-time codes, are kept in memory and shown on /dev/mailbox")
+		return nil, nil
+	}
+	logger.Info("no --sms-webhook-url: text messages are not offered as a second factor, and the Sms method cannot be enabled")
+	return nil, nil
+}
+
 // serve runs the server until ctx is done, then shuts it down gracefully.
 func serve(ctx context.Context, e *env, c *config) error {
 	logger, flushLog := newBufferedLogger(c, e.stderr)
@@ -93,6 +121,10 @@ func serve(ctx context.Context, e *env, c *config) error {
 		logger.Warn(w)
 	}
 	mail, mailbox, err := newMailSender(c, logger)
+	if err != nil {
+		return err
+	}
+	sms, err := newSMSSender(c, logger)
 	if err != nil {
 		return err
 	}
@@ -144,6 +176,7 @@ func serve(ctx context.Context, e *env, c *config) error {
 		Version:           versionString(),
 		Mail:              mail,
 		Mailbox:           mailbox,
+		SMS:               sms,
 		PasswordMinLength: c.PasswordMinLength,
 
 		TrustedProxies: c.TrustedProxies,

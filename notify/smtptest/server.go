@@ -21,6 +21,7 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+	"github.com/gatehouse/gatehouse/notify/internal/inbox"
 )
 
 // An Option configures a Server.
@@ -80,19 +81,18 @@ type Server struct {
 	srv        *smtp.Server
 	ln         *listener
 
+	inbox inbox.Inbox[Received]
+
 	mu       sync.Mutex
-	msgs     []Received
-	changed  chan struct{} // closed and replaced when a message arrives
-	mails    int           // MAIL commands received
+	mails    int // MAIL commands received
 	failures []*smtp.SMTPError
-	seen     map[string]int // per recipient: messages before this index were returned by CodeFor
 }
 
 // Start starts a server, configured by opts, that is closed when the test
 // ends.
 func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()
-	s := &Server{changed: make(chan struct{}), seen: map[string]int{}}
+	s := &Server{}
 	for _, o := range opts {
 		o(s)
 	}
@@ -164,11 +164,7 @@ func (s *Server) URL() string {
 
 // Messages returns the messages the server accepted, in the order it
 // accepted them.
-func (s *Server) Messages() []Received {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Received(nil), s.msgs...)
-}
+func (s *Server) Messages() []Received { return s.inbox.All() }
 
 // Transactions returns the number of MAIL commands the server received,
 // accepted or refused: the number of delivery attempts that got that far.
@@ -198,7 +194,7 @@ func (s *Server) FailNext(n, code int, text string) {
 // of 0 it only looks at the messages already received.
 func (s *Server) WaitFor(t testing.TB, pred func(Received) bool, timeout time.Duration) Received {
 	t.Helper()
-	r, _, ok := s.wait(pred, 0, timeout)
+	r, ok := s.inbox.Wait(pred, timeout)
 	if !ok {
 		t.Fatalf("smtptest: no matching message within %v; %s", timeout, s.summary())
 	}
@@ -214,27 +210,15 @@ func (s *Server) WaitFor(t testing.TB, pred func(Received) bool, timeout time.Du
 // turn.
 func (s *Server) CodeFor(t testing.TB, to string) string {
 	t.Helper()
-	key := strings.ToLower(to)
-	s.mu.Lock()
-	from := s.seen[key]
-	s.mu.Unlock()
-	r, i, ok := s.wait(func(r Received) bool { return hasRecipient(r, to) }, from, 10*time.Second)
+	r, ok := s.inbox.Next(strings.ToLower(to), func(r Received) bool { return hasRecipient(r, to) }, 10*time.Second)
 	if !ok {
 		t.Fatalf("smtptest: no new mail to %s within 10s; %s", to, s.summary())
 	}
-	s.mu.Lock()
-	s.seen[key] = max(s.seen[key], i+1)
-	s.mu.Unlock()
-	codes := codeRE.FindAllString(r.Text, -1)
-	if len(codes) == 0 {
-		t.Fatalf("smtptest: the mail to %s (subject %q) has no 8-digit code in its text:\n%s", to, r.Subject, r.Text)
+	code, err := inbox.Code(codeRE, "8-digit code", r.Text)
+	if err != nil {
+		t.Fatalf("smtptest: the text of the mail to %s (subject %q) %v:\n%s", to, r.Subject, err, r.Text)
 	}
-	for _, c := range codes[1:] {
-		if c != codes[0] {
-			t.Fatalf("smtptest: the mail to %s (subject %q) has more than one 8-digit number in its text: %q", to, r.Subject, codes)
-		}
-	}
-	return codes[0]
+	return code
 }
 
 var codeRE = regexp.MustCompile(`\b[0-9]{8}\b`)
@@ -246,28 +230,6 @@ func hasRecipient(r Received, addr string) bool {
 		}
 	}
 	return false
-}
-
-// wait returns the newest message from index from on for which pred is
-// true, and its index, waiting up to timeout for one.
-func (s *Server) wait(pred func(Received) bool, from int, timeout time.Duration) (Received, int, bool) {
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	for {
-		s.mu.Lock()
-		msgs, changed := s.msgs, s.changed
-		s.mu.Unlock()
-		for i := len(msgs) - 1; i >= from; i-- {
-			if pred(msgs[i]) {
-				return msgs[i], i, true
-			}
-		}
-		select {
-		case <-changed:
-		case <-deadline.C:
-			return Received{}, 0, false
-		}
-	}
 }
 
 func (s *Server) summary() string {
@@ -363,12 +325,7 @@ func (ss *session) Data(r io.Reader) error {
 	rec.From, rec.To, rec.User = ss.from, append([]string(nil), ss.to...), ss.user
 	_, rec.TLS = ss.conn.TLSConnectionState()
 
-	s := ss.s
-	s.mu.Lock()
-	s.msgs = append(s.msgs, rec)
-	close(s.changed)
-	s.changed = make(chan struct{})
-	s.mu.Unlock()
+	ss.s.inbox.Add(rec)
 	return nil
 }
 
