@@ -75,6 +75,10 @@ func (s *server) routes(mux *router) {
 	for _, kind := range slices.Sorted(maps.Keys(methodKinds)) {
 		list("GET "+authn+"/"+kind, userMethodsRead, s.handleUserMethodList(kind))
 		api("GET "+authn+"/"+kind+"/{method}", userMethodsRead, s.handleUserMethodGet(kind))
+		if kind == "phoneMethods" {
+			api("POST "+authn+"/"+kind, userMethodsWrite, s.handlePhoneMethodAdd())
+			api("PATCH "+authn+"/"+kind+"/{method}", userMethodsWrite, s.handlePhoneMethodUpdate())
+		}
 		if kind == "passwordMethods" || kind == "emailMethods" {
 			api("DELETE "+authn+"/"+kind+"/{method}", userMethodsWrite, s.handleUserMethodNotRemovable(kind))
 		} else {

@@ -332,3 +332,128 @@ func (s *server) notifyMethodChange(ctx context.Context, t *gatehouse.Tenant, u 
 		s.Logger.WarnContext(ctx, "security info notice not delivered", "tenant", t.Name, "user_id", u.ID, "err", err)
 	}
 }
+
+// phoneMethodInput is what POST and PATCH of a user's phoneMethods accept
+// (Graph's phoneAuthenticationMethod).
+type phoneMethodInput struct {
+	PhoneNumber *string `json:"phoneNumber" null:"refuse"`
+	PhoneType   *string `json:"phoneType" null:"refuse"`
+}
+
+// check returns the E.164 number of the input; a PATCH (create false) may
+// leave the number out.
+func (in *phoneMethodInput) check(create bool) (string, error) {
+	if in.PhoneType != nil && *in.PhoneType != "mobile" {
+		return "", gatehouse.FieldErrorf("phoneType", "phoneType %q is not supported: Gatehouse keeps one phone per user, the mobile one (text messages).", *in.PhoneType)
+	}
+	if in.PhoneNumber == nil {
+		if create {
+			return "", gatehouse.FieldErrorf("phoneNumber", "phoneNumber is required, in international form such as +1 2065555555.")
+		}
+		return "", nil
+	}
+	return gatehouse.ParsePhone("phoneNumber", *in.PhoneNumber)
+}
+
+// handlePhoneMethodAdd lets an administrator add a user's phone for text
+// messages (POST phoneMethods, as Graph has it), audited and notified like
+// every registration; a user has at most one (409).
+func (s *server) handlePhoneMethodAdd() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, t := r.Context(), tenantFrom(r.Context())
+		var in phoneMethodInput
+		if _, err := decode(w, r, &in); err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		number, err := in.check(true)
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		var (
+			u *gatehouse.User
+			m = &gatehouse.UserMethod{TenantID: t.ID, Method: gatehouse.MethodSMS, DisplayName: "Mobile phone", Phone: number}
+		)
+		err = s.Store.Update(ctx, func(tx gatehouse.Tx) error {
+			var err error
+			if u, err = tx.User(ctx, t.ID, r.PathValue("id")); err != nil {
+				return err
+			}
+			if err := s.userMethodsAllowed(ctx, tx, principalFrom(ctx), u); err != nil {
+				return err
+			}
+			m.ID, m.UserID = "", u.ID
+			if err := tx.CreateUserMethod(ctx, m); err != nil {
+				return err
+			}
+			return s.audit(r, tx, change{category: "UserManagement", activity: "Admin registered security info", operation: "Add",
+				targetType: "User", targetID: u.ID, name: u.Mail, after: map[string]string{"authenticationMethod": methodLabel(m)}})
+		})
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		s.notifyMethodChange(ctx, t, u, "added", methodLabel(m), "an administrator")
+		encode(w, http.StatusCreated, toGraphAuthMethod(m))
+	})
+}
+
+// handlePhoneMethodUpdate changes the number of a user's phone (PATCH
+// phoneMethods/{id}); the change is audited and the user told.
+func (s *server) handlePhoneMethodUpdate() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, t := r.Context(), tenantFrom(r.Context())
+		var in phoneMethodInput
+		if _, err := decode(w, r, &in); err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		number, err := in.check(false)
+		if err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		var (
+			u       *gatehouse.User
+			changed *gatehouse.UserMethod
+		)
+		err = s.Store.Update(ctx, func(tx gatehouse.Tx) error {
+			var err error
+			if u, err = tx.User(ctx, t.ID, r.PathValue("id")); err != nil {
+				return err
+			}
+			if err := s.userMethodsAllowed(ctx, tx, principalFrom(ctx), u); err != nil {
+				return err
+			}
+			phone, err := userPhone(ctx, tx, t.ID, u.ID)
+			if err != nil {
+				return err
+			}
+			if phone == nil || !strings.EqualFold(r.PathValue("method"), mobilePhoneID) {
+				return gatehouse.Errorf(gatehouse.ENOTFOUND, "The user has no phone method with id %q.", r.PathValue("method"))
+			}
+			before := methodLabel(phone)
+			if number == "" || number == phone.Phone {
+				return errUnchanged
+			}
+			if changed, err = tx.UpdateUserMethod(ctx, t.ID, phone.ID, func(m *gatehouse.UserMethod) error {
+				m.Phone = number
+				return nil
+			}); err != nil {
+				return err
+			}
+			return s.audit(r, tx, change{category: "UserManagement", activity: "Admin updated security info", operation: "Update",
+				targetType: "User", targetID: u.ID, name: u.Mail,
+				before: map[string]string{"authenticationMethod": before}, after: map[string]string{"authenticationMethod": methodLabel(changed)}})
+		})
+		if err := noChange(err); err != nil {
+			s.writeAPIError(w, r, err)
+			return
+		}
+		if changed != nil {
+			s.notifyMethodChange(ctx, t, u, "changed", "phone for text messages", "an administrator")
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}

@@ -195,3 +195,45 @@ func TestLC2RemovedMethodEndsRefresh(t *testing.T) {
 		}
 	})
 }
+
+// TestAdminAddsAPhone: an administrator adds a user's phone for text
+// messages (Graph's POST phoneMethods), in E.164 whatever the spacing,
+// one per user, with errors that name the field and write nothing, and
+// changes its number with PATCH; each change audited.
+func TestAdminAddsAPhone(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
+		h := newHostedEnv(t, eng, hostedOptions{})
+		api := h.tenant.AdminAPI
+		ada := h.addUser("ada@example.com", "")
+		phones := api + "/users/" + ada + "/authentication/phoneMethods"
+		for _, c := range []struct {
+			body  map[string]any
+			field string
+		}{
+			{map[string]any{"phoneType": "mobile"}, "phoneNumber"},
+			{map[string]any{"phoneNumber": "0044 20 7946 0958", "phoneType": "mobile"}, "phoneNumber"},
+			{map[string]any{"phoneNumber": "+44 20 7946 0958", "phoneType": "office"}, "phoneType"},
+		} {
+			if r := h.call("POST", phones, h.tok, c.body); r.status != 400 || r.errTarget() != c.field {
+				t.Errorf("POST %v: %d target %q %q, want 400 naming %s", c.body, r.status, r.errTarget(), r.errMessage(), c.field)
+			}
+		}
+		if n := h.countAll(phones, h.tok); n != 0 {
+			t.Fatalf("refused POSTs left %d phones", n)
+		}
+		added := h.must(201, "POST", phones, h.tok, map[string]any{"phoneNumber": "+44 (20) 7946-0958", "phoneType": "mobile"})
+		if added.str("phoneNumber") != "+442079460958" || added.str("id") != "3179e48a-750b-4051-897c-87b9720928f7" {
+			t.Errorf("added phone: %s", added.raw)
+		}
+		h.must(409, "POST", phones, h.tok, map[string]any{"phoneNumber": "+41 44 668 18 00"})
+		h.must(204, "PATCH", phones+"/3179e48a-750b-4051-897c-87b9720928f7", h.tok, map[string]any{"phoneNumber": "+41 44 668 18 00"})
+		if got := h.must(200, "GET", phones+"/3179e48a-750b-4051-897c-87b9720928f7", h.tok, nil).str("phoneNumber"); got != "+41446681800" {
+			t.Errorf("after PATCH the number is %q", got)
+		}
+		for activity, want := range map[string]int{"Admin registered security info": 1, "Admin updated security info": 1} {
+			if n := h.auditCount(api, ada, "UserManagement", activity); n != want {
+				t.Errorf("%d %q audit entries, want %d", n, activity, want)
+			}
+		}
+	})
+}
