@@ -63,6 +63,10 @@ func Run(t *testing.T, open func(t *testing.T) gatehouse.Store) {
 		{"MethodsPolicy", testMethodsPolicy},
 		{"UserMethods", testUserMethods},
 		{"ConcurrentUserMethod", testConcurrentUserMethod},
+		{"Policies", testPolicies},
+		{"NamedLocations", testNamedLocations},
+		{"ConcurrentPolicyLocation", testConcurrentPolicyLocation},
+		{"SignIns", testSignIns},
 	} {
 		t.Run(tt.name, func(t *testing.T) { tt.test(t, open(t)) })
 	}
