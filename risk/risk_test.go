@@ -12,10 +12,10 @@ import (
 )
 
 var (
-	now    = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
-	paris  = gatehouse.GeoCoordinates{Latitude: 48.8566, Longitude: 2.3522}
-	london = gatehouse.GeoCoordinates{Latitude: 51.5074, Longitude: -0.1278}
-	sydney = gatehouse.GeoCoordinates{Latitude: -33.8688, Longitude: 151.2093}
+	now      = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	paris    = gatehouse.GeoCoordinates{Latitude: 48.8566, Longitude: 2.3522}
+	london   = gatehouse.GeoCoordinates{Latitude: 51.5074, Longitude: -0.1278}
+	sydney   = gatehouse.GeoCoordinates{Latitude: -33.8688, Longitude: 151.2093}
 	publicIP = netip.MustParseAddr("192.0.2.10") // TEST-NET-1, public for the rules
 )
 
