@@ -89,6 +89,14 @@ type SignInLocation struct {
 	Coordinates     *GeoCoordinates `json:"geoCoordinates,omitempty"`
 }
 
+// GeoPlace is what a GeoIP database tells of a client address: where it
+// is, and whether it belongs to an anonymizing network (a VPN, a proxy,
+// Tor) when the database knows.
+type GeoPlace struct {
+	Location  SignInLocation
+	Anonymous bool
+}
+
 // GeoCoordinates are a point on Earth in degrees.
 type GeoCoordinates struct {
 	Latitude  float64 `json:"latitude"`
