@@ -381,7 +381,7 @@ func (p *Policy) Validate() error {
 		return err
 	}
 	if p.Grant == nil && p.Session == nil {
-		return FieldErrorf("grantControls", "The policy has neither grantControls nor sessionControls; give at least one control.")
+		return FieldErrorf("grantControls", "grantControls: the policy has neither grantControls nor sessionControls; give at least one control.")
 	}
 	if err := p.validateGrant(); err != nil {
 		return err
@@ -533,7 +533,7 @@ func (u *UserConditions) validate() error {
 		}
 	}
 	if len(u.IncludeUsers)+len(u.IncludeGroups)+len(u.IncludeRoles) == 0 {
-		return FieldErrorf(p+"includeUsers", "The policy includes no users: set conditions.users.includeUsers (All, None or user IDs), includeGroups or includeRoles.")
+		return FieldErrorf(p+"includeUsers", "conditions.users.includeUsers: the policy includes no users; set includeUsers (All, None or user IDs), includeGroups or includeRoles.")
 	}
 	if slices.Contains(u.IncludeUsers, ConditionNone) && len(u.IncludeGroups)+len(u.IncludeRoles) > 0 {
 		return FieldErrorf(p+"includeUsers", "conditions.users.includeUsers is None, which includes nobody, but the policy also includes groups or roles; use one or the other.")
@@ -611,7 +611,7 @@ func (p *Policy) validateGrant() error {
 	}
 	if g.Strength != "" {
 		if _, ok := StrengthByID(g.Strength); !ok {
-			return FieldErrorf("grantControls.authenticationStrength.id", "grantControls.authenticationStrength %q is not a built-in authentication strength; use %s (multifactor), %s (passwordless) or %s (phishing-resistant).",
+			return FieldErrorf("grantControls.authenticationStrength.id", "grantControls.authenticationStrength.id %q is not a built-in authentication strength; use %s (multifactor), %s (passwordless) or %s (phishing-resistant).",
 				g.Strength, StrengthMultifactor, StrengthPasswordless, StrengthPhishingResistant)
 		}
 	}
@@ -621,23 +621,23 @@ func (p *Policy) validateGrant() error {
 	}
 	switch {
 	case n == 0:
-		return FieldErrorf("grantControls.builtInControls", "grantControls requires no control; list builtInControls or an authenticationStrength, or set grantControls to null.")
+		return FieldErrorf("grantControls.builtInControls", "grantControls.builtInControls: grantControls requires no control; list builtInControls or an authenticationStrength, or set grantControls to null.")
 	case slices.Contains(g.BuiltIn, ControlBlock) && n > 1:
-		return FieldErrorf("grantControls.builtInControls", "block cannot be combined with other grant controls: a blocked sign-in has nothing left to satisfy.")
+		return FieldErrorf("grantControls.builtInControls", "grantControls.builtInControls: block cannot be combined with other grant controls; a blocked sign-in has nothing left to satisfy.")
 	case slices.Contains(g.BuiltIn, ControlMFA) && g.Strength != "":
-		return FieldErrorf("grantControls.authenticationStrength", "mfa and an authenticationStrength cannot be used together, as in Entra; the multifactor authentication strength is what mfa requires.")
+		return FieldErrorf("grantControls.authenticationStrength", "grantControls.authenticationStrength: mfa and an authentication strength cannot be used together, as in Entra; the multifactor authentication strength is what mfa requires.")
 	}
 	if slices.Contains(g.BuiltIn, ControlPasswordChange) {
 		c := p.Conditions
 		switch {
 		case g.Operator != "AND" || (!slices.Contains(g.BuiltIn, ControlMFA) && g.Strength == ""):
-			return FieldErrorf("grantControls.builtInControls", "passwordChange must be combined with mfa (or an authenticationStrength) using the AND operator, so that the password is changed after a strong authentication.")
+			return FieldErrorf("grantControls.builtInControls", "grantControls.builtInControls: passwordChange must be combined with mfa (or an authenticationStrength) using the AND operator, so that the password is changed after a strong authentication.")
 		case len(c.UserRisk) == 0:
-			return FieldErrorf("conditions.userRiskLevels", "A policy requiring passwordChange must have the userRiskLevels condition: the password change remediates user risk.")
+			return FieldErrorf("conditions.userRiskLevels", "conditions.userRiskLevels: a policy requiring passwordChange must have the userRiskLevels condition; the password change remediates user risk.")
 		case !slices.Equal(c.Applications.Include, []string{ConditionAll}) || len(c.Applications.Exclude) > 0:
-			return FieldErrorf("conditions.applications.includeApplications", "A policy requiring passwordChange must include All applications and exclude none.")
+			return FieldErrorf("conditions.applications.includeApplications", "conditions.applications.includeApplications: a policy requiring passwordChange must include All applications and exclude none.")
 		case c.Platforms != nil || c.Locations != nil || len(c.SignInRisk) > 0 || !slices.Equal(c.ClientAppTypes, []string{ClientAll}):
-			return FieldErrorf("conditions", "A policy requiring passwordChange can have no conditions other than users, applications and userRiskLevels.")
+			return FieldErrorf("conditions", "conditions: a policy requiring passwordChange can have no conditions other than users, applications and userRiskLevels.")
 		}
 	}
 	return nil
@@ -649,7 +649,7 @@ func (p *Policy) validateSession() error {
 		return nil
 	}
 	if s.SignInFrequency == nil && s.PersistentBrowser == "" {
-		return FieldErrorf("sessionControls", "sessionControls enables no control; set signInFrequency or persistentBrowser, or set sessionControls to null.")
+		return FieldErrorf("sessionControls", "sessionControls: no session control is enabled; set signInFrequency or persistentBrowser, or set sessionControls to null.")
 	}
 	if f := s.SignInFrequency; f != nil {
 		const field = "sessionControls.signInFrequency"
@@ -671,7 +671,7 @@ func (p *Policy) validateSession() error {
 		return FieldErrorf("sessionControls.persistentBrowser.mode", "sessionControls.persistentBrowser.mode %q is not always or never.", s.PersistentBrowser)
 	}
 	if s.PersistentBrowser != "" && !slices.Equal(p.Conditions.Applications.Include, []string{ConditionAll}) {
-		return FieldErrorf("sessionControls.persistentBrowser", "persistentBrowser applies to the browser session of every application: the policy must include All applications, as in Entra.")
+		return FieldErrorf("sessionControls.persistentBrowser", "sessionControls.persistentBrowser: a persistent browser session is the browser session of every application, so the policy must include All applications, as in Entra.")
 	}
 	return nil
 }
@@ -744,7 +744,7 @@ func (l *NamedLocation) Validate() error {
 	switch l.Kind {
 	case LocationIP:
 		if len(l.Countries) > 0 || l.IncludeUnknown {
-			return FieldErrorf("countriesAndRegions", "An IP named location has no countries.")
+			return FieldErrorf("countriesAndRegions", "countriesAndRegions: an IP named location has no countries.")
 		}
 		if len(l.IPRanges) == 0 {
 			return FieldErrorf("ipRanges", "ipRanges is required: at least one CIDR range such as 203.0.113.0/24 or 2001:db8::/48.")
@@ -769,7 +769,7 @@ func (l *NamedLocation) Validate() error {
 		}
 	case LocationCountry:
 		if len(l.IPRanges) > 0 || l.Trusted {
-			return FieldErrorf("ipRanges", "A country named location has no IP ranges and cannot be trusted.")
+			return FieldErrorf("ipRanges", "ipRanges: a country named location has no IP ranges and cannot be trusted.")
 		}
 		if len(l.Countries) == 0 {
 			return FieldErrorf("countriesAndRegions", "countriesAndRegions is required: ISO 3166-1 two-letter codes such as US or GB.")
@@ -784,7 +784,7 @@ func (l *NamedLocation) Validate() error {
 			}
 		}
 	default:
-		return FieldErrorf("@odata.type", "A named location is an ipNamedLocation or a countryNamedLocation.")
+		return FieldErrorf("@odata.type", "@odata.type: a named location is an ipNamedLocation or a countryNamedLocation.")
 	}
 	return nil
 }
