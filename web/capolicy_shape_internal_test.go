@@ -455,7 +455,9 @@ func TestGraphExample3IsRefusedByName(t *testing.T) {
 			obj("conditions", "users")["includeRoles"] = []string{gatehouse.RoleApplicationAdministrator, gatehouse.RoleAuthenticationAdministrator}
 		}},
 		{"conditions.users.excludeRoles[0]", func() { delete(obj("conditions", "users"), "excludeRoles") }},
-		{"conditions.locations.excludeLocations[0]", func() { obj("conditions", "locations")["excludeLocations"] = []string{"d2136c9c-b049-47ae-b9cf-316e04ef7198"} }},
+		{"conditions.locations.excludeLocations[0]", func() {
+			obj("conditions", "locations")["excludeLocations"] = []string{"d2136c9c-b049-47ae-b9cf-316e04ef7198"}
+		}},
 		{"grantControls.builtInControls[1]", func() { obj("grantControls")["builtInControls"] = []string{"mfa"} }},
 	} {
 		_, err := applyPolicy(t, graphJSON(t, body), nil)
@@ -665,9 +667,9 @@ func TestToGraphCAPolicy(t *testing.T) {
 		"conditions.platforms.includePlatforms": []any{"all"}, "conditions.platforms.excludePlatforms": []any{},
 		"conditions.users.excludeGroups": []any{}, "conditions.applications.includeUserActions": []any{},
 		"grantControls.builtInControls": []any{}, "grantControls.termsOfUse": []any{},
-		"grantControls.authenticationStrength.id": gatehouse.StrengthPhishingResistant,
+		"grantControls.authenticationStrength.id":         gatehouse.StrengthPhishingResistant,
 		"grantControls.authenticationStrength.policyType": "builtIn",
-		"sessionControls.signInFrequency.value": float64(2), "sessionControls.signInFrequency.type": "days",
+		"sessionControls.signInFrequency.value":           float64(2), "sessionControls.signInFrequency.type": "days",
 		"sessionControls.signInFrequency.frequencyInterval": "timeBased", "sessionControls.signInFrequency.isEnabled": true,
 		"sessionControls.persistentBrowser.mode": "never", "sessionControls.cloudAppSecurity": nil,
 	} {
