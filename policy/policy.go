@@ -397,30 +397,12 @@ func (s *Set) Evaluate(in Input) Decision {
 		appEx: buf[5*w : 6*w], inLoc: buf[6*w:]}
 	copy(e.userIn, s.allUsers)
 	copy(e.appIn, s.allApps)
-	uid := lower(in.UserID)
-	if b, ok := s.userInc[uid]; ok {
-		e.userIn.or(b)
-	}
-	if b, ok := s.userExc[uid]; ok {
-		e.exUser.or(b)
-	}
+	mark(s.userInc, s.userExc, in.UserID, e.userIn, e.exUser)
 	for _, g := range in.GroupIDs {
-		g = lower(g)
-		if b, ok := s.groupInc[g]; ok {
-			e.userIn.or(b)
-		}
-		if b, ok := s.groupExc[g]; ok {
-			e.exGroup.or(b)
-		}
+		mark(s.groupInc, s.groupExc, g, e.userIn, e.exGroup)
 	}
 	for _, r := range in.RoleIDs {
-		r = lower(r)
-		if b, ok := s.roleInc[r]; ok {
-			e.userIn.or(b)
-		}
-		if b, ok := s.roleExc[r]; ok {
-			e.exRole.or(b)
-		}
+		mark(s.roleInc, s.roleExc, r, e.userIn, e.exRole)
 	}
 	// A policy applies to the sign-in when it applies to one of its
 	// applications: included there, and not excluded there.
@@ -499,13 +481,16 @@ func riskOf(l gatehouse.RiskLevel) gatehouse.RiskLevel {
 	return l
 }
 
-// markApp adds what the application's include and exclude lists hold.
-func (s *Set) markApp(in, ex bitset, appID string) {
-	appID = lower(appID)
-	if b, ok := s.appInc[appID]; ok {
+// markApp adds the policies that include and exclude the application.
+func (s *Set) markApp(in, ex bitset, appID string) { mark(s.appInc, s.appExc, appID, in, ex) }
+
+// mark adds to in and ex the policies whose lists of inc and exc name id.
+func mark(inc, exc index, id string, in, ex bitset) {
+	id = lower(id)
+	if b, ok := inc[id]; ok {
 		in.or(b)
 	}
-	if b, ok := s.appExc[appID]; ok {
+	if b, ok := exc[id]; ok {
 		ex.or(b)
 	}
 }

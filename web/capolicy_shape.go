@@ -221,10 +221,7 @@ func (in *caPolicyInput) apply(p *gatehouse.Policy, d *decoded, create bool) err
 
 func (c *caConditionsInput) apply(pc *gatehouse.PolicyConditions, d *decoded) error {
 	const pre = "conditions."
-	for _, x := range []struct {
-		name, why string
-		raw       json.RawMessage
-	}{
+	if err := refuseAll(pre, []unsupported{
 		{"servicePrincipalRiskLevels", "Gatehouse evaluates user sign-ins only, not workload identities.", c.ServicePrincipalRiskLevels},
 		{"insiderRiskLevels", "Gatehouse has no insider risk management.", c.InsiderRiskLevels},
 		{"agentIdRiskLevels", "Gatehouse has no agent identities.", c.AgentIDRiskLevels},
@@ -233,16 +230,14 @@ func (c *caConditionsInput) apply(pc *gatehouse.PolicyConditions, d *decoded) er
 		{"clientApplications", "Gatehouse evaluates user sign-ins only, not service principals.", c.ClientApplications},
 		{"authenticationFlows", "Gatehouse has no device code flow or authentication transfer.", c.AuthenticationFlows},
 		{"times", "Gatehouse has no time condition.", c.Times},
-	} {
-		if err := refuseUnlessEmpty(pre+x.name, x.raw, x.why); err != nil {
-			return err
-		}
+	}); err != nil {
+		return err
 	}
 	if u := c.Users; u != nil {
-		if err := refuseUnlessEmpty(pre+"users.includeGuestsOrExternalUsers", u.IncludeGuests, "Gatehouse has no guest or external users."); err != nil {
-			return err
-		}
-		if err := refuseUnlessEmpty(pre+"users.excludeGuestsOrExternalUsers", u.ExcludeGuests, "Gatehouse has no guest or external users."); err != nil {
+		if err := refuseAll(pre+"users.", []unsupported{
+			{"includeGuestsOrExternalUsers", "Gatehouse has no guest or external users.", u.IncludeGuests},
+			{"excludeGuestsOrExternalUsers", "Gatehouse has no guest or external users.", u.ExcludeGuests},
+		}); err != nil {
 			return err
 		}
 		pu := &pc.Users
@@ -261,20 +256,15 @@ func (c *caConditionsInput) apply(pc *gatehouse.PolicyConditions, d *decoded) er
 		}
 	}
 	if a := c.Applications; a != nil {
-		for _, x := range []struct {
-			name, why string
-			raw       json.RawMessage
-		}{
+		if err := refuseAll(pre+"applications.", []unsupported{
 			{"includeUserActions", "Gatehouse has no user actions (registering security info or devices) as policy targets.", a.IncludeUserActions},
 			{"includeAuthenticationContextClassReferences", "Gatehouse has no authentication contexts; an app asks for a level with acr_values.", a.IncludeAuthContexts},
 			{"applicationFilter", "Gatehouse has no custom security attributes to filter applications by.", a.ApplicationFilter},
 			{"includeProtectionLevels", "Gatehouse has no protection levels.", a.IncludeProtectionLevels},
 			{"globalSecureAccess", "Gatehouse has no Global Secure Access.", a.GlobalSecureAccess},
 			{"networkAccess", "Gatehouse has no Global Secure Access.", a.NetworkAccess},
-		} {
-			if err := refuseUnlessEmpty(pre+"applications."+x.name, x.raw, x.why); err != nil {
-				return err
-			}
+		}); err != nil {
+			return err
 		}
 		if d.present[pre+"applications.includeApplications"] {
 			pc.Applications.Include = emptyNil(a.IncludeApplications)
@@ -329,10 +319,10 @@ func (c *caConditionsInput) apply(pc *gatehouse.PolicyConditions, d *decoded) er
 
 func (g *caGrantInput) apply(p *gatehouse.Policy, d *decoded) error {
 	const pre = "grantControls."
-	if err := refuseUnlessEmpty(pre+"customAuthenticationFactors", g.CustomAuthenticationFactors, "Gatehouse has no custom controls."); err != nil {
-		return err
-	}
-	if err := refuseUnlessEmpty(pre+"termsOfUse", g.TermsOfUse, "Gatehouse has no terms of use."); err != nil {
+	if err := refuseAll(pre, []unsupported{
+		{"customAuthenticationFactors", "Gatehouse has no custom controls.", g.CustomAuthenticationFactors},
+		{"termsOfUse", "Gatehouse has no terms of use.", g.TermsOfUse},
+	}); err != nil {
 		return err
 	}
 	if p.Grant == nil {
@@ -360,10 +350,7 @@ func (g *caGrantInput) apply(p *gatehouse.Policy, d *decoded) error {
 
 func (s *caSessionInput) apply(p *gatehouse.Policy, d *decoded) error {
 	const pre = "sessionControls."
-	for _, x := range []struct {
-		name, why string
-		raw       json.RawMessage
-	}{
+	if err := refuseAll(pre, []unsupported{
 		{"applicationEnforcedRestrictions", "Gatehouse has no app-enforced restrictions.", s.ApplicationEnforcedRestrictions},
 		{"cloudAppSecurity", "Gatehouse has no Microsoft Defender for Cloud Apps.", s.CloudAppSecurity},
 		{"continuousAccessEvaluation", "Gatehouse has no continuous access evaluation.", s.ContinuousAccessEvaluation},
@@ -372,10 +359,8 @@ func (s *caSessionInput) apply(p *gatehouse.Policy, d *decoded) error {
 		{"globalSecureAccessFilteringProfile", "Gatehouse has no Global Secure Access.", s.GlobalSecureAccessFilterProfile},
 		{"networkAccessSecurity", "Gatehouse has no Global Secure Access.", s.NetworkAccessSecurity},
 		{"tokenProtection", "Gatehouse has no token protection.", s.TokenProtection},
-	} {
-		if err := refuseUnlessEmpty(pre+x.name, x.raw, x.why); err != nil {
-			return err
-		}
+	}); err != nil {
+		return err
 	}
 	if p.Session == nil {
 		p.Session = &gatehouse.SessionControls{}
@@ -468,6 +453,24 @@ func emptyNil(s []string) []string {
 		return nil
 	}
 	return s
+}
+
+// unsupported is a property Gatehouse cannot honour, why, and what the
+// request holds of it.
+type unsupported struct {
+	name, why string
+	raw       json.RawMessage
+}
+
+// refuseAll returns refuseUnlessEmpty's error for the first of the
+// properties (named below prefix) that is not empty.
+func refuseAll(prefix string, props []unsupported) error {
+	for _, x := range props {
+		if err := refuseUnlessEmpty(prefix+x.name, x.raw, x.why); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // refuseUnlessEmpty returns an EINVALID error naming the property unless
