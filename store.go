@@ -113,6 +113,31 @@ type Reader interface {
 	// UserMethodByCredential returns the passkey with the WebAuthn
 	// credential ID; ENOTFOUND if no user of the tenant has it.
 	UserMethodByCredential(ctx context.Context, tenantID string, credentialID []byte) (*UserMethod, error)
+
+	// Policy returns a Conditional Access policy; ListPolicies filters
+	// on "displayName" and "state".
+	Policy(ctx context.Context, tenantID, id string) (*Policy, error)
+	ListPolicies(ctx context.Context, tenantID string, opt ListOptions) (ps []*Policy, next string, err error)
+	// NamedLocation returns a named location; ListNamedLocations filters
+	// on "displayName".
+	NamedLocation(ctx context.Context, tenantID, id string) (*NamedLocation, error)
+	ListNamedLocations(ctx context.Context, tenantID string, opt ListOptions) (ls []*NamedLocation, next string, err error)
+	// PoliciesVersion returns the tenant's policies version: a number
+	// that grows with every change to its policies or named locations (0
+	// before the first), cheap to read, so that a node can cache what it
+	// compiled from a PolicySet and check now and then that it is current.
+	PoliciesVersion(ctx context.Context, tenantID string) (int64, error)
+	// PolicySet returns every policy and named location of the tenant,
+	// policies in ID order, with the version read before them.
+	PolicySet(ctx context.Context, tenantID string) (*PolicySet, error)
+
+	// SignIn returns an entry of the sign-in log; ListSignIns lists the
+	// entries f selects, newest first.
+	SignIn(ctx context.Context, tenantID, id string) (*SignIn, error)
+	ListSignIns(ctx context.Context, tenantID string, f SignInFilter, opt ListOptions) (ss []*SignIn, next string, err error)
+	// SignInHistory tells what the sign-in log knows about a sign-in in
+	// progress, for risk detection.
+	SignInHistory(ctx context.Context, tenantID string, q SignInHistoryQuery) (*SignInHistory, error)
 }
 
 // Tx is a read-write transaction. Create methods fill in ID (when empty),
@@ -227,6 +252,24 @@ type Tx interface {
 	// step, a recovery code, a passkey's counter) take turns.
 	UpdateUserMethod(ctx context.Context, tenantID, id string, fn func(*UserMethod) error) (*UserMethod, error)
 	DeleteUserMethod(ctx context.Context, tenantID, id string) error
+
+	// CreatePolicy and UpdatePolicy return ENOTFOUND, naming the
+	// property, when the policy's locations condition names a location
+	// the tenant does not have. Every change to a policy or named
+	// location raises the tenant's PoliciesVersion in the same
+	// transaction.
+	CreatePolicy(ctx context.Context, p *Policy) error
+	UpdatePolicy(ctx context.Context, tenantID, id string, fn func(*Policy) error) (*Policy, error)
+	DeletePolicy(ctx context.Context, tenantID, id string) error
+	// UpdateNamedLocation cannot change a location's Kind.
+	// DeleteNamedLocation returns ECONFLICT, naming the policies, while
+	// a policy names the location.
+	CreateNamedLocation(ctx context.Context, l *NamedLocation) error
+	UpdateNamedLocation(ctx context.Context, tenantID, id string, fn func(*NamedLocation) error) (*NamedLocation, error)
+	DeleteNamedLocation(ctx context.Context, tenantID, id string) error
+
+	// CreateSignIn appends an entry to the sign-in log.
+	CreateSignIn(ctx context.Context, s *SignIn) error
 
 	// CreateOneTime stores a single-use item under (kind, key).
 	CreateOneTime(ctx context.Context, o *OneTime) error

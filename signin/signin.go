@@ -36,6 +36,11 @@ type Requirement struct {
 	// carried over (prompt=login, max_age=0, sign-in frequency "every
 	// time").
 	Fresh bool
+	// PasswordChange demands that the user change their password in this
+	// sign-in (Conditional Access's passwordChange grant control, for a
+	// risky user), once Level is reached. Next does not act on it: the
+	// caller sends the user to change their password before it issues.
+	PasswordChange bool
 }
 
 // Input is what a path knows about a sign-in.
@@ -192,6 +197,18 @@ const RegistrationAuthAge = 10 * time.Minute
 // RegistrationAuthAge.
 func stale(first gatehouse.MethodUse, now time.Time) bool {
 	return first.Carried && now.Sub(first.At) > RegistrationAuthAge
+}
+
+// Meets reports whether the authentications, first factor first, meet r
+// on their own at now: its level, counting only what its MaxAge and Fresh
+// let count. A Block is never met; PasswordChange is the caller's to
+// check.
+func Meets(r Requirement, now time.Time, methods []gatehouse.MethodUse) bool {
+	if r.Block {
+		return false
+	}
+	counted := countable(Input{Now: now, Methods: methods, Requirements: []Requirement{r}})
+	return len(counted) > 0 && gatehouse.LevelOf(counted) >= max(r.Level, gatehouse.LevelSingleFactor)
 }
 
 // interactive returns d, or for a non-interactive sign-in a refusal with

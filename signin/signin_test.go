@@ -314,3 +314,35 @@ func TestSE5NeverClaimsMore(t *testing.T) {
 		}
 	}
 }
+
+// TestMeets checks whether authentications meet one requirement on
+// their own: level, freshness, first factor first, and never a block.
+func TestMeets(t *testing.T) {
+	carried := pwd
+	carried.Carried = true
+	for _, tc := range []struct {
+		name    string
+		r       signin.Requirement
+		methods []gatehouse.MethodUse
+		want    bool
+	}{
+		{"Nothing", signin.Requirement{}, nil, false},
+		{"SingleFactor", signin.Requirement{}, []gatehouse.MethodUse{pwd}, true},
+		{"MFAWithOneFactor", mfa("p"), []gatehouse.MethodUse{pwd}, false},
+		{"MFAWithTwo", mfa("p"), []gatehouse.MethodUse{pwd, totp}, true},
+		{"SecondFactorAloneIsNoSignIn", mfa("p"), []gatehouse.MethodUse{totp, emailOTP}, false},
+		{"PhishingResistantNotByCodes", signin.Requirement{Level: gatehouse.LevelPhishingResistant}, []gatehouse.MethodUse{pwd, emailOTP}, false},
+		{"PhishingResistantByPasskey", signin.Requirement{Level: gatehouse.LevelPhishingResistant}, []gatehouse.MethodUse{passkey(0, true)}, true},
+		{"TooOld", signin.Requirement{Level: gatehouse.LevelMultiFactor, MaxAge: time.Hour}, []gatehouse.MethodUse{oldPwd, totp}, false},
+		{"OldSecondFactor", signin.Requirement{Level: gatehouse.LevelMultiFactor, MaxAge: time.Hour}, []gatehouse.MethodUse{pwd, oldTOTP}, false},
+		{"RecentEnough", signin.Requirement{Level: gatehouse.LevelMultiFactor, MaxAge: time.Hour}, []gatehouse.MethodUse{pwd, totp}, true},
+		{"FreshRefusesCarried", signin.Requirement{Fresh: true}, []gatehouse.MethodUse{carried}, false},
+		{"FreshTakesThisRequest", signin.Requirement{Fresh: true}, []gatehouse.MethodUse{pwd}, true},
+		{"BlockNeverMet", signin.Requirement{Block: true}, []gatehouse.MethodUse{pwd, totp}, false},
+		{"PasswordChangeIsTheCallers", signin.Requirement{PasswordChange: true}, []gatehouse.MethodUse{pwd}, true},
+	} {
+		if got := signin.Meets(tc.r, now, tc.methods); got != tc.want {
+			t.Errorf("%s: Meets = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

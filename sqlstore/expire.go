@@ -42,6 +42,7 @@ var (
 	}
 	expireRateLimits = expiry{"rate_limits", "tenant_id, bucket_key, window_size, window_start", "window_end < ?", "rate limit windows"}
 	expireStrikes    = expiry{"strikes", "tenant_id, strike_key", "last_at < ?", "failure records"}
+	expireSignIns    = expiry{"sign_ins", "tenant_id, id", "created_at < ?", "sign-in log entries"}
 )
 
 // DeleteExpired removes, in every tenant, what expired before now: single-use
@@ -49,8 +50,9 @@ var (
 // timeout, refresh tokens, and grants past ExpiresAt (with their refresh
 // tokens), used, consumed or revoked or not; an object without an expiry
 // time counts as expired. It also removes rate limit windows that ended
-// more than a day before now, and failure records whose last failure was
-// more than a day before now. It returns how many it removed (not counting
+// more than a day before now, failure records whose last failure was more
+// than a day before now, and sign-in log entries older than the store's
+// SignInRetention. It returns how many it removed (not counting
 // refresh tokens that went with their grants). Each statement removes at
 // most a few hundred rows in a transaction of its own, so other writers go
 // on between them; run it now and then.
@@ -69,7 +71,20 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int64, error)
 		return total, err
 	}
 	n, err = s.deleteExpired(ctx, expireStrikes, micros(now.Add(-strikeRetention)))
+	total += n
+	if err != nil {
+		return total, err
+	}
+	n, err = s.deleteExpired(ctx, expireSignIns, micros(now.Add(-s.signInRetention())))
 	return total + n, err
+}
+
+// signInRetention returns how long sign-in log entries are kept.
+func (s *Store) signInRetention() time.Duration {
+	if s.SignInRetention > 0 {
+		return s.SignInRetention
+	}
+	return DefaultSignInRetention
 }
 
 // DeleteExpiredOneTimes removes the single-use items of every tenant that

@@ -26,6 +26,9 @@ type Store struct {
 	// Now returns the current time, used for CreatedAt and UpdatedAt. It
 	// defaults to time.Now; tests may replace it before using the store.
 	Now func() time.Time
+	// SignInRetention is how long DeleteExpired keeps sign-in log
+	// entries: DefaultSignInRetention when zero.
+	SignInRetention time.Duration
 
 	reader // reads outside transactions
 

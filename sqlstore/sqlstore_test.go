@@ -940,3 +940,51 @@ func TestMigrateRefusesNewerSchema(t *testing.T) {
 		})
 	}
 }
+
+// TestDeleteExpiredSignIns checks that DeleteExpired keeps sign-in log
+// entries for the store's retention, 30 days unless set, and no longer.
+func TestDeleteExpiredSignIns(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			ctx := t.Context()
+			s := e.Open(t)
+			now := time.Now()
+			tn := &gatehouse.Tenant{Name: "contoso"}
+			ages := map[string]time.Duration{"today": time.Hour, "29 days": 29 * 24 * time.Hour, "31 days": 31 * 24 * time.Hour, "8 days": 8 * 24 * time.Hour}
+			ids := map[string]string{}
+			if err := s.Update(ctx, func(tx gatehouse.Tx) error {
+				if err := tx.CreateTenant(ctx, tn); err != nil {
+					return err
+				}
+				for name, age := range ages {
+					e := &gatehouse.SignIn{TenantID: tn.ID, CreatedAt: now.Add(-age), UserPrincipalName: name}
+					if err := tx.CreateSignIn(ctx, e); err != nil {
+						return err
+					}
+					ids[name] = e.ID
+				}
+				return nil
+			}); err != nil {
+				t.Fatalf("Update: %v", err)
+			}
+			kept := func(want ...string) {
+				t.Helper()
+				for name, id := range ids {
+					_, err := s.SignIn(ctx, tn.ID, id)
+					if got, wantKept := err == nil, slices.Contains(want, name); got != wantKept {
+						t.Errorf("entry from %s ago kept: %v (%v), want %v", name, got, err, wantKept)
+					}
+				}
+			}
+			if n, err := s.DeleteExpired(ctx, now); err != nil || n != 1 {
+				t.Errorf("DeleteExpired with the default retention = %d, %v; want 1", n, err)
+			}
+			kept("today", "29 days", "8 days")
+			s.SignInRetention = 7 * 24 * time.Hour
+			if n, err := s.DeleteExpired(ctx, now); err != nil || n != 2 {
+				t.Errorf("DeleteExpired with 7 days' retention = %d, %v; want 2", n, err)
+			}
+			kept("today")
+		})
+	}
+}

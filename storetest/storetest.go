@@ -64,6 +64,10 @@ func Run(t *testing.T, open func(t *testing.T) gatehouse.Store) {
 		{"UserMethods", testUserMethods},
 		{"ConcurrentUserMethod", testConcurrentUserMethod},
 		{"OnePhone", testOnePhone},
+		{"Policies", testPolicies},
+		{"NamedLocations", testNamedLocations},
+		{"ConcurrentPolicyLocation", testConcurrentPolicyLocation},
+		{"SignIns", testSignIns},
 	} {
 		t.Run(tt.name, func(t *testing.T) { tt.test(t, open(t)) })
 	}

@@ -60,6 +60,11 @@ type Options struct {
 	// sign-up, password reset and the admin API accept (PW-1); 0 or
 	// anything below 8 means 8.
 	PasswordMinLength int
+	// GeoIP tells where client addresses are, for Conditional Access
+	// country named locations, sign-in risk and the sign-in log; nil when
+	// no GeoIP database is configured (--geoip-db), and then every
+	// sign-in's country is unknown.
+	GeoIP GeoIP
 	// RootLinks are the links the server's root page offers first, under
 	// "Start here": gatehouse demo passes its sample app, its development
 	// mailbox and its tenant's discovery document; an admin portal belongs
@@ -67,6 +72,12 @@ type Options struct {
 	// URL or a path starting with "/". Without them the root page only
 	// says what this server is and which addresses it serves.
 	RootLinks []RootLink
+}
+
+// GeoIP locates client addresses, as *geoip.DB does: false when it knows
+// nothing of the address.
+type GeoIP interface {
+	Locate(ip netip.Addr) (gatehouse.GeoPlace, bool)
 }
 
 // RootLink is one link of the server's root page.

@@ -45,6 +45,8 @@ type config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For header
 	// the server believes (web.Options.TrustedProxies).
 	TrustedProxies []netip.Prefix
+	// GeoIPDB is the path of a MaxMind-format GeoIP database, "" for none.
+	GeoIPDB string
 	// SampleAddr is where gatehouse demo runs the sample app.
 	SampleAddr string
 	// Issuer, ClientID and ClientSecret are the sample app's client
@@ -281,6 +283,11 @@ var (
 		usage: trustedProxiesUsage,
 		set:   setTrustedProxies,
 	}
+	optGeoIPDB = option{
+		name: "geoip-db", env: "GATEHOUSE_GEOIP_DB", arg: "FILE",
+		usage: geoIPUsage,
+		set:   func(c *config, v string) error { c.GeoIPDB = v; return nil },
+	}
 
 	// Options of gatehouse sample-app.
 	optSampleIssuer = option{
@@ -331,12 +338,20 @@ var (
 		usage: trustedProxiesUsage,
 		set:   setTrustedProxies,
 	}
+	optDemoGeoIPDB = option{
+		name: "geoip-db", arg: "FILE",
+		usage: geoIPUsage,
+		set:   func(c *config, v string) error { c.GeoIPDB = v; return nil },
+	}
 	optDemoAdminEmail = option{
 		name: "admin-email", arg: "EMAIL", def: defaultDemoAdmin,
 		usage: "Email address of the demo tenant's administrator, used when the tenant is created (the first run).",
 		set:   func(c *config, v string) error { c.AdminEmail = v; return nil },
 	}
 )
+
+const geoIPUsage = "A MaxMind-format GeoIP database (GeoLite2 or GeoIP2 Country or City, .mmdb) that tells the country of client addresses, for Conditional Access country named locations, sign-in risk (impossible travel needs a City database) and the sign-in log. " +
+	"Read once at start. Without it, every sign-in's country is unknown: country named locations match only when they include unknown countries and regions."
 
 const trustedProxiesUsage = "The reverse proxies whose X-Forwarded-For header Gatehouse believes: IP addresses and CIDR ranges separated by commas, e.g. 10.0.0.0/8,127.0.0.1. " +
 	"For a request from one of them, the client address (for the per-address limits and the logs) is the right-most X-Forwarded-For address that is not itself a trusted proxy; " +

@@ -2,9 +2,14 @@ package main
 
 import (
 	"io"
+	"maps"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse/gatehouse/geoip/geoiptest"
 )
 
 // TestTrustedProxies checks how --trusted-proxies and its variable are
@@ -103,5 +108,42 @@ func TestServeTrustedProxies(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "203.0.113.66") {
 		t.Errorf("the logs show the spoofed left-most address:\n%s", logs.String())
+	}
+}
+
+// TestServeGeoIP checks that serve opens the database of --geoip-db (or
+// GATEHOUSE_GEOIP_DB) and says so, says when there is none, and refuses
+// a file that is not one, naming the flag.
+func TestServeGeoIP(t *testing.T) {
+	db := geoiptest.Write(t, geoiptest.Network{CIDR: "81.2.69.0/24", Country: "GB"})
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"Flag", nil, []string{"--geoip-db", db}, `"msg":"GeoIP database opened","path":"` + db + `","type":"GeoLite2-City"`},
+		{"Environment", map[string]string{"GATEHOUSE_GEOIP_DB": db}, nil, `"msg":"GeoIP database opened"`},
+		{"None", nil, nil, `no --geoip-db: the country of sign-ins is unknown`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := map[string]string{"GATEHOUSE_DATA_DIR": t.TempDir()}
+			maps.Copy(env, tc.env)
+			_, logs, stop := startServe(t, env, tc.args...)
+			if err := stop(); err != nil {
+				t.Fatalf("serve: %v", err)
+			}
+			if !strings.Contains(logs.String(), tc.want) {
+				t.Errorf("logs lack %s:\n%s", tc.want, logs.String())
+			}
+		})
+	}
+	bad := filepath.Join(t.TempDir(), "bad.mmdb")
+	if err := os.WriteFile(bad, []byte("not a database"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, map[string]string{"GATEHOUSE_DATA_DIR": t.TempDir()}, "serve", "--addr", "127.0.0.1:0", "--geoip-db", bad)
+	if r.err == nil || !strings.Contains(r.err.Error(), "--geoip-db") {
+		t.Errorf("serve with a damaged GeoIP database: err = %v, want an error naming --geoip-db", r.err)
 	}
 }

@@ -60,7 +60,7 @@ start over. Ctrl-C stops both servers gracefully.
 
 For development and evaluation only: the mailbox shows every code to
 anyone who can reach the server.`,
-		options: join([]option{optDemoDataDir, optDemoAddr, optDemoSampleAddr, optDemoAdminEmail, optDemoTrustedProxies}, logOptions),
+		options: join([]option{optDemoDataDir, optDemoAddr, optDemoSampleAddr, optDemoAdminEmail, optDemoTrustedProxies, optDemoGeoIPDB}, logOptions),
 		args:    noArgs,
 		run:     runDemo,
 	}
@@ -95,6 +95,11 @@ func runDemo(ctx context.Context, e *env, c *config) error {
 	for _, w := range c.warnings {
 		logger.Warn(w)
 	}
+	geo, err := openGeoIP(c, logger)
+	if err != nil {
+		return err
+	}
+	defer geo.Close()
 	store, err := openStore(ctx, c, logger)
 	if err != nil {
 		return err
@@ -132,7 +137,7 @@ func runDemo(ctx context.Context, e *env, c *config) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	mailbox := notify.NewMailbox(0, time.Now)
-	h, err := web.NewServer(web.Options{
+	opts := web.Options{
 		Store:     store,
 		Keys:      keys,
 		Vault:     v,
@@ -149,7 +154,11 @@ func runDemo(ctx context.Context, e *env, c *config) error {
 		RootLinks: demoRootLinks(setup, publicURL, sampleURL),
 
 		TrustedProxies: c.TrustedProxies,
-	})
+	}
+	if geo != nil {
+		opts.GeoIP = geo
+	}
+	h, err := web.NewServer(opts)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse/gatehouse/geoip"
 	"github.com/gatehouse/gatehouse/notify"
 	"github.com/gatehouse/gatehouse/oidc"
 	"github.com/gatehouse/gatehouse/password"
@@ -62,7 +63,7 @@ Text messages: the codes of the SMS second factor are posted, signed with
 --sms-webhook-secret, to the SMS gateway at --sms-webhook-url, which
 passes them on to your SMS provider. With --dev-mailbox they are kept in
 the mailbox instead. With neither, text messages are not offered.`,
-		options: join([]option{optAddr, optPublicURL}, storageOptions, []option{optSMTPURL, optMailFrom, optSMSWebhookURL, optSMSWebhookSecret, optDevMailbox, optHashWorkers, optPasswordMinLength, optTrustedProxies}, logOptions),
+		options: join([]option{optAddr, optPublicURL}, storageOptions, []option{optSMTPURL, optMailFrom, optSMSWebhookURL, optSMSWebhookSecret, optDevMailbox, optHashWorkers, optPasswordMinLength, optTrustedProxies, optGeoIPDB}, logOptions),
 		args:    noArgs,
 		run:     serve,
 	}
@@ -128,6 +129,11 @@ func serve(ctx context.Context, e *env, c *config) error {
 	if err != nil {
 		return err
 	}
+	geo, err := openGeoIP(c, logger)
+	if err != nil {
+		return err
+	}
+	defer geo.Close()
 
 	store, err := openStore(ctx, c, logger)
 	if err != nil {
@@ -163,7 +169,7 @@ func serve(ctx context.Context, e *env, c *config) error {
 		publicURL = derivePublicURL(addr)
 	}
 
-	h, err := web.NewServer(web.Options{
+	opts := web.Options{
 		Store:             store,
 		Keys:              keys,
 		Vault:             v,
@@ -180,7 +186,11 @@ func serve(ctx context.Context, e *env, c *config) error {
 		PasswordMinLength: c.PasswordMinLength,
 
 		TrustedProxies: c.TrustedProxies,
-	})
+	}
+	if geo != nil {
+		opts.GeoIP = geo
+	}
+	h, err := web.NewServer(opts)
 	if err != nil {
 		return err
 	}
@@ -235,6 +245,23 @@ func serve(ctx context.Context, e *env, c *config) error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+var _ web.GeoIP = (*geoip.DB)(nil)
+
+// openGeoIP opens the GeoIP database of --geoip-db, nil without one, and
+// says in the log which it is.
+func openGeoIP(c *config, logger *slog.Logger) (*geoip.DB, error) {
+	if c.GeoIPDB == "" {
+		logger.Info("no --geoip-db: the country of sign-ins is unknown, so country named locations match only when they include unknown countries and regions")
+		return nil, nil
+	}
+	db, err := geoip.Open(c.GeoIPDB)
+	if err != nil {
+		return nil, fmt.Errorf("--geoip-db: %w", err)
+	}
+	logger.Info("GeoIP database opened", "path", c.GeoIPDB, "type", db.Type())
+	return db, nil
 }
 
 // logTrustedProxies says in the log whose X-Forwarded-For is believed.
