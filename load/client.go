@@ -57,6 +57,11 @@ type Config struct {
 	// SingleSource makes every browser connect from the address the
 	// system picks, even when the server is on IPv4 loopback (see Client).
 	SingleSource bool
+	// Sources, when positive, is how many source addresses the browsers
+	// take turns with, instead of one of their own each: a few networks
+	// with many browsers behind each, as a flood of requests from a few
+	// addresses comes (see Client).
+	Sources int
 }
 
 // Client is an application of a tenant and the browsers of its users.
@@ -74,6 +79,7 @@ type Client struct {
 	origin   string // scheme://host[:port] of the issuer
 	redirect *url.URL
 	provider *oidc.Provider
+	jwksURL  string
 	verifier *oidc.IDTokenVerifier
 	oauth    oauth2.Config
 	app      *http.Client
@@ -108,7 +114,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		}
 	}
 	if runtime.GOOS == "linux" && !cfg.SingleSource && c.onLoopback4(ctx) {
-		c.sources = newSources()
+		c.sources = newSources(cfg.Sources)
 	}
 	c.shared = c.transport(nil, cfg.Conns)
 	c.app = &http.Client{Transport: c.transport(nil, cfg.Conns), Timeout: cfg.Timeout, CheckRedirect: noRedirects}
@@ -123,6 +129,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if err := c.provider.Claims(&doc); err != nil {
 		return nil, fmt.Errorf("load: discovery: %w", err)
 	}
+	c.jwksURL = doc.JWKS
 	ep := c.provider.Endpoint()
 	for _, e := range []string{ep.AuthURL, ep.TokenURL, doc.JWKS} {
 		if !c.sameOrigin(e) {
@@ -232,19 +239,24 @@ func (b *browser) close() {
 
 // sources hands out IPv4 loopback addresses from 127.1.1.1 to
 // 127.254.254.254, from a random start so that runs soon after each other
-// use different ones.
-type sources struct{ n atomic.Uint32 }
+// use different ones; with a limit, only that many, in turn.
+type sources struct {
+	start, limit uint32
+	n            atomic.Uint32
+}
 
 const sourceCount = 254 * 254 * 254
 
-func newSources() *sources {
-	s := &sources{}
-	s.n.Store(rand.Uint32N(sourceCount))
+func newSources(limit int) *sources {
+	s := &sources{start: rand.Uint32N(sourceCount), limit: sourceCount}
+	if limit > 0 {
+		s.limit = uint32(min(limit, sourceCount))
+	}
 	return s
 }
 
 func (s *sources) next() net.IP {
-	x := s.n.Add(1) % sourceCount
+	x := (s.start + (s.n.Add(1)-1)%s.limit) % sourceCount
 	return net.IPv4(127, byte(1+x/(254*254)), byte(1+x/254%254), byte(1+x%254))
 }
 

@@ -17,8 +17,8 @@ func TestTransportDialsOnlyTheIssuer(t *testing.T) {
 }
 
 func TestSources(t *testing.T) {
-	s := &sources{}
-	s.n.Store(sourceCount - 2)
+	s := newSources(0)
+	s.start = sourceCount - 2 // wraps around
 	seen := map[string]bool{}
 	for range 1000 {
 		ip := s.next()
@@ -29,5 +29,21 @@ func TestSources(t *testing.T) {
 			t.Fatalf("source address %s handed out twice in 1000", ip)
 		}
 		seen[ip.String()] = true
+	}
+}
+
+func TestSourcesLimited(t *testing.T) {
+	s := newSources(3)
+	seen := map[string]int{}
+	for range 30 {
+		seen[s.next().String()]++
+	}
+	if len(seen) != 3 {
+		t.Fatalf("30 addresses from 3 sources: %v, want 3 addresses", seen)
+	}
+	for ip, n := range seen {
+		if n != 10 {
+			t.Errorf("%s handed out %d times of 30, want in turn: 10", ip, n)
+		}
 	}
 }

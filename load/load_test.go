@@ -19,12 +19,20 @@ import (
 	"github.com/gatehouse/gatehouse/storetest"
 	"github.com/gatehouse/gatehouse/vault"
 	"github.com/gatehouse/gatehouse/web"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
 // gatehouse starts a real Gatehouse over SQLite in the test's process,
 // creates the tenant "acme" and prepares it for the sign-in load with
 // users users.
 func gatehouse(t *testing.T, users int) (*provision.Result, *load.Setup) {
+	return startGatehouse(t, users, nil)
+}
+
+// startGatehouse is gatehouse with the server's options and the setup
+// changed by configure, when it is not nil.
+func startGatehouse(t *testing.T, users int, configure func(*web.Options, *load.SetupConfig)) (*provision.Result, *load.Setup) {
 	t.Helper()
 	store := storetest.SQLite(t)
 	key := make([]byte, 32)
@@ -34,26 +42,30 @@ func gatehouse(t *testing.T, users int) (*provision.Result, *load.Setup) {
 		t.Fatal(err)
 	}
 	keys := oidc.NewKeys(store, v, time.Now)
-	hasher := password.NewHasher(password.DefaultParams, 0, 64)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	var h http.Handler
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	url := "http://" + srv.Listener.Addr().String()
-	h, err = web.NewServer(web.Options{Store: store, Keys: keys, Vault: v, Passwords: hasher, PublicURL: url, Version: "test",
+	opts := web.Options{Store: store, Keys: keys, Vault: v, Passwords: password.NewHasher(password.DefaultParams, 0, 64),
+		PublicURL: url, Version: "test", Registry: reg,
 		// A low per-address limit, so that TestSourceAddresses reaches it soon.
-		SignInsPerIP: 30})
-	if err != nil {
+		SignInsPerIP: 30}
+	cfg := load.SetupConfig{Users: users, Password: "correct horse battery"}
+	if configure != nil {
+		configure(&opts, &cfg)
+	}
+	if h, err = web.NewServer(opts); err != nil {
 		t.Fatal(err)
 	}
 	srv.Start()
 	t.Cleanup(srv.Close)
-	acme, err := provision.CreateTenant(t.Context(), provision.Deps{Store: store, Keys: keys, Vault: v, Passwords: hasher, PublicURL: url}, "acme", "admin@acme.example")
+	acme, err := provision.CreateTenant(t.Context(), provision.Deps{Store: store, Keys: keys, Vault: v, Passwords: password.NewHasher(password.DefaultParams, 0, 64), PublicURL: url}, "acme", "admin@acme.example")
 	if err != nil {
 		t.Fatal(err)
 	}
-	setup, err := load.RunSetup(t.Context(), load.SetupConfig{
-		Issuer: acme.Issuer, ClientID: acme.AutomationClient.ClientID, ClientSecret: acme.AutomationClient.ClientSecret,
-		Users: users, Password: "correct horse battery",
-	})
+	cfg.Issuer, cfg.ClientID, cfg.ClientSecret = acme.Issuer, acme.AutomationClient.ClientID, acme.AutomationClient.ClientSecret
+	setup, err := load.RunSetup(t.Context(), cfg)
 	if err != nil {
 		t.Fatalf("RunSetup: %v", err)
 	}

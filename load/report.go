@@ -27,6 +27,12 @@ type Report struct {
 	// Steps are the latencies of each step that succeeded, in the order
 	// the steps were first seen.
 	Steps []StepStats `json:"steps"`
+	// Server is what the server's /metrics said around the run, for the
+	// loads that watch it (StuffingRun).
+	Server *ServerReport `json:"server,omitempty"`
+	// Mail is what a MailSink received during the run, for the loads
+	// that use one.
+	Mail *SinkCounts `json:"mail,omitempty"`
 }
 
 // StepStats are the latencies of one step: a count and percentiles
@@ -60,6 +66,18 @@ func (r *Report) Step(step string) (StepStats, bool) {
 func newReport(name string, o Options, elapsed time.Duration, recs []*Recorder) *Report {
 	r := &Report{Scenario: name, Concurrency: o.Concurrency, Duration: o.Duration, Elapsed: elapsed,
 		Errors: map[string]int64{}, ErrorExamples: map[string]string{}}
+	r.merge(recs)
+	return r
+}
+
+// addRecorder adds what rec saw, besides the run's workers, to the
+// report: its steps after the report's, its errors to the report's.
+func (r *Report) addRecorder(rec *Recorder) {
+	r.merge([]*Recorder{rec})
+}
+
+// merge adds the counts, errors and steps of recs to the report.
+func (r *Report) merge(recs []*Recorder) {
 	var order []string
 	merged := map[string]*samples{}
 	for _, rec := range recs {
@@ -88,7 +106,6 @@ func newReport(name string, o Options, elapsed time.Duration, recs []*Recorder) 
 	for _, step := range order {
 		r.Steps = append(r.Steps, stats(step, merged[step]))
 	}
-	return r
 }
 
 func stats(step string, s *samples) StepStats {
@@ -107,7 +124,9 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 }
 
 // WriteText writes the report for people.
-func (r *Report) WriteText(w io.Writer) error {
+func (r *Report) WriteText(out io.Writer) error {
+	ew := &errWriter{w: out}
+	w := io.Writer(ew)
 	fmt.Fprintf(w, "load %s: %d workers for %s (last iteration ended after %s)\n",
 		r.Scenario, r.Concurrency, r.Duration, r.Elapsed.Round(time.Millisecond))
 	fmt.Fprintf(w, "completed    %d (%.1f/s)\n", r.Completed, r.PerSecond())
@@ -123,12 +142,59 @@ func (r *Report) WriteText(w io.Writer) error {
 	for _, k := range kinds {
 		fmt.Fprintf(w, "  %6d  %s\n          e.g. %s\n", r.Errors[k], k, r.ErrorExamples[k])
 	}
-	fmt.Fprintf(w, "\n%-20s %8s %10s %10s %10s %10s\n", "step", "count", "p50", "p90", "p99", "max")
+	width := 20
 	for _, s := range r.Steps {
-		fmt.Fprintf(w, "%-20s %8d %10s %10s %10s %10s\n", s.Step, s.Count, ms(s.P50), ms(s.P90), ms(s.P99), ms(s.Max))
+		width = max(width, len(s.Step))
 	}
-	_, err := fmt.Fprintf(w, "(latencies of the steps that succeeded)\n")
-	return err
+	fmt.Fprintf(w, "\n%-*s %8s %10s %10s %10s %10s\n", width, "step", "count", "p50", "p90", "p99", "max")
+	for _, s := range r.Steps {
+		fmt.Fprintf(w, "%-*s %8d %10s %10s %10s %10s\n", width, s.Step, s.Count, ms(s.P50), ms(s.P90), ms(s.P99), ms(s.Max))
+	}
+	fmt.Fprintf(w, "(latencies of the steps that succeeded)\n")
+	if m := r.Mail; m != nil {
+		fmt.Fprintf(w, "\nmail sink: %d messages received (%d without a code) for %d addresses, at most %d to one\n",
+			m.Messages, m.WithoutCode, len(m.PerRecipient), m.MaxPerRecipient())
+	}
+	if s := r.Server; s != nil {
+		fmt.Fprintf(w, "\nserver (/metrics, %d samples)  %12s %12s %12s\n", s.Samples, "before", "peak", "after")
+		mib := func(b float64) string { return fmt.Sprintf("%.1f MiB", b/(1<<20)) }
+		num := func(n float64) string { return fmt.Sprintf("%.0f", n) }
+		for _, row := range []struct {
+			name string
+			get  func(ServerSample) float64
+			f    func(float64) string
+		}{
+			{"resident memory", func(x ServerSample) float64 { return x.ResidentBytes }, mib},
+			{"Go runtime memory", func(x ServerSample) float64 { return x.GoSysBytes }, mib},
+			{"Go heap in use", func(x ServerSample) float64 { return x.HeapInUseBytes }, mib},
+			{"goroutines", func(x ServerSample) float64 { return x.Goroutines }, num},
+			{"hashes running", func(x ServerSample) float64 { return x.HashesRunning }, num},
+			{"hashes waiting", func(x ServerSample) float64 { return x.HashesWaiting }, num},
+		} {
+			fmt.Fprintf(w, "%-30s %12s %12s %12s\n", row.name, row.f(row.get(s.Before)), row.f(row.get(s.Peak)), row.f(row.get(s.After)))
+		}
+		fmt.Fprintf(w, "password hashes computed: %.0f (%.1f/s)", s.Hashed, s.HashedPerSecond)
+		if s.HashedPerSecond > 0 {
+			fmt.Fprintf(w, "; iterations offered %.1f/s, %.1f times that", r.PerSecond(), r.PerSecond()/s.HashedPerSecond)
+		}
+		fmt.Fprintln(w)
+	}
+	return ew.err
+}
+
+// errWriter keeps the first error of its writes, and writes nothing after.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond)) }

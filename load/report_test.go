@@ -9,8 +9,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -112,6 +114,41 @@ func TestRunStopsInFlightIterations(t *testing.T) {
 	})
 	if r.Interrupted != 2 || r.Failed != 0 || r.Completed != 0 {
 		t.Errorf("stuck iterations: %+v", r)
+	}
+}
+
+func TestRunIterations(t *testing.T) {
+	var calls atomic.Int64
+	r := Run(context.Background(), "counted", Options{Concurrency: 3, Iterations: 7, Duration: time.Minute}, func(context.Context, int, *Recorder) error {
+		calls.Add(1)
+		return nil
+	})
+	if r.Completed != 7 || calls.Load() != 7 {
+		t.Errorf("a run of 7 iterations completed %d (%d calls)", r.Completed, calls.Load())
+	}
+}
+
+func TestRunRate(t *testing.T) {
+	// 40 a second for 250 ms: slots at 0, 25, 50, … 225 ms, so at most
+	// 10 iterations, however many workers are free.
+	var starts []time.Time
+	var mu sync.Mutex
+	begin := time.Now()
+	r := Run(context.Background(), "paced", Options{Concurrency: 8, Rate: 40, Duration: 250 * time.Millisecond}, func(context.Context, int, *Recorder) error {
+		mu.Lock()
+		starts = append(starts, time.Now())
+		mu.Unlock()
+		return nil
+	})
+	if r.Completed == 0 || r.Completed > 10 {
+		t.Fatalf("a run at 40/s for 250 ms completed %d iterations, want 1 to 10", r.Completed)
+	}
+	// The i-th start is at its slot or later, and slots are 25 ms apart.
+	slices.SortFunc(starts, time.Time.Compare)
+	for i, at := range starts {
+		if d := at.Sub(begin); d < time.Duration(i)*25*time.Millisecond {
+			t.Errorf("iteration %d started %v into the run, want at least %v", i, d, time.Duration(i)*25*time.Millisecond)
+		}
 	}
 }
 

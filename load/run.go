@@ -33,6 +33,15 @@ type Options struct {
 	// DefaultGrace when zero. Iterations still running then are canceled
 	// and counted as interrupted, not as errors.
 	Grace time.Duration
+	// Rate, when positive, bounds how many iterations start per second,
+	// over all workers, evenly spaced: the load then offers that rate (as
+	// long as Concurrency workers keep up) instead of as many as the
+	// workers can do one after the other. Slots a busy run misses are not
+	// made up later.
+	Rate float64
+	// Iterations, when positive, ends the run once that many iterations
+	// have started, if Duration has not ended it before.
+	Iterations int64
 	// Progress, when not nil, is called every ProgressEvery (10 s when
 	// zero) with the counts so far.
 	Progress      func(elapsed time.Duration, completed, failed int64)
@@ -62,12 +71,17 @@ func Run(ctx context.Context, name string, o Options, scenario Scenario) *Report
 
 	var completed, failed atomic.Int64
 	recs := make([]*Recorder, o.Concurrency)
+	pace := newPacer(o.Rate)
+	var started atomic.Int64
 	var wg sync.WaitGroup
 	for w := range recs {
 		rec := newRecorder(maxSamples / o.Concurrency)
 		recs[w] = rec
 		wg.Go(func() {
 			for time.Now().Before(stop) && ctx.Err() == nil {
+				if o.Iterations > 0 && started.Add(1) > o.Iterations || !pace.wait(ctx, stop) {
+					break
+				}
 				err := scenario(ctx, w, rec)
 				switch {
 				case err == nil:
@@ -102,13 +116,60 @@ func Run(ctx context.Context, name string, o Options, scenario Scenario) *Report
 	return newReport(name, o, time.Since(start), recs)
 }
 
-func pause(ctx context.Context, d time.Duration) {
+// pause waits for d or until ctx is done, and reports whether d passed.
+func pause(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
+		return false
 	case <-t.C:
+		return true
 	}
+}
+
+// pacer hands out the start times of iterations at a rate, evenly spaced.
+// A nil pacer does not wait.
+type pacer struct {
+	interval time.Duration
+	mu       sync.Mutex
+	last     time.Time // the slot handed out last
+}
+
+func newPacer(rate float64) *pacer {
+	if rate <= 0 {
+		return nil
+	}
+	return &pacer{interval: time.Duration(float64(time.Second) / rate)}
+}
+
+// wait waits for the next slot, one interval after the last one handed
+// out or now, whichever is later, so that a run that fell behind does not
+// start a burst to catch up. It reports false, without waiting, when the
+// slot would be at or after stop or ctx ends first.
+func (p *pacer) wait(ctx context.Context, stop time.Time) bool {
+	if p == nil {
+		return true
+	}
+	p.mu.Lock()
+	slot := time.Now()
+	if !p.last.IsZero() {
+		slot = later(slot, p.last.Add(p.interval))
+	}
+	if !slot.Before(stop) {
+		p.mu.Unlock()
+		return false
+	}
+	p.last = slot
+	p.mu.Unlock()
+	return pause(ctx, time.Until(slot))
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // Recorder keeps what one worker saw: the duration of each step (all of

@@ -27,11 +27,18 @@ func (a Accounts) mail(worker, workers, k int) string {
 // SignIns is the sign-in load (LD-1): each iteration is a complete
 // sign-in (Client.SignIn) of one of the accounts.
 func SignIns(c *Client, a Accounts, workers int) Scenario {
+	return SignInsWith(c, a, workers, SignInOptions{})
+}
+
+// SignInsWith is SignIns with options: with acr_values "2" and an
+// EmailCode that reads a MailSink, the sign-in load with an email second
+// factor (LD-2).
+func SignInsWith(c *Client, a Accounts, workers int, o SignInOptions) Scenario {
 	k := make([]int, workers) // iterations per worker, each touched by its own worker only
 	return func(ctx context.Context, w int, rec *Recorder) error {
 		mail := a.mail(w, workers, k[w])
 		k[w]++
-		_, err := c.SignIn(ctx, mail, a.Password, rec.Observe)
+		_, err := c.SignInWith(ctx, mail, a.Password, o, rec.Observe)
 		return err
 	}
 }

@@ -35,6 +35,10 @@ type SetupConfig struct {
 	// RedirectURI is the web redirect URI of the application;
 	// DefaultRedirectURI when empty.
 	RedirectURI string
+	// EmailMFA enables email one-time passcodes for all users in the
+	// tenant's authentication methods policy, so that sign-ins asking for
+	// multifactor authentication get a code by email after the password.
+	EmailMFA bool
 }
 
 // Setup is what Setup created: the application's credentials and the
@@ -50,6 +54,7 @@ type Setup struct {
 	AppObjectID   string `json:"app_object_id"`
 	UserFlowID    string `json:"user_flow_id"`
 	FirstUserMail string `json:"first_user_mail"`
+	EmailMFA      bool   `json:"email_mfa"`
 }
 
 // UserMail is the address of the i-th (from 1) user of a load: prefix, i,
@@ -65,8 +70,9 @@ const setupWorkers = 4
 // RunSetup prepares a tenant for the sign-in load through its admin API:
 // cfg.Users users with cfg.Password, a confidential web application with
 // cfg.RedirectURI and a client secret, and an email-and-password user
-// flow without sign-up that the application uses. It stops at the first
-// error; what it created until then stays.
+// flow without sign-up that the application uses; with cfg.EmailMFA it
+// also enables email codes as a second factor for all users. It stops at
+// the first error; what it created until then stays.
 func RunSetup(ctx context.Context, cfg SetupConfig) (*Setup, error) {
 	if cfg.Users < 1 {
 		return nil, fmt.Errorf("load: setup needs at least one user")
@@ -126,9 +132,17 @@ func RunSetup(ctx context.Context, cfg SetupConfig) (*Setup, error) {
 	}, &flow); err != nil {
 		return nil, err
 	}
+	if cfg.EmailMFA {
+		if err := api.call(ctx, "PATCH", "/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/Email", map[string]any{
+			"state":          "enabled",
+			"includeTargets": []any{map[string]any{"targetType": "group", "id": "all_users"}},
+		}, nil); err != nil {
+			return nil, err
+		}
+	}
 	return &Setup{Issuer: cfg.Issuer, ClientID: app.AppID, ClientSecret: secret.SecretText, RedirectURI: cfg.RedirectURI,
 		Users: cfg.Users, UserPrefix: cfg.UserPrefix, Password: cfg.Password, AppObjectID: app.ID, UserFlowID: flow.ID,
-		FirstUserMail: UserMail(cfg.UserPrefix, 1)}, nil
+		FirstUserMail: UserMail(cfg.UserPrefix, 1), EmailMFA: cfg.EmailMFA}, nil
 }
 
 // createUsers creates the users of cfg, setupWorkers at a time.

@@ -67,6 +67,27 @@ type SignInOptions struct {
 // SignInWith is SignIn with options: acr_values, and the email second
 // factor the sign-in then asks for (StepSecondFactor).
 func (c *Client) SignInWith(ctx context.Context, mail, password string, o SignInOptions, obs Observer) (*oauth2.Token, error) {
+	a, err := c.Authorize(ctx, mail, password, o, obs)
+	if err != nil {
+		return nil, err
+	}
+	return c.Redeem(ctx, a, obs)
+}
+
+// Authorization is a sign-in up to its code: what the application holds
+// when the browser comes back to it, before it redeems the code.
+type Authorization struct {
+	Code     string
+	Verifier string // the PKCE code verifier
+	Nonce    string
+	start    time.Time
+}
+
+// Authorize is the browser's part of SignInWith: from the authorization
+// request to the redirect to the application, whose code it returns with
+// the PKCE verifier and nonce that Redeem needs. The code is valid for a
+// minute. Its errors are *StepError.
+func (c *Client) Authorize(ctx context.Context, mail, password string, o SignInOptions, obs Observer) (*Authorization, error) {
 	start := time.Now()
 	b := c.newBrowser()
 	defer b.close()
@@ -89,43 +110,40 @@ func (c *Client) SignInWith(ctx context.Context, mail, password string, o SignIn
 	if err != nil {
 		return nil, stepErr(StepPassword, err)
 	}
+	step := StepPassword
 	if o.EmailCode != nil && !c.toApp(resp) {
 		obs.observe(StepPassword, t)
-		t = time.Now()
+		t, step = time.Now(), StepSecondFactor
 		if resp, err = c.emailSecondFactor(ctx, b, resp, mail, o.EmailCode); err != nil {
 			return nil, err
 		}
-		code, err := c.callback(resp, state)
-		if err != nil {
-			return nil, err
-		}
-		obs.observe(StepSecondFactor, t)
-		return c.finishSignIn(ctx, code, verifier, nonce, start, obs)
 	}
 	code, err := c.callback(resp, state)
 	if err != nil {
 		return nil, err
 	}
-	obs.observe(StepPassword, t)
-	return c.finishSignIn(ctx, code, verifier, nonce, start, obs)
+	obs.observe(step, t)
+	return &Authorization{Code: code, Verifier: verifier, Nonce: nonce, start: start}, nil
 }
 
-// finishSignIn is the app's side of a sign-in: the code exchange and the
-// ID token's verification.
-func (c *Client) finishSignIn(ctx context.Context, code, verifier, nonce string, start time.Time, obs Observer) (*oauth2.Token, error) {
-
+// Redeem is the application's part of SignInWith: it exchanges the code
+// of a at the token endpoint and verifies the ID token. Its errors are
+// *StepError.
+func (c *Client) Redeem(ctx context.Context, a *Authorization, obs Observer) (*oauth2.Token, error) {
 	t := time.Now()
-	tok, err := c.oauth.Exchange(c.appContext(ctx), code, oauth2.VerifierOption(verifier))
+	tok, err := c.oauth.Exchange(c.appContext(ctx), a.Code, oauth2.VerifierOption(a.Verifier))
 	if err != nil {
 		return nil, stepErr(StepToken, err)
 	}
 	obs.observe(StepToken, t)
 	t = time.Now()
-	if err := c.verifyID(ctx, tok, nonce); err != nil {
+	if err := c.verifyID(ctx, tok, a.Nonce); err != nil {
 		return nil, err
 	}
 	obs.observe(StepIDToken, t)
-	obs.observe(StepSignIn, start)
+	if !a.start.IsZero() {
+		obs.observe(StepSignIn, a.start)
+	}
 	return tok, nil
 }
 
@@ -134,35 +152,9 @@ func (c *Client) finishSignIn(ctx context.Context, code, verifier, nonce string,
 // It reports the duration of the authorization request and of the sign-in
 // page to obs, which may be nil.
 func (c *Client) loginForm(ctx context.Context, b *browser, authURL string, obs Observer) (*signInForm, string, error) {
-	// The authorization request, answered with a redirect to the sign-in
-	// page (a fresh browser has no session).
-	t := time.Now()
-	resp, err := b.fetch(ctx, "GET", authURL, nil, "")
-	if err != nil {
-		return nil, "", stepErr(StepAuthorize, err)
-	}
-	next, err := c.nextHop(StepAuthorize, resp)
+	page, err := c.loginPage(ctx, b, authURL, obs)
 	if err != nil {
 		return nil, "", err
-	}
-	obs.observe(StepAuthorize, t)
-
-	// The sign-in page, after any further redirects of the hosted pages.
-	t = time.Now()
-	var page *response
-	for hop := 0; page == nil; hop++ {
-		if hop == maxPageHops {
-			return nil, "", failf(StepLoginPage, "redirect loop", "more than %d redirects after the authorization request", maxPageHops)
-		}
-		resp, err := b.fetch(ctx, "GET", next.String(), nil, "")
-		if err != nil {
-			return nil, "", stepErr(StepLoginPage, err)
-		}
-		if resp.status == http.StatusOK {
-			page = resp
-		} else if next, err = c.nextHop(StepLoginPage, resp); err != nil {
-			return nil, "", err
-		}
 	}
 	form, err := passwordForm(page.body)
 	if err != nil {
@@ -172,8 +164,45 @@ func (c *Client) loginForm(ctx context.Context, b *browser, authURL string, obs 
 	if err != nil || !c.sameOrigin(target.String()) {
 		return nil, "", failf(StepLoginPage, "foreign form", "the sign-in form posts to %q", form.action)
 	}
-	obs.observe(StepLoginPage, t)
 	return form, target.String(), nil
+}
+
+// loginPage takes browser b from the authorization request authURL to
+// the hosted sign-in page, and returns it. It reports the duration of the
+// authorization request and of the sign-in page to obs, which may be nil.
+func (c *Client) loginPage(ctx context.Context, b *browser, authURL string, obs Observer) (*response, error) {
+	// The authorization request, answered with a redirect to the sign-in
+	// page (a fresh browser has no session).
+	t := time.Now()
+	resp, err := b.fetch(ctx, "GET", authURL, nil, "")
+	if err != nil {
+		return nil, stepErr(StepAuthorize, err)
+	}
+	next, err := c.nextHop(StepAuthorize, resp)
+	if err != nil {
+		return nil, err
+	}
+	obs.observe(StepAuthorize, t)
+
+	// The sign-in page, after any further redirects of the hosted pages.
+	t = time.Now()
+	var page *response
+	for hop := 0; page == nil; hop++ {
+		if hop == maxPageHops {
+			return nil, failf(StepLoginPage, "redirect loop", "more than %d redirects after the authorization request", maxPageHops)
+		}
+		resp, err := b.fetch(ctx, "GET", next.String(), nil, "")
+		if err != nil {
+			return nil, stepErr(StepLoginPage, err)
+		}
+		if resp.status == http.StatusOK {
+			page = resp
+		} else if next, err = c.nextHop(StepLoginPage, resp); err != nil {
+			return nil, err
+		}
+	}
+	obs.observe(StepLoginPage, t)
+	return page, nil
 }
 
 // toApp reports whether r redirects to the app.
@@ -190,7 +219,7 @@ func (c *Client) emailSecondFactor(ctx context.Context, b *browser, r *response,
 	if err != nil {
 		return nil, err
 	}
-	send, target, err := c.postForm(page, func(v url.Values) bool { return v.Get("action") == "start" })
+	send, target, err := c.postForm(StepSecondFactor, page, func(v url.Values) bool { return v.Get("action") == "start" })
 	if err != nil {
 		return nil, err
 	}
@@ -200,7 +229,7 @@ func (c *Client) emailSecondFactor(ctx context.Context, b *browser, r *response,
 	if page, err = c.follow(ctx, b, StepSecondFactor, r); err != nil {
 		return nil, err
 	}
-	enter, target, err := c.postForm(page, func(v url.Values) bool { return v.Has("code") })
+	enter, target, err := c.postForm(StepSecondFactor, page, func(v url.Values) bool { return v.Has("code") })
 	if err != nil {
 		return nil, err
 	}
@@ -234,7 +263,7 @@ func (c *Client) follow(ctx context.Context, b *browser, step string, r *respons
 
 // postForm returns the values and the target of the page's first POST
 // form whose values match.
-func (c *Client) postForm(page *response, match func(url.Values) bool) (url.Values, string, error) {
+func (c *Client) postForm(step string, page *response, match func(url.Values) bool) (url.Values, string, error) {
 	for _, f := range formRE.FindAllStringSubmatch(page.body, -1) {
 		fa := attrs(f[1])
 		if !strings.EqualFold(fa["method"], "post") {
@@ -251,11 +280,11 @@ func (c *Client) postForm(page *response, match func(url.Values) bool) (url.Valu
 		}
 		target, err := page.url.Parse(fa["action"])
 		if err != nil || !c.sameOrigin(target.String()) {
-			return nil, "", failf(StepSecondFactor, "foreign form", "the form posts to %q", fa["action"])
+			return nil, "", failf(step, "foreign form", "the form posts to %q", fa["action"])
 		}
 		return vals, target.String(), nil
 	}
-	return nil, "", failf(StepSecondFactor, "no form", "%s has no such form: %s", page.url.Path, pageMessage(page.body))
+	return nil, "", failf(step, "no form", "%s has no such form: %s", page.url.Path, pageMessage(page.body))
 }
 
 // verifyID verifies the ID token of tok with go-oidc and checks its nonce.

@@ -451,15 +451,18 @@ func (key *key) published(now time.Time) bool {
 
 // signer returns the key that signs for alg at now: the newest active key
 // published for at least delay or, while none is, a key retired less than
-// delay ago that was (the one a rotation replaced), or else the newest
-// active key (a tenant's first). It returns nil if the tenant has no
-// active key for alg.
+// delay ago that was (the one a rotation replaced); or else the tenant's
+// first key, which signed from its creation, while it was retired less
+// than delay ago (a rotation of a new tenant, found by FT-5); or else the
+// newest active key (a tenant's first). It returns nil if the tenant has
+// no active key for alg.
 func (s *keySet) signer(alg string, now time.Time, delay time.Duration) *key {
-	var newest *key
-	for _, key := range s.keys {
+	var newest, first *key
+	for _, key := range s.keys { // newest first: first ends as the oldest
 		if key.alg != alg {
 			continue
 		}
+		first = key
 		old := now.Sub(key.created) >= delay
 		if key.retired.IsZero() {
 			if old {
@@ -471,6 +474,9 @@ func (s *keySet) signer(alg string, now time.Time, delay time.Duration) *key {
 		} else if old && now.Sub(key.retired) < delay {
 			return key
 		}
+	}
+	if first != nil && !first.retired.IsZero() && now.Sub(first.retired) < delay {
+		return first
 	}
 	return newest
 }

@@ -626,6 +626,48 @@ func testRotation(t *testing.T, e storetest.Engine) {
 	}
 }
 
+func TestRotationOfANewTenant(t *testing.T) { forEachEngine(t, testRotationOfANewTenant) }
+
+// testRotationOfANewTenant: a tenant's first key signs at once, so a
+// rotation before it has been published for the publish delay (found by
+// FT-5) must keep it signing for the delay like any other, not hand over
+// at once to the new key, which nobody knows yet. Two rotations in a row
+// leave the first key signing, not the unknown key in between.
+func testRotationOfANewTenant(t *testing.T, e storetest.Engine) {
+	f := newFixtureOn(t, e)
+	ctx := t.Context()
+	delay := f.keys.publishDelay()
+	first := kidOf(t, f.sign(t, f.keys, tenantA, RS256, AccessTokenType, f.claims()))
+	f.clock.Add(time.Second)
+	if err := f.keys.Rotate(ctx, tenantA); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Add(time.Second)
+	if err := f.keys.Rotate(ctx, tenantA); err != nil {
+		t.Fatal(err)
+	}
+	set, err := f.keys.JWKS(ctx, tenantA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var newest string
+	for _, k := range set.Keys { // newest first
+		if k.Algorithm == RS256 && newest == "" {
+			newest = k.KeyID
+		}
+	}
+	for _, at := range []time.Duration{0, delay - 2*time.Second} {
+		f.clock.Set(f.clock.Now().Add(at))
+		if kid := kidOf(t, f.sign(t, f.keys, tenantA, RS256, AccessTokenType, f.claims())); kid != first {
+			t.Errorf("%v after two rotations of a new tenant Sign used %s, want its first key %s", at, kid, first)
+		}
+	}
+	f.clock.Add(2 * time.Second)
+	if kid := kidOf(t, f.sign(t, f.keys, tenantA, RS256, AccessTokenType, f.claims())); kid != newest {
+		t.Errorf("the publish delay after the second rotation Sign used %s, want the newest key %s", kid, newest)
+	}
+}
+
 func TestRotationSeenByOtherNode(t *testing.T) { forEachEngine(t, testRotationSeenByOtherNode) }
 
 func testRotationSeenByOtherNode(t *testing.T, e storetest.Engine) {

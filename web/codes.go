@@ -30,8 +30,9 @@ const (
 	// Send limits per hour (RL-6): per address and per client IP.
 	codeMailsPerAddress = 10
 	codeMailsPerIP      = 30
-	// mailSendTimeout bounds one delivery, whatever the sender does (FT-3).
-	mailSendTimeout = 15 * time.Second
+	// defaultMailTimeout bounds one delivery, whatever the sender does
+	// (FT-3), unless Options.MailTimeout says otherwise.
+	defaultMailTimeout = 15 * time.Second
 )
 
 // Messages about codes.
@@ -216,7 +217,7 @@ func (s *server) sendEmailCode(r *http.Request, p *flowPage, cr codeRequest) err
 	if err != nil {
 		return fmt.Errorf("compose %s mail: %w", cr.purpose, err)
 	}
-	sendCtx, cancel := context.WithTimeout(ctx, mailSendTimeout)
+	sendCtx, cancel := context.WithTimeout(ctx, s.MailTimeout)
 	defer cancel()
 	if err := s.Mail.Send(sendCtx, msg); err != nil {
 		log.WarnContext(ctx, "email code not delivered", "err", err)

@@ -45,6 +45,10 @@ type Options struct {
 	// gateway is configured, and then text messages are not offered as a
 	// second factor and the SMS method cannot be enabled.
 	SMS notify.SMSSender
+	// MailTimeout bounds each delivery of a code or notice that a request
+	// waits for, whatever Mail does (0 means 15 s): past it the user sees
+	// that the email could not be sent.
+	MailTimeout time.Duration
 	// SignInsPerIP is how many password sign-in attempts one client address
 	// may make per 5 minutes (0 means 300). It bounds credential stuffing
 	// from one address while leaving room for many people behind one NAT.
@@ -140,6 +144,9 @@ func NewServer(opt Options) (http.Handler, error) {
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
+	}
+	if opt.MailTimeout <= 0 {
+		opt.MailTimeout = defaultMailTimeout
 	}
 	if opt.Mail == nil && opt.Mailbox != nil {
 		opt.Mail = opt.Mailbox

@@ -326,7 +326,7 @@ func (s *server) notifyMethodChange(ctx context.Context, t *gatehouse.Tenant, u 
 		s.Logger.ErrorContext(ctx, "compose security info notice", "err", err)
 		return
 	}
-	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), mailSendTimeout)
+	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.MailTimeout)
 	defer cancel()
 	if err := s.Mail.Send(sendCtx, msg); err != nil {
 		s.Logger.WarnContext(ctx, "security info notice not delivered", "tenant", t.Name, "user_id", u.ID, "err", err)

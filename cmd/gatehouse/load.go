@@ -28,6 +28,11 @@ type loadConfig struct {
 	concurrency                    int
 	duration, timeout              time.Duration
 	singleSource                   bool
+	mfa                            string // "" or "email"
+	smtpSink                       string // HOST:PORT of the mail sink
+	sources                        int
+	rate                           float64
+	baseline                       time.Duration
 }
 
 // Bounds of the load commands' numbers.
@@ -95,8 +100,46 @@ func loadOptions(lc *loadConfig) map[string]option {
 			usage: "The longest one HTTP request may take; a request that takes longer is an error.",
 			set:   dur("timeout", time.Hour, &lc.timeout)},
 		{name: "single-source",
-			usage: "Connect every virtual user from the address the system picks. Without it, when the server is on this machine's IPv4 loopback (Linux), each sign-in comes from its own address in 127.0.0.0/8, as different people's browsers do; from one address the server's limit on sign-in attempts per address (30 in 5 minutes) refuses the rest.",
+			usage: "Connect every virtual user from the address the system picks. Without it, when the server is on this machine's IPv4 loopback (Linux), each sign-in comes from its own address in 127.0.0.0/8, as different people's browsers do; from one address the server's limit on sign-in attempts per address (300 in 5 minutes) refuses the rest.",
 			set:   func(_ *config, v string) error { lc.singleSource = v == "true"; return nil }},
+		{name: "mfa", arg: "METHOD",
+			usage: "A second factor after the password: email (the only one for now), with the codes read from the mail sink of --smtp-sink. The sign-ins ask for multifactor authentication (acr_values=2), so the tenant must have the email method enabled: 'gatehouse load setup --mfa email' does it.",
+			set: func(_ *config, v string) error {
+				if v != "" && v != "email" {
+					return fmt.Errorf("--mfa %q is not a second factor the load knows; use email", v)
+				}
+				lc.mfa = v
+				return nil
+			}},
+		{name: "smtp-sink", arg: "HOST:PORT",
+			usage: "Run a mail server on this loopback address for the length of the load: it accepts every message, counts them and hands their codes to the virtual users. Start the server under test with --smtp-url 'smtp://HOST:PORT?starttls=off' (and --mail-from); it may start before the sink does.",
+			set: func(_ *config, v string) error {
+				if v != "" {
+					if err := checkAddr("smtp-sink", v, &lc.smtpSink); err != nil {
+						return err
+					}
+				}
+				return nil
+			}},
+		{name: "sources", arg: "N", def: "2",
+			usage: "How many client addresses the virtual users share (in 127.0.0.0/8, when the server is on this machine's IPv4 loopback): each browser takes the next in turn.",
+			set:   num("sources", 1, 1000, &lc.sources)},
+		{name: "rate", arg: "N",
+			usage: "At most N iterations a second over all virtual users, evenly spaced (decimals allowed). Without it each virtual user starts its next iteration as soon as the last one ends.",
+			set: func(_ *config, v string) error {
+				if v == "" {
+					return nil
+				}
+				r, err := strconv.ParseFloat(v, 64)
+				if err != nil || !(r > 0 && r <= 1e6) {
+					return fmt.Errorf("--rate %q is not a number of iterations a second, above 0 and up to 1000000", v)
+				}
+				lc.rate = r
+				return nil
+			}},
+		{name: "baseline", arg: "DURATION", def: "5s",
+			usage: "How long the token endpoint and the JWK set are timed on the idle server before the load starts, to compare with their times under load.",
+			set:   dur("baseline", time.Hour, &lc.baseline)},
 	}
 	m := map[string]option{}
 	for _, o := range opts {
@@ -131,6 +174,7 @@ func loadSetupCommand() *command {
 	reword("password", "The password the users get; generated when not given. Prefer the environment variable.")
 	reword("user-prefix", "The start of the users' addresses; random (load-xxxxxxxx-) when not given, so that setups do not collide.")
 	reword("users", "How many users to create.")
+	reword("mfa", "Enable a second factor for all users in the tenant's authentication methods policy: email, for 'gatehouse load signin --mfa email'. The server must have mail set up (--smtp-url) for the codes.")
 	m["tenant-json"] = option{name: "tenant-json", arg: "FILE",
 		usage: "The output of 'gatehouse tenant create --json' (- for standard input): the issuer and the automation client. Excludes --issuer, --client-id and --client-secret.",
 		set:   func(_ *config, v string) error { lc.tenantJSON = v; return nil }}
@@ -141,15 +185,16 @@ func loadSetupCommand() *command {
 		help: `Prepares a tenant for 'gatehouse load signin' through its admin API: --users
 users PREFIX1@example.com … PREFIXN@example.com with one password, a
 confidential web application with --redirect-uri and a client secret, and a
-user flow with email and password (no sign-up) for the application. It
-prints the flags of 'gatehouse load signin' for them.
+user flow with email and password (no sign-up) for the application; with
+--mfa email it also enables email one-time passcodes as a second factor for
+all users. It prints the flags of 'gatehouse load signin' for them.
 
 The tenant's automation client does it; give the JSON that
 'gatehouse tenant create NAME --admin-email EMAIL --json' printed
 (--tenant-json FILE, or - for standard input), or the issuer and the
 client's ID and secret. Creating each user costs the server one password
 hash. Use a tenant for load tests only: what setup creates stays.`,
-		options: append(pick(m, "tenant-json", "issuer", "client-id", "client-secret", "users", "password", "user-prefix", "redirect-uri", "timeout"), optJSON),
+		options: append(pick(m, "tenant-json", "issuer", "client-id", "client-secret", "users", "password", "user-prefix", "redirect-uri", "mfa", "timeout"), optJSON),
 		args:    noArgs,
 		run:     func(ctx context.Context, e *env, c *config) error { return runLoadSetup(ctx, e, c, lc) },
 	}
@@ -177,7 +222,7 @@ func runLoadSetup(ctx context.Context, e *env, c *config, lc *loadConfig) error 
 	ctx, cancel := context.WithTimeout(ctx, lc.timeout+time.Duration(lc.users)*lc.timeout/4)
 	defer cancel()
 	s, err := load.RunSetup(ctx, load.SetupConfig{Issuer: lc.issuer, ClientID: lc.clientID, ClientSecret: lc.clientSecret,
-		Users: lc.users, Password: lc.password, UserPrefix: lc.userPrefix, RedirectURI: lc.redirectURI})
+		Users: lc.users, Password: lc.password, UserPrefix: lc.userPrefix, RedirectURI: lc.redirectURI, EmailMFA: lc.mfa == "email"})
 	if err != nil {
 		return err
 	}
@@ -190,22 +235,27 @@ func runLoadSetup(ctx context.Context, e *env, c *config, lc *loadConfig) error 
 	if generated {
 		pwNote = "a generated password"
 	}
+	mfaNote, mfaFlags := "", ""
+	if s.EmailMFA {
+		mfaNote = ";\n  email one-time passcodes enabled as a second factor for all users"
+		mfaFlags = " --mfa email --smtp-sink 127.0.0.1:2525"
+	}
 	fmt.Fprintf(e.stdout, `Created in %s:
   %d users, %s to %s, with %s;
   the application "Load test %s" (client ID %s, redirect URI %s);
-  the user flow "Load test %s" (email with password) for it.
+  the user flow "Load test %s" (email with password) for it%s.
 
 Run the sign-in load with:
 
   export GATEHOUSE_LOAD_CLIENT_SECRET=%s
   export GATEHOUSE_LOAD_PASSWORD=%s
-  gatehouse load signin --issuer %s --client-id %s --redirect-uri %s --users %d --user-prefix %s --concurrency %d --duration 60s
+  gatehouse load signin --issuer %s --client-id %s --redirect-uri %s --users %d --user-prefix %s --concurrency %d --duration 60s%s
 
 The client secret and the password are shown only this once.
 `, s.Issuer, s.Users, s.FirstUserMail, load.UserMail(s.UserPrefix, s.Users), pwNote,
-		s.UserPrefix, s.ClientID, s.RedirectURI, s.UserPrefix,
+		s.UserPrefix, s.ClientID, s.RedirectURI, s.UserPrefix, mfaNote,
 		shellQuote(s.ClientSecret), shellQuote(s.Password),
-		shellQuote(s.Issuer), shellQuote(s.ClientID), shellQuote(s.RedirectURI), s.Users, shellQuote(s.UserPrefix), min(s.Users, 16))
+		shellQuote(s.Issuer), shellQuote(s.ClientID), shellQuote(s.RedirectURI), s.Users, shellQuote(s.UserPrefix), min(s.Users, 16), mfaFlags)
 	return nil
 }
 
@@ -258,13 +308,14 @@ fails (exit status 1) when any iteration failed. Every request goes to the
 issuer's scheme, host and port, and nowhere else: this is for load on your
 own server. Results and how to quote them: docs/benchmarks.md.`
 
-// loadSignInCommand measures password sign-ins (LD-1 of SECURITY.md).
+// loadSignInCommand measures password sign-ins (LD-1 of SECURITY.md),
+// and with --mfa email sign-ins with an email second factor (LD-2).
 func loadSignInCommand() *command {
 	lc := &loadConfig{}
 	return &command{
 		name:    "load signin",
 		usage:   "load signin --issuer URL [flags]",
-		summary: "Measure complete password sign-ins.",
+		summary: "Measure complete password sign-ins, with or without a second factor.",
 		help: `Runs complete password sign-ins against a Gatehouse server and reports them.
 Each iteration is one sign-in from a new browser (no cookies): the
 authorization request with PKCE (S256), state and a nonce; the hosted
@@ -274,9 +325,17 @@ endpoint with golang.org/x/oauth2; and the ID token verified with go-oidc.
 Virtual user N signs in users N, N+C, N+2C… in turn (C: --concurrency).
 'gatehouse load setup' creates the users, the application and its user flow.
 
+With --mfa email the sign-ins ask for multifactor authentication, and after
+the password each asks for a code by email and enters it: the command runs
+a mail sink on --smtp-sink (start the server with --smtp-url pointing at
+it) and takes each user's code from the mail the sink received. The server
+sends at most 10 codes an hour to one address, so N sign-ins in an hour
+need at least N/10 users ('gatehouse load setup --users N --mfa email'
+creates them). The report adds what the sink received.
+
 ` + loadRunHelp,
 		options: append(pick(loadOptions(lc), "issuer", "client-id", "client-secret", "redirect-uri", "users", "user-prefix", "password",
-			"concurrency", "duration", "timeout", "single-source"), optJSON),
+			"mfa", "smtp-sink", "concurrency", "duration", "rate", "timeout", "single-source"), optJSON),
 		args: noArgs,
 		run: func(ctx context.Context, e *env, c *config) error {
 			if err := lc.require("issuer", "client-id", "client-secret", "user-prefix", "password"); err != nil {
@@ -285,11 +344,41 @@ Virtual user N signs in users N, N+C, N+2C… in turn (C: --concurrency).
 			if lc.users < lc.concurrency {
 				fmt.Fprintf(e.stderr, "warning: %d users for %d virtual users: some accounts are signed in several times at once, and their throttling counts the attempts in flight\n", lc.users, lc.concurrency)
 			}
-			return runLoad(ctx, e, c, lc, "signin", func(cl *load.Client) load.Scenario {
-				return load.SignIns(cl, lc.accounts(), lc.concurrency)
+			if lc.mfa == "" {
+				if lc.smtpSink != "" {
+					return errors.New("--smtp-sink is for --mfa email: without a second factor no mail is sent")
+				}
+				return runLoad(ctx, e, c, lc, "signin", nil, func(ctx context.Context, cl *load.Client, o load.Options) (*load.Report, error) {
+					return load.Run(ctx, "signin", o, load.SignIns(cl, lc.accounts(), lc.concurrency)), nil
+				})
+			}
+			if lc.smtpSink == "" {
+				return errors.New("--mfa email needs --smtp-sink HOST:PORT, the mail server the codes are sent to")
+			}
+			return runLoad(ctx, e, c, lc, "signin", nil, func(ctx context.Context, cl *load.Client, o load.Options) (*load.Report, error) {
+				return withSink(ctx, e, lc, func(sink *load.MailSink) *load.Report {
+					opts := load.SignInOptions{ACRValues: "2", EmailCode: sink.Code}
+					return load.Run(ctx, "signin", o, load.SignInsWith(cl, lc.accounts(), lc.concurrency, opts))
+				})
 			})
 		},
 	}
+}
+
+// withSink runs a mail sink on --smtp-sink for the length of run, and
+// adds what it received to run's report.
+func withSink(ctx context.Context, e *env, lc *loadConfig, run func(*load.MailSink) *load.Report) (*load.Report, error) {
+	sink, err := load.StartMailSink(lc.smtpSink)
+	if err != nil {
+		return nil, err
+	}
+	defer sink.Close()
+	fmt.Fprintf(e.stderr, "mail sink on %s: start the server with --smtp-url '%s'\n", sink.Addr(), sink.URL())
+	before := sink.Counts()
+	r := run(sink)
+	got := sink.Counts().Since(before)
+	r.Mail = &got
+	return r, nil
 }
 
 // loadRefreshCommand measures refresh token redemptions (LD-4).
@@ -307,7 +396,7 @@ it signs in again.
 
 ` + loadRunHelp,
 		options: append(pick(loadOptions(lc), "issuer", "client-id", "client-secret", "redirect-uri", "users", "user-prefix", "password",
-			"concurrency", "duration", "timeout", "single-source"), optJSON),
+			"concurrency", "duration", "rate", "timeout", "single-source"), optJSON),
 		args: noArgs,
 		run: func(ctx context.Context, e *env, c *config) error {
 			if err := lc.require("issuer", "client-id", "client-secret", "user-prefix", "password"); err != nil {
@@ -316,8 +405,8 @@ it signs in again.
 			if lc.users < lc.concurrency {
 				fmt.Fprintf(e.stderr, "warning: %d users for %d virtual users: some accounts are signed in several times at once, and their throttling counts the attempts in flight\n", lc.users, lc.concurrency)
 			}
-			return runLoad(ctx, e, c, lc, "refresh", func(cl *load.Client) load.Scenario {
-				return load.Refreshes(cl, lc.accounts(), lc.concurrency)
+			return runLoad(ctx, e, c, lc, "refresh", nil, func(ctx context.Context, cl *load.Client, o load.Options) (*load.Report, error) {
+				return load.Run(ctx, "refresh", o, load.Refreshes(cl, lc.accounts(), lc.concurrency)), nil
 			})
 		},
 	}
@@ -356,7 +445,7 @@ own and sends one request prepared once. Requests go only to the token
 endpoint's scheme, host and port.
 
 ` + loadRunHelp,
-		options: []option{issuer, tokenURL, id, secret, scope, m["concurrency"], m["duration"], m["timeout"], optJSON},
+		options: []option{issuer, tokenURL, id, secret, scope, m["concurrency"], m["duration"], m["rate"], m["timeout"], optJSON},
 		args:    noArgs,
 		run: func(ctx context.Context, e *env, c *config) error {
 			if (lc.issuer == "") == (lc.tokenURL == "") {
@@ -388,6 +477,105 @@ endpoint's scheme, host and port.
 	}
 }
 
+// loadStuffCommand is credential stuffing (LD-7).
+func loadStuffCommand() *command {
+	lc := &loadConfig{}
+	m := loadOptions(lc)
+	users, prefix := m["users"], m["user-prefix"]
+	users.def, users.usage = "10000", "How many addresses the guesses go to: PREFIX1@example.com to PREFIXN@example.com, in turn."
+	prefix.def, prefix.usage = "stuffed-", "The start of the guessed addresses. By default they have no accounts, which the server answers exactly as accounts with a wrong password."
+	id, secret := m["client-id"], m["client-secret"]
+	id.usage = "The client ID of a confidential application whose sign-in page is attacked (the one 'gatehouse load setup' creates), and whose token requests are timed (required)."
+	secret.usage = "Its client secret (required). Prefer the environment variable."
+	return &command{
+		name:    "load stuff",
+		usage:   "load stuff --issuer URL [flags]",
+		summary: "Attack the sign-in page with wrong passwords, watching memory and latency.",
+		help: `Credential stuffing against a Gatehouse server, to see what its bounded
+password hashing holds. Each virtual user opens the sign-in page once and
+posts wrong passwords on it, for --users addresses in turn, each post from
+a client address of its own (in 127.0.0.0/8 when the server is on this
+machine's IPv4 loopback). Every answer is counted: 400 (the password was
+hashed and is wrong), 429 (refused unhashed: too many failures for the
+address, or attempts from the client address) or 503 (refused unhashed: the
+hash workers and their queue are full). Anything else is an error.
+
+Meanwhile the command times a token request (client credentials, with
+--client-id) and a JWK set request one after the other, every 50 ms: first
+for --baseline on the idle server, then during the attack. And it reads
+the server's /metrics every second: resident memory, Go runtime memory,
+goroutines, hashes running and waiting, hashes computed. The report gives
+all of it before, at the peak of the attack and after, and how many times
+more guesses were offered than the server hashed: run it with enough
+--concurrency (or --rate) to offer ten times what the server can hash.
+
+` + loadRunHelp,
+		options: []option{m["issuer"], id, secret, m["redirect-uri"], users, prefix, m["concurrency"], m["duration"], m["rate"], m["baseline"], m["timeout"], optJSON},
+		args:    noArgs,
+		run: func(ctx context.Context, e *env, c *config) error {
+			if err := lc.require("issuer", "client-id", "client-secret"); err != nil {
+				return err
+			}
+			return runLoad(ctx, e, c, lc, "stuff", nil, func(ctx context.Context, cl *load.Client, o load.Options) (*load.Report, error) {
+				return cl.StuffingRun(ctx, o, load.StuffingConfig{Addresses: load.Accounts{Prefix: lc.userPrefix, N: lc.users}, Baseline: lc.baseline})
+			})
+		},
+	}
+}
+
+// loadOTPFloodCommand is the one-time code send flood (LD-8).
+func loadOTPFloodCommand() *command {
+	lc := &loadConfig{}
+	m := loadOptions(lc)
+	users, prefix := m["users"], m["user-prefix"]
+	users.def, users.usage = "3", "How many addresses the codes are asked for: PREFIX1@example.com to PREFIXN@example.com, in turn."
+	prefix.def, prefix.usage = "flood-", "The start of the addresses. They need no accounts: an address without one gets a notice instead of a code, which counts the same."
+	return &command{
+		name:    "load otp-flood",
+		usage:   "load otp-flood --issuer URL --smtp-sink HOST:PORT [flags]",
+		summary: "Flood the server with requests for email codes, counting the mail sent.",
+		help: `Asks a Gatehouse server for email codes over and over, for a few addresses
+(--users) from a few client addresses (--sources), to see that its send
+limits hold. Each iteration is a new browser that starts a sign-in, chooses
+"Forgot your password?" and asks for a code; when a code is sent, it at
+once asks for another. Every answer is counted: code sent, or refused by
+the cool-down between two codes of one sign-in, by the hourly limit per
+address, by the hourly limit per client address, or (the authorization
+request) by the limit on sign-ins started per client address. Anything
+else is an error.
+
+The command runs a mail sink on --smtp-sink for the length of the run:
+start the server with --smtp-url pointing at it, and the report says how
+many messages actually arrived, and the most any one address received.
+With Gatehouse's limits (10 codes an hour per address, 30 per client
+address, 30 seconds between two codes of one sign-in), a flood sends at
+most 10 × --users and 30 × --sources codes an hour, and the second request
+of every iteration is refused.
+
+` + loadRunHelp,
+		options: []option{m["issuer"], m["client-id"], m["client-secret"], m["redirect-uri"], users, prefix, m["sources"], m["smtp-sink"],
+			m["concurrency"], m["duration"], m["rate"], m["timeout"], optJSON},
+		args: noArgs,
+		run: func(ctx context.Context, e *env, c *config) error {
+			if err := lc.require("issuer", "client-id", "client-secret"); err != nil {
+				return err
+			}
+			if lc.smtpSink == "" {
+				return errors.New("--smtp-sink HOST:PORT is required: the mail server the codes are sent to, whose messages the report counts")
+			}
+			return runLoad(ctx, e, c, lc, "otp-flood", func(cfg *load.Config) { cfg.Sources = lc.sources },
+				func(ctx context.Context, cl *load.Client, o load.Options) (*load.Report, error) {
+					if !cl.SpreadsSources() {
+						fmt.Fprintf(e.stderr, "warning: the server is not on this machine's IPv4 loopback, so every browser comes from the one address the system picks, not from --sources %d\n", lc.sources)
+					}
+					return withSink(ctx, e, lc, func(*load.MailSink) *load.Report {
+						return load.Run(ctx, "otp-flood", o, load.OTPFlood(cl, load.Accounts{Prefix: lc.userPrefix, N: lc.users}))
+					})
+				})
+		},
+	}
+}
+
 // require checks that the options named were given.
 func (lc *loadConfig) require(names ...string) error {
 	values := map[string]string{"issuer": lc.issuer, "client-id": lc.clientID, "client-secret": lc.clientSecret,
@@ -404,30 +592,46 @@ func (lc *loadConfig) accounts() load.Accounts {
 	return load.Accounts{Prefix: lc.userPrefix, N: lc.users, Password: lc.password}
 }
 
-// runLoad runs the load of scenario and prints its report; it fails when
-// an iteration failed.
-func runLoad(ctx context.Context, e *env, c *config, lc *loadConfig, name string, scenario func(*load.Client) load.Scenario) error {
-	cl, err := load.New(ctx, load.Config{Issuer: lc.issuer, ClientID: lc.clientID, ClientSecret: lc.clientSecret,
-		RedirectURI: lc.redirectURI, Timeout: lc.timeout, Conns: lc.concurrency, SingleSource: lc.singleSource})
+// runLoad runs a load with the Client of lc and prints its report; it
+// fails when an iteration failed. cfg, when not nil, changes the Client's
+// configuration.
+func runLoad(ctx context.Context, e *env, c *config, lc *loadConfig, name string, cfg func(*load.Config),
+	run func(context.Context, *load.Client, load.Options) (*load.Report, error)) error {
+	lcfg := load.Config{Issuer: lc.issuer, ClientID: lc.clientID, ClientSecret: lc.clientSecret,
+		RedirectURI: lc.redirectURI, Timeout: lc.timeout, Conns: lc.concurrency, SingleSource: lc.singleSource}
+	if cfg != nil {
+		cfg(&lcfg)
+	}
+	cl, err := load.New(ctx, lcfg)
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
-	return runScenario(ctx, e, c, lc, name, lc.issuer, scenario(cl))
+	return report(ctx, e, c, lc, name, lc.issuer, func(o load.Options) (*load.Report, error) { return run(ctx, cl, o) })
 }
 
 // runScenario runs a load against target and prints its report; it fails
 // when an iteration failed.
 func runScenario(ctx context.Context, e *env, c *config, lc *loadConfig, name, target string, scenario load.Scenario) error {
+	return report(ctx, e, c, lc, name, target, func(o load.Options) (*load.Report, error) { return load.Run(ctx, name, o, scenario), nil })
+}
+
+// report runs a load against target with run and prints its report; it
+// fails when an iteration failed.
+func report(ctx context.Context, e *env, c *config, lc *loadConfig, name, target string, run func(load.Options) (*load.Report, error)) error {
 	fmt.Fprintf(e.stderr, "load %s: %d virtual users for %s against %s\n", name, lc.concurrency, lc.duration, target)
-	r := load.Run(ctx, name, load.Options{
+	r, err := run(load.Options{
 		Concurrency: lc.concurrency,
 		Duration:    lc.duration,
 		Grace:       lc.timeout,
+		Rate:        lc.rate,
 		Progress: func(elapsed time.Duration, completed, failed int64) {
 			fmt.Fprintf(e.stderr, "  %s: %d completed, %d failed\n", elapsed.Round(time.Second), completed, failed)
 		},
-	}, scenario)
+	})
+	if err != nil {
+		return err
+	}
 	if c.JSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")

@@ -55,7 +55,7 @@ func commands() []*command {
 		tenantCreateCommand(),
 		tenantRotateKeysCommand(),
 		migrateCommand(),
-		loadSetupCommand(), loadSignInCommand(), loadTokenCommand(), loadRefreshCommand(),
+		loadSetupCommand(), loadSignInCommand(), loadTokenCommand(), loadRefreshCommand(), loadStuffCommand(), loadOTPFloodCommand(),
 		versionCommand(),
 	}
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+	"github.com/gatehouse/gatehouse/notify"
 	"github.com/gatehouse/gatehouse/notify/internal/inbox"
 )
 
@@ -318,11 +319,12 @@ func (ss *session) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	rec, err := parse(data)
+	p, err := notify.Parse(data)
 	if err != nil {
 		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "smtptest cannot parse the message: " + err.Error()}
 	}
-	rec.From, rec.To, rec.User = ss.from, append([]string(nil), ss.to...), ss.user
+	rec := Received{Data: data, Header: p.Header, Subject: p.Subject, Text: p.Text, HTML: p.HTML,
+		From: ss.from, To: append([]string(nil), ss.to...), User: ss.user}
 	_, rec.TLS = ss.conn.TLSConnectionState()
 
 	ss.s.inbox.Add(rec)

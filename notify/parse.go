@@ -1,4 +1,4 @@
-package smtptest
+package notify
 
 import (
 	"bytes"
@@ -12,20 +12,32 @@ import (
 	"strings"
 )
 
-// parse reads the header, subject, and first text and HTML parts of an
-// RFC 5322 message.
-func parse(data []byte) (Received, error) {
+// Parsed is a message as a mail server received it, read back: its
+// header, its subject, and the first text/plain and text/html parts,
+// decoded (quoted-printable, base64) with line endings turned into "\n".
+type Parsed struct {
+	Header  mail.Header
+	Subject string // decoded (RFC 2047)
+	Text    string
+	HTML    string
+}
+
+// Parse reads the header, subject, and first text and HTML parts of an
+// RFC 5322 message, such as those Composer makes after SMTP has encoded
+// them. It is the receiving side, for test mail servers and the load
+// tool's mail sink; it supports the UTF-8 and US-ASCII charsets only.
+func Parse(data []byte) (*Parsed, error) {
 	msg, err := mail.ReadMessage(bytes.NewReader(data))
 	if err != nil {
-		return Received{}, fmt.Errorf("read message: %w", err)
+		return nil, fmt.Errorf("read message: %w", err)
 	}
-	r := Received{Data: data, Header: msg.Header}
+	r := &Parsed{Header: msg.Header}
 	dec := mime.WordDecoder{CharsetReader: charsetReader}
 	if r.Subject, err = dec.DecodeHeader(msg.Header.Get("Subject")); err != nil {
-		return Received{}, fmt.Errorf("decode subject: %w", err)
+		return nil, fmt.Errorf("decode subject: %w", err)
 	}
 	if err := r.walk(msg.Header, msg.Body, 0); err != nil {
-		return Received{}, err
+		return nil, err
 	}
 	return r, nil
 }
@@ -34,7 +46,7 @@ func parse(data []byte) (Received, error) {
 type header interface{ Get(string) string }
 
 // walk reads one MIME entity, descending into multiparts.
-func (r *Received) walk(h header, body io.Reader, depth int) error {
+func (r *Parsed) walk(h header, body io.Reader, depth int) error {
 	if depth > 10 {
 		return fmt.Errorf("MIME parts nested too deep")
 	}
