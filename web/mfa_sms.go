@@ -254,7 +254,7 @@ func (s *server) trySMSCode(r *http.Request, p *flowPage, code string, accept sm
 		}
 		updated, err = tx.UpdateAuthRequest(ctx, p.t.ID, p.ar.ID, func(a *gatehouse.AuthRequest) error {
 			record(a)
-			a.Progress = gatehouse.SignInProgress{}
+			a.Progress = a.Progress.Carry()
 			return nil
 		})
 		return err

@@ -110,6 +110,7 @@ type server struct {
 	Options
 	metrics  *metrics
 	cache    *readCache       // the token endpoint's tenants and clients (cache.go)
+	policies policyCache      // each tenant's compiled Conditional Access policies (ca.go)
 	composer *notify.Composer // the mail of the hosted pages
 	pages    pageTemplates    // the hosted pages, parsed at start-up
 	static   map[string]staticFile
