@@ -182,6 +182,46 @@ func (s *server) logFailedFirstFactor(r *http.Request, p *flowPage, u *gatehouse
 	s.logSignIn(r.Context(), e)
 }
 
+// logFailedCode writes the sign-in log's entry of a wrong code: a second
+// factor's (the policies' evaluation, Entra's 500121) or, for second
+// false, a first factor's (a sign-in code sent by email).
+func (s *server) logFailedCode(r *http.Request, p *flowPage, method string, second bool) {
+	ctx := r.Context()
+	if p.ar.Purpose == gatehouse.PurposeAccount {
+		return // the security info page's own sign-ins are no application's
+	}
+	detail := gatehouse.AuthenticationDetail{Method: method, At: s.Now(), Requirement: "MFA", ResultDetail: "Incorrect code"}
+	if !second {
+		detail.Requirement = "Primary authentication"
+		var u *gatehouse.User
+		if found, err := s.Store.UserByMail(ctx, p.t.ID, p.ar.Mail); err == nil {
+			u = found
+		}
+		s.logFailedFirstFactor(r, p, u, p.ar.Mail, detail, gatehouse.SignInStatus{ErrorCode: gatehouse.SignInInvalidCredentials, FailureReason: "Invalid code."})
+		return
+	}
+	err := func() error {
+		u, err := s.Store.User(ctx, p.t.ID, p.ar.UserID)
+		if err != nil {
+			return err
+		}
+		c, err := s.cache.client(ctx, s.Store, p.t.ID, p.ar.ClientID)
+		if err != nil {
+			return err
+		}
+		ca, err := s.evaluateCA(r, s.Store, p.t, caRequest{app: c.app, redirectURI: p.ar.RedirectURI, scope: p.ar.Scope, breached: p.ar.Progress.BreachedPassword}, u)
+		if err != nil {
+			return err
+		}
+		s.logSignIn(ctx, s.signInEntry(r, p.t, ca, u, u.Mail, p.ar.Methods, &detail, gatehouse.SignInStatus{ErrorCode: gatehouse.SignInSecondFactorFailed,
+			FailureReason: "Authentication failed during strong authentication request."}, p.ar.Progress.PasswordChanged))
+		return nil
+	}()
+	if err != nil {
+		s.Logger.WarnContext(ctx, "sign-in log entry not written", "err", err, "correlation_id", correlationID(ctx))
+	}
+}
+
 // assessRisk assesses the sign-in's and the user's risk from the sign-in
 // log (risk's rules), once.
 func (s *server) assessRisk(ctx context.Context, rd gatehouse.Reader, t *gatehouse.Tenant, c *caSignIn, u *gatehouse.User) error {

@@ -489,3 +489,27 @@ func TestCAPolicyChangeReachesEveryNode(t *testing.T) {
 		}
 	})
 }
+
+// TestCAWrongSecondFactorLogged: a wrong email code after the password is
+// in the sign-in log as a failed second factor (500121), with the
+// password that succeeded and the code that did not.
+func TestCAWrongSecondFactorLogged(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
+		h := newHostedEnv(t, eng, hostedOptions{})
+		ada := h.addUser("ada@example.com", "correct horse battery")
+		h.enableMethod("Email")
+		p := h.addPolicy("Require MFA")
+		b := newBrowser(t, rpRedirect)
+		codePage := h.step(b, h.passwordThenMFA(b, "ada@example.com"), map[string]string{"action": "start"})
+		if pg := b.submit(codePage, map[string]string{"code": "00000000"}); pg.status != 400 {
+			t.Fatalf("a wrong code: status %d", pg.status)
+		}
+		e := h.lastSignIn(ada)
+		if e.Status.ErrorCode != gatehouse.SignInSecondFactorFailed || resultOf(e, p.ID) != gatehouse.ResultFailure {
+			t.Errorf("the wrong code's entry: code %d policy %s", e.Status.ErrorCode, resultOf(e, p.ID))
+		}
+		if d := e.AuthenticationDetails; len(d) != 2 || !d[0].Succeeded || d[1].Succeeded || d[1].Method != "Email OTP" {
+			t.Errorf("authenticationDetails: %+v", d)
+		}
+	})
+}

@@ -169,6 +169,7 @@ func (s *server) secondFactorState(w http.ResponseWriter, r *http.Request, p *fl
 // address as a second factor.
 var mfaEmailCodePage = codePage{
 	path:     "/login/mfa/email",
+	logAs:    "Email OTP",
 	restart:  "/login/mfa",
 	title:    "Check your email",
 	purposes: map[string]string{stepMFAEmail: gatehouse.CodeMFA},

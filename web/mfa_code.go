@@ -78,8 +78,10 @@ func (s *server) handleCodeMethodPage(c codeMethod) http.Handler {
 		case outcome == mfa.Accepted:
 			s.advance(w, r, p, u, nil)
 		case outcome == mfa.Used:
+			s.logFailedCode(r, p, methodLogName(gatehouse.MethodUse{Method: c.method}), true)
 			s.showCodeMethod(w, r, p, u, c, http.StatusBadRequest, c.msgUsed, "")
 		default:
+			s.logFailedCode(r, p, methodLogName(gatehouse.MethodUse{Method: c.method}), true)
 			s.showCodeMethod(w, r, p, u, c, http.StatusBadRequest, c.msgWrong, "")
 		}
 	})

@@ -289,6 +289,7 @@ func userPhone(ctx context.Context, rd gatehouse.Reader, tenantID, userID string
 // the user still has it (LC-2).
 var mfaSMSCodePage = codePage{
 	path:     "/login/mfa/sms",
+	logAs:    "Text message",
 	restart:  "/login/mfa",
 	title:    "Check your phone",
 	purposes: map[string]string{stepMFASMS: gatehouse.CodeSMS},

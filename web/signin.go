@@ -373,6 +373,7 @@ func (s *server) showEmailLogin(w http.ResponseWriter, r *http.Request, p *flowP
 // account.
 var loginCodePage = codePage{
 	path:    "/login/code",
+	logAs:   "Email OTP",
 	restart: "/login/email",
 	title:   "Check your email",
 	purposes: map[string]string{
