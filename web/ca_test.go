@@ -513,3 +513,28 @@ func TestCAWrongSecondFactorLogged(t *testing.T) {
 		}
 	})
 }
+
+// TestCAAdminAPIIsAnApplication: a sign-in that asks for the admin API's
+// delegated permission is a sign-in to the admin API too (FE-2): a policy
+// for the admin API applies to it, and not to the same app's sign-ins
+// without it.
+func TestCAAdminAPIIsAnApplication(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
+		h := newHostedEnv(t, eng, hostedOptions{})
+		h.addUser("ada@example.com", "correct horse battery")
+		console := h.newRP("acme", h.tok, "Console", map[string]any{"requiredResourceAccess": directoryAccessAsUser})
+		h.addFlowApp(console.cfg.ClientID)
+		p := h.addPolicy("Block the admin API", blocking, forApps(gatehouse.AdminAPIAppID))
+
+		if res, _ := console.authorize(newBrowser(t, rpRedirect), "ada@example.com", "correct horse battery"); res.code == "" {
+			t.Fatalf("the console without the admin API: %+v, want a code", res)
+		}
+		console.cfg.Scopes = append(console.cfg.Scopes, gatehouse.AdminAPIScope(h.url, "acme"))
+		if res, _ := console.authorize(newBrowser(t, rpRedirect), "ada@example.com", "correct horse battery"); res.err != "access_denied" {
+			t.Errorf("the console asking for the admin API: %+v, want access_denied", res)
+		}
+		if e := h.lastSignIn(h.user("ada@example.com").ID); resultOf(e, p.ID) != gatehouse.ResultFailure {
+			t.Errorf("the policy's result: %s, want failure", resultOf(e, p.ID))
+		}
+	})
+}
