@@ -127,8 +127,8 @@ func TestCAPolicyCRUD(t *testing.T) {
 		second["displayName"], second["state"] = "Report-only MFA", "enabledForReportingButNotEnforced"
 		c.must(201, "POST", c.ca+"/policies", c.tok, second)
 		for q, want := range map[string]int{
-			"":                                     2,
-			"?$filter=" + url.QueryEscape("state eq 'enabled'"): 1,
+			"": 2,
+			"?$filter=" + url.QueryEscape("state eq 'enabled'"):               1,
 			"?$filter=" + url.QueryEscape("displayName eq 'Report-only MFA'"): 1,
 			"?$top=1": 2,
 		} {
