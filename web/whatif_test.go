@@ -154,7 +154,9 @@ func TestWhatIf(t *testing.T) {
 			{"a service principal", func(b map[string]any) {
 				b["signInIdentity"] = map[string]any{"@odata.type": "#microsoft.graph.servicePrincipalSignIn", "servicePrincipalId": s.storefront}
 			}, 400, "signInIdentity.@odata.type"},
-			{"an unknown user", func(b map[string]any) { b["signInIdentity"].(map[string]any)["userId"] = "0b7c1f66-8d0c-4a5e-9a4f-333333333333" }, 404, "signInIdentity.userId"},
+			{"an unknown user", func(b map[string]any) {
+				b["signInIdentity"].(map[string]any)["userId"] = "0b7c1f66-8d0c-4a5e-9a4f-333333333333"
+			}, 404, "signInIdentity.userId"},
 			{"a user action", func(b map[string]any) {
 				b["signInContext"] = map[string]any{"@odata.type": "#microsoft.graph.userActionContext", "userAction": "registerSecurityInformation"}
 			}, 400, "signInContext.@odata.type"},
@@ -166,7 +168,9 @@ func TestWhatIf(t *testing.T) {
 			{"an address", func(b map[string]any) { b["signInConditions"] = map[string]any{"ipAddress": "300.1.1.1"} }, 400, "signInConditions.ipAddress"},
 			{"a country", func(b map[string]any) { b["signInConditions"] = map[string]any{"country": "France"} }, 400, "signInConditions.country"},
 			{"a risk level", func(b map[string]any) { b["signInConditions"] = map[string]any{"userRiskLevel": "hidden"} }, 400, "signInConditions.userRiskLevel"},
-			{"a device", func(b map[string]any) { b["signInConditions"] = map[string]any{"deviceInfo": map[string]any{"isCompliant": true}} }, 400, "signInConditions.deviceInfo"},
+			{"a device", func(b map[string]any) {
+				b["signInConditions"] = map[string]any{"deviceInfo": map[string]any{"isCompliant": true}}
+			}, 400, "signInConditions.deviceInfo"},
 			{"an unknown property", func(b map[string]any) { b["signInConditions"] = map[string]any{"weather": "rain"} }, 400, "signInConditions.weather"},
 		} {
 			r := c.must(tc.status, "POST", c.ca+"/evaluate", c.tok, body(tc.mut))
