@@ -82,8 +82,9 @@ func (in *groupInput) apply(g *gatehouse.Group) {
 // exclude (the break-glass accounts) or take over a member's account. It
 // is the one place that decides. A role-assignable group is changed by
 // those who may manage directory roles; a group that a Conditional Access
-// policy excludes also by those who may manage the policies, who could
-// change the exclusion itself.
+// policy excludes (in any state) also by those who may manage the
+// policies, who could change the exclusion itself (the route still asks
+// that they may manage groups).
 func protectedGroup(ctx context.Context, rd gatehouse.Reader, g *gatehouse.Group) (string, access, error) {
 	if g.IsAssignableToRole {
 		return "it is role-assignable (isAssignableToRole)", rolesWrite, nil
