@@ -151,3 +151,33 @@ func (e *testEnv) callWith(method, url, token string, body any, headers map[stri
 	_ = json.Unmarshal(raw, &out.body)
 	return out
 }
+
+// TestLockoutGuardOnLocations: a change to a named location is guarded
+// too. Without GeoIP every country is unknown, so a policy that blocks
+// everything outside a country location that includes unknown countries
+// lets everyone in; turning includeUnknownCountriesAndRegions off blocks
+// everyone, Global Administrators included: a 409 unless confirmed.
+func TestLockoutGuardOnLocations(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
+		c := newCAEnv(t, eng)
+		fr := c.must(201, "POST", c.ca+"/namedLocations", c.tok, map[string]any{"@odata.type": "#microsoft.graph.countryNamedLocation",
+			"displayName": "France", "countriesAndRegions": []string{"FR"}, "includeUnknownCountriesAndRegions": true}).str("id")
+		c.must(201, "POST", c.ca+"/policies", c.tok, map[string]any{
+			"displayName": "Block outside France", "state": "enabled",
+			"conditions": map[string]any{
+				"users":        map[string]any{"includeUsers": []string{"All"}},
+				"applications": map[string]any{"includeApplications": []string{"All"}},
+				"locations":    map[string]any{"includeLocations": []string{"All"}, "excludeLocations": []string{fr}},
+			},
+			"grantControls": map[string]any{"operator": "OR", "builtInControls": []string{"block"}},
+		})
+		r := c.must(409, "PATCH", c.ca+"/namedLocations/"+fr, c.tok, map[string]any{"includeUnknownCountriesAndRegions": false})
+		if m := r.errMessage(); !strings.Contains(m, `"Block outside France" blocks them`) {
+			t.Errorf("turning unknown countries off: %q", m)
+		}
+		if got := c.must(200, "GET", c.ca+"/namedLocations/"+fr, c.tok, nil); got.body["includeUnknownCountriesAndRegions"] != true {
+			t.Errorf("a refused PATCH changed the location: %s", got.raw)
+		}
+		c.must(204, "PATCH", c.ca+"/namedLocations/"+fr+"?confirmLockout=true", c.tok, map[string]any{"includeUnknownCountriesAndRegions": false})
+	})
+}

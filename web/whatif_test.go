@@ -9,8 +9,11 @@ import (
 	"testing"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/geoip"
+	"github.com/gatehouse/gatehouse/geoip/geoiptest"
 	"github.com/gatehouse/gatehouse/policy"
 	"github.com/gatehouse/gatehouse/storetest"
+	"github.com/gatehouse/gatehouse/web"
 )
 
 // whatIf asks What If about a sign-in and returns each policy's answer
@@ -254,6 +257,46 @@ func TestWhatIfMatchesEvaluation(t *testing.T) {
 		}
 		if slices.Contains([]string{s.breakGlass, c.admin}, user) && got["MFA for all"] == "applies" {
 			t.Errorf("MFA for all applies to a member of the excluded group")
+		}
+	}
+}
+
+// TestWhatIfCountries: with a GeoIP database, What If tells the country
+// of the address as a live sign-in would, and a country given in the
+// question counts as given; without an address or a country, the country
+// is unknown.
+func TestWhatIfCountries(t *testing.T) {
+	db, err := geoip.Open(geoiptest.Write(t, geoiptest.Network{CIDR: "81.2.69.0/24", Country: "GB"}, geoiptest.Network{CIDR: "2a02:ec80::/29", Country: "FR"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	c := newCAEnv(t, storetest.Engines(t)[0], func(o *web.Options) { o.GeoIP = db })
+	ada := c.user("ada@example.com")
+	uk := c.must(201, "POST", c.ca+"/namedLocations", c.tok, map[string]any{"@odata.type": "#microsoft.graph.countryNamedLocation",
+		"displayName": "UK", "countriesAndRegions": []string{"GB"}}).str("id")
+	c.must(201, "POST", c.ca+"/policies", c.tok, map[string]any{
+		"displayName": "Block outside the UK", "state": "enabled",
+		"conditions": map[string]any{
+			"users":        map[string]any{"includeUsers": []string{ada}},
+			"applications": map[string]any{"includeApplications": []string{"All"}},
+			"locations":    map[string]any{"includeLocations": []string{"All"}, "excludeLocations": []string{uk}},
+		},
+		"grantControls": map[string]any{"operator": "OR", "builtInControls": []string{"block"}},
+	})
+	for _, tc := range []struct {
+		conditions map[string]any
+		want       string
+	}{
+		{map[string]any{"ipAddress": "81.2.69.160"}, "location"},
+		{map[string]any{"ipAddress": "2a02:ec80::1"}, "applies"},
+		{map[string]any{"ipAddress": "192.0.2.1"}, "applies"},
+		{map[string]any{"country": "gb"}, "location"},
+		{map[string]any{"ipAddress": "2a02:ec80::1", "country": "GB"}, "location"},
+		{map[string]any{}, "applies"},
+	} {
+		if got := c.whatIf(ada, gatehouse.AdminPortalAppID, tc.conditions, false)["Block outside the UK"]; got != tc.want {
+			t.Errorf("%v: %q, want %q", tc.conditions, got, tc.want)
 		}
 	}
 }
