@@ -135,12 +135,13 @@ func (s *server) handleCAPolicyCreate() http.Handler {
 			if err := tx.CreatePolicy(ctx, c); err != nil {
 				return err
 			}
-			if err := s.guardLockout(r, tx, confirmed); err != nil {
+			overrode, err := s.guardLockout(r, tx, confirmed)
+			if err != nil {
 				return err
 			}
 			p = c
 			return s.audit(r, tx, change{category: "Policy", activity: "Add conditional access policy", operation: "Add",
-				targetType: "Policy", targetID: c.ID, name: c.DisplayName, after: toGraphCAPolicy(c)})
+				targetType: "Policy", targetID: c.ID, name: c.DisplayName, after: toGraphCAPolicy(c), reason: overrode})
 		})
 		if err != nil {
 			s.writeAPIError(w, r, err)
@@ -182,11 +183,12 @@ func (s *server) handleCAPolicyUpdate() http.Handler {
 			if err != nil {
 				return err
 			}
-			if err := s.guardLockout(r, tx, confirmed); err != nil {
+			overrode, err := s.guardLockout(r, tx, confirmed)
+			if err != nil {
 				return err
 			}
 			return s.audit(r, tx, change{category: "Policy", activity: "Update conditional access policy", operation: "Update",
-				targetType: "Policy", targetID: after.ID, name: after.DisplayName, before: toGraphCAPolicy(before), after: toGraphCAPolicy(after)})
+				targetType: "Policy", targetID: after.ID, name: after.DisplayName, before: toGraphCAPolicy(before), after: toGraphCAPolicy(after), reason: overrode})
 		})
 		if err := noChange(err); err != nil {
 			s.writeAPIError(w, r, err)
@@ -346,11 +348,12 @@ func (s *server) handleNamedLocationUpdate() http.Handler {
 			if err != nil {
 				return err
 			}
-			if err := s.guardLockout(r, tx, confirmed); err != nil {
+			overrode, err := s.guardLockout(r, tx, confirmed)
+			if err != nil {
 				return err
 			}
 			return s.audit(r, tx, change{category: "Policy", activity: "Update named location", operation: "Update",
-				targetType: "NamedLocation", targetID: after.ID, name: after.DisplayName, before: toGraphNamedLocation(before), after: toGraphNamedLocation(after)})
+				targetType: "NamedLocation", targetID: after.ID, name: after.DisplayName, before: toGraphNamedLocation(before), after: toGraphNamedLocation(after), reason: overrode})
 		})
 		if err := noChange(err); err != nil {
 			s.writeAPIError(w, r, err)

@@ -52,25 +52,31 @@ func lockoutConfirmed(r *http.Request) (bool, error) {
 
 // guardLockout returns an ECONFLICT error when the tenant's policies, as
 // tx holds them now (the change made), keep every enabled Global
-// Administrator out of the admin portal, unless confirmed.
-func (s *server) guardLockout(r *http.Request, tx gatehouse.Tx, confirmed bool) error {
-	if confirmed {
-		return nil
-	}
+// Administrator out of the admin portal, unless confirmed; a confirmed
+// change that the guard would have refused returns the refusal as the
+// audit entry's resultReason, so that the log tells who overrode it.
+func (s *server) guardLockout(r *http.Request, tx gatehouse.Tx, confirmed bool) (string, error) {
 	ctx, t := r.Context(), tenantFrom(r.Context())
 	set, err := caPolicySet(ctx, tx, t.ID)
 	if err != nil {
-		return err
+		return "", err
 	}
 	admins, err := s.globalAdmins(ctx, tx, t.ID)
 	if err != nil {
-		return err
+		return "", err
 	}
 	actor := ""
 	if p := principalFrom(ctx); p != nil && p.User != nil {
 		actor = p.User.ID
 	}
-	return lockoutRefusal(set, admins, s.GeoIP != nil, actor)
+	refusal := lockoutRefusal(set, admins, s.GeoIP != nil, actor)
+	switch {
+	case refusal == nil:
+		return "", nil
+	case !confirmed:
+		return "", refusal
+	}
+	return "Confirmed (" + confirmLockoutParam + "): " + gatehouse.ErrorMessage(refusal), nil
 }
 
 // lockoutRefusal returns the guard's ECONFLICT error when the set keeps

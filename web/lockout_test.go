@@ -111,8 +111,16 @@ func TestLockoutGuard(t *testing.T) {
 		c.must(204, "PATCH", c.api+"/users/"+bgUser, c.tok, map[string]any{"accountEnabled": false})
 		c.must(409, "POST", c.ca+"/policies", c.tok, blockAll)
 
-		// Confirmed, by the query parameter or the header.
-		c.must(201, "POST", c.ca+"/policies?confirmLockout=true", c.tok, blockAll)
+		// Confirmed, by the query parameter or the header; the audit
+		// entry says what was overridden.
+		confirmedID := c.must(201, "POST", c.ca+"/policies?confirmLockout=true", c.tok, blockAll).str("id")
+		entries := c.must(200, "GET", c.api+"/auditLogs/directoryAudits?$filter=targetResources/any(t:t/id%20eq%20'"+confirmedID+"')", c.tok, nil).body["value"].([]any)
+		if reason, _ := entries[0].(map[string]any)["resultReason"].(string); !strings.HasPrefix(reason, "Confirmed (confirmLockout): This change would lock every Global Administrator out") {
+			t.Errorf("audit resultReason of a confirmed lockout: %q", reason)
+		}
+		if reason := c.must(200, "GET", c.api+"/auditLogs/directoryAudits?$filter=targetResources/any(t:t/id%20eq%20'"+mfaID+"')", c.tok, nil).body["value"].([]any)[0].(map[string]any)["resultReason"]; reason != "" {
+			t.Errorf("audit resultReason of an unguarded change: %q", reason)
+		}
 		c.must(204, "PATCH", c.ca+"/policies/"+bgPolicy+"?confirmLockout=true", ga, map[string]any{"displayName": "Renamed"})
 		req := map[string]any{"displayName": "Block again"}
 		for k, v := range blockAll {
