@@ -109,6 +109,7 @@ var (
 	PermPolicyReadWriteAuthMethod  = Permission{"29c18626-4985-4dcd-85c0-193eef327366", "Policy.ReadWrite.AuthenticationMethod"}
 	PermAuditLogReadAll            = Permission{"b0afded3-3588-46d8-8b3d-9842eff778da", "AuditLog.Read.All"}
 	PermPolicyReadAll              = Permission{"246dd0d5-5bd0-4def-940b-0421030a5b68", "Policy.Read.All"}
+	PermPolicyReadCA               = Permission{"37730810-e9ba-4e46-b07e-8ca78d182097", "Policy.Read.ConditionalAccess"}
 	// Users' registered authentication methods.
 	PermUserAuthMethodReadAll         = Permission{"38d9df27-64da-44fd-b7c5-a6fbac20248f", "UserAuthenticationMethod.Read.All"}
 	PermUserAuthMethodReadWriteAll    = Permission{"50483e42-d915-4231-9639-7fdb7fd190e5", "UserAuthenticationMethod.ReadWrite.All"}
@@ -131,7 +132,7 @@ var Permissions = []Permission{
 	PermUserAuthMethodReadAll, PermUserAuthMethodReadWriteAll,
 	PermAppRoleAssignmentReadWriteAll, PermEventListenerReadAll, PermEventListenerReadWriteAll,
 	PermOrganizationReadAll, PermOrganizationReadWriteAll, PermOrganizationalBrandingReadAll,
-	PermOrganizationalBrandingReadWriteAll,
+	PermOrganizationalBrandingReadWriteAll, PermPolicyReadCA,
 }
 
 // PermissionByID returns the permission with the Graph appRoleId, or false.

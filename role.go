@@ -16,6 +16,13 @@ const (
 	// roles, the Privileged Authentication Administrator everyone's.
 	RoleAuthenticationAdministrator           = "c4e39bd9-1100-46d3-8c65-fb160da0071f"
 	RolePrivilegedAuthenticationAdministrator = "7be44c8a-adaf-4e2a-84d6-ab2649e08a13"
+	// The reader roles: the Global Reader reads what a Global
+	// Administrator can (users' registered methods and secrets aside),
+	// the Security Reader Conditional Access and the sign-in and audit
+	// logs, the Reports Reader the logs.
+	RoleGlobalReader   = "f2ef992c-3afb-46b9-b7cf-a126ee74c451"
+	RoleSecurityReader = "5d6b6bb7-de71-4623-b4af-96380a352509"
+	RoleReportsReader  = "4a5d8f65-41da-4de4-8968-e035b65339cf"
 )
 
 // Role is a built-in directory role.
@@ -35,6 +42,9 @@ var Roles = []Role{
 	{RoleApplicationAdministrator, "Application Administrator", "Can manage app registrations."},
 	{RoleAuthenticationAdministrator, "Authentication Administrator", "Can see and remove the authentication methods of users who hold no directory role."},
 	{RolePrivilegedAuthenticationAdministrator, "Privileged Authentication Administrator", "Can see and remove the authentication methods of all users."},
+	{RoleGlobalReader, "Global Reader", "Can read everything a Global Administrator can, but not change it (users' authentication methods aside)."},
+	{RoleSecurityReader, "Security Reader", "Can read Conditional Access policies, named locations, the authentication methods policy, and sign-in and audit logs."},
+	{RoleReportsReader, "Reports Reader", "Can read sign-in and audit logs."},
 }
 
 // RoleByID returns the built-in role with the template ID, or false.

@@ -20,6 +20,9 @@ func TestBuiltInRoleIDs(t *testing.T) {
 		"Application Administrator":               "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3",
 		"Authentication Administrator":            "c4e39bd9-1100-46d3-8c65-fb160da0071f",
 		"Privileged Authentication Administrator": "7be44c8a-adaf-4e2a-84d6-ab2649e08a13",
+		"Global Reader":                           "f2ef992c-3afb-46b9-b7cf-a126ee74c451",
+		"Security Reader":                         "5d6b6bb7-de71-4623-b4af-96380a352509",
+		"Reports Reader":                          "4a5d8f65-41da-4de4-8968-e035b65339cf",
 	}
 	got := map[string]string{}
 	for _, r := range gatehouse.Roles {
@@ -45,6 +48,8 @@ func TestPermissionIDs(t *testing.T) {
 		"RoleManagement.ReadWrite.Directory":     "9e3f62cf-ca93-4989-b6ce-bf83c28f9fe8",
 		"AuditLog.Read.All":                      "b0afded3-3588-46d8-8b3d-9842eff778da",
 		"Policy.Read.All":                        "246dd0d5-5bd0-4def-940b-0421030a5b68",
+		"Policy.Read.ConditionalAccess":          "37730810-e9ba-4e46-b07e-8ca78d182097",
+		"Policy.ReadWrite.ConditionalAccess":     "01c0a623-fc9b-48e9-b794-0756f8e8f067",
 		"Policy.ReadWrite.AuthenticationMethod":  "29c18626-4985-4dcd-85c0-193eef327366",
 		"UserAuthenticationMethod.Read.All":      "38d9df27-64da-44fd-b7c5-a6fbac20248f",
 		"UserAuthenticationMethod.ReadWrite.All": "50483e42-d915-4231-9639-7fdb7fd190e5",

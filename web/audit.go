@@ -15,6 +15,9 @@ type change struct {
 	category, activity, operation string
 	targetType, targetID, name    string
 	before, after                 any // Graph representations; nil when absent
+	// reason, when set, is the entry's resultReason: what the change
+	// overrode (a confirmed lockout).
+	reason string
 }
 
 // audit writes the entry for c inside tx, with the principal as actor and
@@ -29,6 +32,7 @@ func (s *server) audit(r *http.Request, tx gatehouse.Tx, c change) error {
 		Activity:      c.activity,
 		OperationType: c.operation,
 		Result:        "success",
+		ResultReason:  c.reason,
 		CorrelationID: correlationID(r.Context()),
 		Actor:         p.actor(),
 		Targets: []gatehouse.AuditTarget{{

@@ -59,19 +59,19 @@ type access struct {
 
 var (
 	usersRead = access{"read users",
-		[]string{gatehouse.RoleGlobalAdministrator, gatehouse.RoleUserAdministrator},
+		[]string{gatehouse.RoleGlobalAdministrator, gatehouse.RoleGlobalReader, gatehouse.RoleUserAdministrator},
 		[]gatehouse.Permission{gatehouse.PermUserReadAll, gatehouse.PermUserReadWriteAll}}
 	usersWrite = access{"manage users",
 		[]string{gatehouse.RoleGlobalAdministrator, gatehouse.RoleUserAdministrator},
 		[]gatehouse.Permission{gatehouse.PermUserReadWriteAll}}
 	groupsRead = access{"read groups",
-		[]string{gatehouse.RoleGlobalAdministrator, gatehouse.RoleUserAdministrator},
+		[]string{gatehouse.RoleGlobalAdministrator, gatehouse.RoleGlobalReader, gatehouse.RoleUserAdministrator},
 		[]gatehouse.Permission{gatehouse.PermGroupReadAll, gatehouse.PermGroupReadWriteAll}}
 	groupsWrite = access{"manage groups",
 		[]string{gatehouse.RoleGlobalAdministrator, gatehouse.RoleUserAdministrator},
 		[]gatehouse.Permission{gatehouse.PermGroupReadWriteAll}}
 	appsRead = access{"read applications",
-		[]string{gatehouse.RoleGlobalAdministrator, gatehouse.RoleApplicationAdministrator},
+		[]string{gatehouse.RoleGlobalAdministrator, gatehouse.RoleGlobalReader, gatehouse.RoleApplicationAdministrator},
 		[]gatehouse.Permission{gatehouse.PermApplicationReadAll, gatehouse.PermApplicationReadWriteAll}}
 	appsWrite = access{"manage applications",
 		[]string{gatehouse.RoleGlobalAdministrator, gatehouse.RoleApplicationAdministrator},
@@ -80,19 +80,20 @@ var (
 		[]string{gatehouse.RoleGlobalAdministrator},
 		[]gatehouse.Permission{gatehouse.PermAppRoleAssignmentReadWriteAll, gatehouse.PermRoleManagementReadWriteDir}}
 	rolesRead = access{"read directory roles",
-		[]string{gatehouse.RoleGlobalAdministrator},
+		[]string{gatehouse.RoleGlobalAdministrator, gatehouse.RoleGlobalReader},
 		[]gatehouse.Permission{gatehouse.PermRoleManagementReadWriteDir}}
 	rolesWrite = access{"manage directory roles",
 		[]string{gatehouse.RoleGlobalAdministrator},
 		[]gatehouse.Permission{gatehouse.PermRoleManagementReadWriteDir}}
 	auditRead = access{"read audit logs",
-		[]string{gatehouse.RoleGlobalAdministrator, gatehouse.RoleSecurityAdministrator},
+		[]string{gatehouse.RoleGlobalAdministrator, gatehouse.RoleSecurityAdministrator, gatehouse.RoleGlobalReader, gatehouse.RoleSecurityReader, gatehouse.RoleReportsReader},
 		[]gatehouse.Permission{gatehouse.PermAuditLogReadAll}}
 	// The authentication methods policy: as in Entra, the Security and
 	// Authentication Policy Administrators' (not the Conditional Access
 	// Administrator's).
 	methodsPolicyRead = access{"read the authentication methods policy",
-		[]string{gatehouse.RoleGlobalAdministrator, gatehouse.RoleSecurityAdministrator, gatehouse.RoleAuthenticationPolicyAdministrator},
+		[]string{gatehouse.RoleGlobalAdministrator, gatehouse.RoleSecurityAdministrator, gatehouse.RoleAuthenticationPolicyAdministrator,
+			gatehouse.RoleGlobalReader, gatehouse.RoleSecurityReader},
 		[]gatehouse.Permission{gatehouse.PermPolicyReadAll, gatehouse.PermPolicyReadWriteAuthMethod}}
 	methodsPolicyWrite = access{"manage the authentication methods policy",
 		[]string{gatehouse.RoleGlobalAdministrator, gatehouse.RoleSecurityAdministrator, gatehouse.RoleAuthenticationPolicyAdministrator},
@@ -109,19 +110,34 @@ var (
 	// User flows: as in Entra External ID, not the Application
 	// Administrator's to change.
 	userFlowsRead = access{"read user flows",
-		[]string{gatehouse.RoleGlobalAdministrator},
+		[]string{gatehouse.RoleGlobalAdministrator, gatehouse.RoleGlobalReader},
 		[]gatehouse.Permission{gatehouse.PermEventListenerReadAll, gatehouse.PermEventListenerReadWriteAll}}
 	userFlowsWrite = access{"manage user flows",
 		[]string{gatehouse.RoleGlobalAdministrator},
 		[]gatehouse.Permission{gatehouse.PermEventListenerReadWriteAll}}
+	// Conditional Access: the Security and Conditional Access
+	// Administrators' (as in Entra); What If reads as the policies do.
+	caRead = access{"read Conditional Access policies",
+		[]string{gatehouse.RoleGlobalAdministrator, gatehouse.RoleSecurityAdministrator, gatehouse.RoleConditionalAccessAdministrator,
+			gatehouse.RoleGlobalReader, gatehouse.RoleSecurityReader},
+		[]gatehouse.Permission{gatehouse.PermPolicyReadCA, gatehouse.PermPolicyReadAll, gatehouse.PermPolicyReadWriteCA}}
+	caWrite = access{"manage Conditional Access policies",
+		[]string{gatehouse.RoleGlobalAdministrator, gatehouse.RoleSecurityAdministrator, gatehouse.RoleConditionalAccessAdministrator},
+		[]gatehouse.Permission{gatehouse.PermPolicyReadWriteCA}}
+	// The sign-in log: as in Entra, the administrators and readers of
+	// security and reports.
+	signInsRead = access{"read sign-in logs",
+		[]string{gatehouse.RoleGlobalAdministrator, gatehouse.RoleSecurityAdministrator, gatehouse.RoleGlobalReader,
+			gatehouse.RoleSecurityReader, gatehouse.RoleReportsReader},
+		[]gatehouse.Permission{gatehouse.PermAuditLogReadAll}}
 	organizationRead = access{"read the organization",
-		[]string{gatehouse.RoleGlobalAdministrator},
+		[]string{gatehouse.RoleGlobalAdministrator, gatehouse.RoleGlobalReader},
 		[]gatehouse.Permission{gatehouse.PermOrganizationReadAll, gatehouse.PermOrganizationReadWriteAll}}
 	organizationWrite = access{"manage the organization",
 		[]string{gatehouse.RoleGlobalAdministrator},
 		[]gatehouse.Permission{gatehouse.PermOrganizationReadWriteAll}}
 	brandingRead = access{"read company branding",
-		[]string{gatehouse.RoleGlobalAdministrator},
+		[]string{gatehouse.RoleGlobalAdministrator, gatehouse.RoleGlobalReader},
 		[]gatehouse.Permission{gatehouse.PermOrganizationalBrandingReadAll, gatehouse.PermOrganizationalBrandingReadWriteAll,
 			gatehouse.PermOrganizationReadAll, gatehouse.PermOrganizationReadWriteAll}}
 	brandingWrite = access{"manage company branding",

@@ -125,7 +125,7 @@ func (s *server) evaluateCA(r *http.Request, rd gatehouse.Reader, t *gatehouse.T
 	if err != nil {
 		return nil, err
 	}
-	c := s.signInFacts(r, t, q)
+	c := s.requestFacts(r, t, q)
 	c.in.UserID = u.ID
 	needs := set.Needs()
 	if needs.Groups {
@@ -147,20 +147,21 @@ func (s *server) evaluateCA(r *http.Request, rd gatehouse.Reader, t *gatehouse.T
 	return c, nil
 }
 
-// signInFacts describes what the request tells of a sign-in to the
+// requestFacts describes what the request tells of a sign-in to the
 // application: its address and where GeoIP puts it, its device platform,
-// its client app type, the resources it asks for.
-func (s *server) signInFacts(r *http.Request, t *gatehouse.Tenant, q caRequest) *caSignIn {
+// its client app type, the resources it asks for (the input without the
+// user, inputOf's).
+func (s *server) requestFacts(r *http.Request, t *gatehouse.Tenant, q caRequest) *caSignIn {
 	c := &caSignIn{app: q.app, userAgent: truncateText(r.UserAgent(), gatehouse.MaxSignInUserAgent), refresh: q.refresh, breached: q.breached}
 	ip, _ := netip.ParseAddr(clientIP(r))
-	c.in = policy.Input{AppID: q.app.AppID, Resources: resourcesOf(s.PublicURL, t, q.scope),
-		ClientAppType: clientAppType(q.app, q.redirectURI), Platform: policy.ParsePlatform(r.UserAgent()), IP: ip.Unmap()}
-	if s.GeoIP != nil && ip.IsValid() {
-		if place, ok := s.GeoIP.Locate(ip.Unmap()); ok {
+	f := signInFacts{ClientAppType: clientAppType(q.app, q.redirectURI), UserAgent: r.UserAgent(), IP: ip.Unmap()}
+	if s.GeoIP != nil && f.IP.IsValid() {
+		if place, ok := s.GeoIP.Locate(f.IP); ok {
 			c.place = place
-			c.in.Country = place.Location.CountryOrRegion
+			f.Country = place.Location.CountryOrRegion
 		}
 	}
+	c.in = inputOf("", nil, nil, q.app.AppID, resourcesOf(s.PublicURL, t, q.scope), f)
 	return c
 }
 
@@ -173,7 +174,7 @@ func (s *server) logFailedFirstFactor(r *http.Request, p *flowPage, u *gatehouse
 		s.Logger.WarnContext(r.Context(), "sign-in log entry not written", "err", err, "correlation_id", correlationID(r.Context()))
 		return
 	}
-	facts := s.signInFacts(r, p.t, caRequest{app: c.app, redirectURI: p.ar.RedirectURI, scope: p.ar.Scope})
+	facts := s.requestFacts(r, p.t, caRequest{app: c.app, redirectURI: p.ar.RedirectURI, scope: p.ar.Scope})
 	e := s.signInEntry(r, p.t, facts, nil, mail, nil, &detail, status, false)
 	if u != nil {
 		e.UserID, e.UserPrincipalName, e.UserDisplayName = u.ID, u.Mail, truncateText(u.DisplayName, gatehouse.MaxSignInText)

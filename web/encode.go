@@ -175,8 +175,11 @@ func decodeBytes(body []byte, dst any) (*decoded, error) {
 	return d, nil
 }
 
+// isAnnotation reports whether k names an instance or property
+// annotation: OData's, or Gatehouse's own (@gatehouse.warning), which
+// responses carry and which a body copied from a response may repeat.
 func isAnnotation(k string) bool {
-	return strings.HasPrefix(k, "@odata.") || strings.Contains(k, "@odata.")
+	return strings.Contains(k, "@odata.") || strings.Contains(k, "@gatehouse.")
 }
 
 // bodyWalker checks a request body against the input type it is decoded

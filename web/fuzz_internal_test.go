@@ -354,3 +354,74 @@ func FuzzListQuery(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCAPolicyBody: decoding a conditionalAccessPolicy body and applying
+// it, on create and as a PATCH of a stored policy, does not panic and
+// answers the same twice; a refusal is an EINVALID error with a message
+// in valid UTF-8 (naming the property, decode and apply's tests check
+// which); an accepted policy is valid, and what GET
+// would return of it imports again to the same policy (an export from
+// Gatehouse, as one from Entra, imports unchanged).
+func FuzzCAPolicyBody(f *testing.F) {
+	for _, b := range []string{graphExample1, graphExample2, graphExample3, graphExample4, graphExample4Response,
+		entraSeedPolicy, entraPhishingResistant, entraEveryTime, entraBlockLegacy,
+		`{"state":"disabled"}`, `{"conditions":{"signInRiskLevels":["high","medium"]}}`, `{"grantControls":null,"sessionControls":{"persistentBrowser":{"mode":"never","isEnabled":true}}}`,
+		`{"conditions":{"locations":null,"platforms":{"includePlatforms":["ALL"],"excludePlatforms":["ios"]}}}`,
+		`{"displayName":"x","state":"enabled","conditions":{"users":{"includeUsers":["None"]},"applications":{"includeApplications":["none"]}},"grantControls":{"operator":"and","builtInControls":["mfa","passwordChange"]}}`,
+		`{"sessionControls":{"signInFrequency":{"value":null,"type":"days","frequencyInterval":"everyTime","isEnabled":true}}}`,
+		`{"id":"other","displayName":null}`, `[]`, `{"conditions":{"times":{"all":true}}}`,
+	} {
+		f.Add([]byte(b))
+	}
+	stored := &gatehouse.Policy{ID: "b3f1298e-8e93-49af-bdbf-94cf7d453ca3", TenantID: "t", DisplayName: "Stored", State: gatehouse.PolicyEnabled,
+		Conditions: gatehouse.PolicyConditions{Users: gatehouse.UserConditions{IncludeUsers: []string{gatehouse.ConditionAll}},
+			Applications: gatehouse.ApplicationConditions{Include: []string{gatehouse.ConditionAll}}, ClientAppTypes: []string{gatehouse.ClientAll}},
+		Grant: &gatehouse.GrantControls{Operator: "OR", BuiltIn: []string{gatehouse.ControlMFA}}}
+	apply := func(body []byte, base *gatehouse.Policy, create bool) (*gatehouse.Policy, error) {
+		var in caPolicyInput
+		d, err := decodeBytes(body, &in)
+		if err != nil {
+			return nil, err
+		}
+		p := base.Clone()
+		if err := in.apply(p, d, create); err != nil {
+			return nil, err
+		}
+		return p, nil
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, create := range []bool{true, false} {
+			base := stored
+			if create {
+				base = newCAPolicy("t")
+			}
+			p, err := apply(body, base, create)
+			p2, err2 := apply(body, base, create)
+			if diff := cmp.Diff(p, p2); diff != "" || (err == nil) != (err2 == nil) || (err != nil && err.Error() != err2.Error()) {
+				t.Fatalf("two applications of %q differ: %s %v %v", body, diff, err, err2)
+			}
+			if err != nil {
+				var e *gatehouse.Error
+				if !errors.As(err, &e) || (e.Code != gatehouse.EINVALID && e.Code != gatehouse.ETOOLARGE) || !utf8.ValidString(e.Message) || e.Message == "" {
+					t.Fatalf("refusal of %q: %#v", body, err)
+				}
+				continue
+			}
+			if err := p.Validate(); err != nil {
+				t.Fatalf("accepted %q into an invalid policy: %v", body, err)
+			}
+			export, err := json.Marshal(toGraphCAPolicy(p))
+			if err != nil {
+				t.Fatal(err)
+			}
+			again, err := apply(export, newCAPolicy("t"), true)
+			if err != nil {
+				t.Fatalf("the export %s of %q does not import: %v", export, body, err)
+			}
+			again.ID, again.CreatedAt, again.ModifiedAt = p.ID, p.CreatedAt, p.ModifiedAt
+			if diff := cmp.Diff(p, again); diff != "" {
+				t.Fatalf("the export of %q imports to another policy (-accepted +imported):\n%s", body, diff)
+			}
+		}
+	})
+}

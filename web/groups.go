@@ -3,6 +3,8 @@ package web
 import (
 	"context"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/gatehouse/gatehouse"
@@ -73,33 +75,54 @@ func (in *groupInput) apply(g *gatehouse.Group) {
 }
 
 // protectedGroup reports why the group is protected, or "" when it is
-// not. A protected group, its members and their accounts are changed only
-// by those who may manage directory roles (guardGroup, guardPrivileged),
-// as Entra protects role-assignable groups: otherwise a User
-// Administrator could add themselves to the group that Conditional Access
-// policies exclude (the break-glass accounts) or take over a member's
-// account. It is the one place that decides; it takes the reader so that
-// other reasons (a group a policy excludes) can be added here.
-func protectedGroup(ctx context.Context, rd gatehouse.Reader, g *gatehouse.Group) (string, error) {
+// not, and who may change it. A protected group, its members and their
+// accounts are changed only by those (guardGroup, guardPrivileged), as
+// Entra protects role-assignable groups: otherwise a User Administrator
+// could add themselves to the group that Conditional Access policies
+// exclude (the break-glass accounts) or take over a member's account. It
+// is the one place that decides. A role-assignable group is changed by
+// those who may manage directory roles; a group that a Conditional Access
+// policy excludes (in any state) also by those who may manage the
+// policies, who could change the exclusion itself (the route still asks
+// that they may manage groups).
+func protectedGroup(ctx context.Context, rd gatehouse.Reader, g *gatehouse.Group) (string, access, error) {
 	if g.IsAssignableToRole {
-		return "it is role-assignable (isAssignableToRole)", nil
+		return "it is role-assignable (isAssignableToRole)", rolesWrite, nil
 	}
-	return "", nil
+	names, err := excludingPolicies(ctx, rd, g.TenantID, g.ID)
+	if err != nil || len(names) == 0 {
+		return "", access{}, err
+	}
+	return "Conditional Access policies exclude it (" + quotedList(names) + ")", rolesOrCAWrite, nil
+}
+
+// rolesOrCAWrite may change a group that Conditional Access excludes.
+var rolesOrCAWrite = access{"manage directory roles or Conditional Access policies",
+	append(slices.Clone(rolesWrite.roles), gatehouse.RoleSecurityAdministrator, gatehouse.RoleConditionalAccessAdministrator),
+	append(slices.Clone(rolesWrite.perms), gatehouse.PermPolicyReadWriteCA)}
+
+// quotedList writes names as "a", "b" and "c".
+func quotedList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return orList(q)
 }
 
 // guardGroup refuses a change to a protected group (protectedGroup) or to
-// its membership, with a 403 that says why, unless the caller may manage
-// directory roles.
+// its membership, with a 403 that says why, unless the caller may change
+// such a group.
 func guardGroup(r *http.Request, rd gatehouse.Reader, g *gatehouse.Group) error {
 	if rolesWrite.allows(principalFrom(r.Context())) {
 		return nil
 	}
-	why, err := protectedGroup(r.Context(), rd, g)
-	if err != nil || why == "" {
+	why, may, err := protectedGroup(r.Context(), rd, g)
+	if err != nil || why == "" || may.allows(principalFrom(r.Context())) {
 		return err
 	}
-	return gatehouse.Errorf(gatehouse.EFORBIDDEN, "Insufficient privileges to change the group %q or its members: %s, and such a group is changed only by those who may manage directory roles. %s",
-		g.DisplayName, why, rolesWrite.requirement())
+	return gatehouse.Errorf(gatehouse.EFORBIDDEN, "Insufficient privileges to change the group %q or its members: %s, and such a group is changed only by those who may %s. %s",
+		g.DisplayName, why, may.what, may.requirement())
 }
 
 func (s *server) handleGroupList() http.Handler {

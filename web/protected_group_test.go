@@ -139,3 +139,69 @@ func TestRoleAssignableGroups(t *testing.T) {
 		e.must(204, "DELETE", api+"/groups/"+breakGlass, globalAdmin, nil)
 	})
 }
+
+// TestCAExcludedGroupsAreProtected: a group that a Conditional Access
+// policy excludes (the break-glass group) is protected like a
+// role-assignable one: a User Administrator, or an app with only
+// Group.ReadWrite.All, cannot change its members or properties, nor its
+// members' accounts, and the 403 names the policy. Those who may manage
+// groups and also change the exclusion itself (a User Administrator who
+// is a Conditional Access Administrator too; Group.ReadWrite.All with
+// Policy.ReadWrite.ConditionalAccess) and the role managers may change
+// its membership; once no policy excludes it, it is an ordinary group.
+func TestCAExcludedGroupsAreProtected(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
+		c := newCAEnv(t, eng)
+		ua := c.role("useradmin@example.com", gatehouse.RoleUserAdministrator)
+		groupWriter := c.clientToken(c.res, c.tok, gatehouse.PermGroupReadWriteAll, gatehouse.PermUserReadWriteAll)
+		// Who may manage groups and Conditional Access.
+		caAdminID, caAdmin := c.roleHolder(c.res, c.tok, "caadmin@example.com", gatehouse.RoleUserAdministrator)
+		c.must(201, "POST", c.api+"/roleManagement/directory/roleAssignments", c.tok, map[string]any{
+			"roleDefinitionId": gatehouse.RoleConditionalAccessAdministrator, "principalId": caAdminID, "directoryScopeId": "/"})
+		caApp := c.clientToken(c.res, c.tok, gatehouse.PermGroupReadWriteAll, gatehouse.PermPolicyReadWriteCA)
+		member, other := c.user("breakglass@example.com"), c.user("other@example.com")
+		bg := c.group("Emergency access", member, c.admin)
+		ref := func(id string) map[string]any { return map[string]any{"@odata.id": c.api + "/directoryObjects/" + id} }
+		// Before any policy names it, the User Administrator manages it.
+		c.must(204, "POST", c.api+"/groups/"+bg+"/members/$ref", ua, ref(other))
+		c.must(204, "DELETE", c.api+"/groups/"+bg+"/members/"+other+"/$ref", ua, nil)
+
+		p := seedPolicy(bg)
+		p["state"] = "disabled" // any policy's exclusion protects, enforced or not
+		policy := c.must(201, "POST", c.ca+"/policies", c.tok, p).str("id")
+		for _, tc := range []struct {
+			name, method, path string
+			body               any
+		}{
+			{"adding themselves", "POST", "/groups/" + bg + "/members/$ref", ref(other)},
+			{"removing a member", "DELETE", "/groups/" + bg + "/members/" + member + "/$ref", nil},
+			{"renaming the group", "PATCH", "/groups/" + bg, map[string]any{"displayName": "Old accounts"}},
+			{"deleting the group", "DELETE", "/groups/" + bg, nil},
+		} {
+			for who, tok := range map[string]string{"User Administrator": ua, "Group.ReadWrite.All": groupWriter} {
+				r := c.must(403, tc.method, c.api+tc.path, tok, tc.body)
+				if m := r.errMessage(); !strings.Contains(m, "Conditional Access policies exclude it") || !strings.Contains(m, `"Require MFA for all users"`) ||
+					!strings.Contains(m, "Conditional Access Administrator") {
+					t.Errorf("%s %s: %q; want it to name the policy and who may", who, tc.name, m)
+				}
+			}
+		}
+		r := c.must(403, "PATCH", c.api+"/users/"+member, ua, map[string]any{"displayName": "Taken over"})
+		if !strings.Contains(r.errMessage(), "Emergency access") {
+			t.Errorf("changing a member's account: %q", r.errMessage())
+		}
+		if n := len(c.must(200, "GET", c.api+"/groups/"+bg+"/members", c.tok, nil).body["value"].([]any)); n != 2 {
+			t.Errorf("refused changes left %d members, want 2", n)
+		}
+
+		// The Conditional Access writers and the role managers may.
+		c.must(204, "POST", c.api+"/groups/"+bg+"/members/$ref", caAdmin, ref(other))
+		c.must(204, "DELETE", c.api+"/groups/"+bg+"/members/"+other+"/$ref", caApp, nil)
+		c.must(204, "POST", c.api+"/groups/"+bg+"/members/$ref", c.tok, ref(other))
+
+		// Without the exclusion, it is an ordinary group again.
+		c.must(204, "DELETE", c.ca+"/policies/"+policy, c.tok, nil)
+		c.must(204, "DELETE", c.api+"/groups/"+bg+"/members/"+other+"/$ref", ua, nil)
+		c.must(204, "PATCH", c.api+"/users/"+member, ua, map[string]any{"displayName": "Former break-glass"})
+	})
+}

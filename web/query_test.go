@@ -216,7 +216,7 @@ func TestPaging(t *testing.T) {
 			want    []int
 		}{
 			{api + "/users/" + d.user + "/memberOf?$top=2", "id", []int{2, 1}},
-			{api + "/roleManagement/directory/roleDefinitions?$top=4", "id", []int{4, len(gatehouse.Roles) - 4}},
+			{api + "/roleManagement/directory/roleDefinitions?$top=8", "id", []int{8, len(gatehouse.Roles) - 8}},
 			{api + "/applications/" + d.app + "/appRoleAssignments?$top=1", "id", []int{1, 1, 1}},
 			{flowApps + "?$top=1", "appId", []int{1, 1}},
 			{api + "/organization?$top=1", "id", []int{1}},

@@ -113,6 +113,22 @@ func (s *server) routes(mux *router) {
 	api("DELETE "+base+"/roleManagement/directory/roleAssignments/{id}", rolesWrite, s.handleRoleAssignmentDelete())
 
 	list("GET "+base+"/auditLogs/directoryAudits", auditRead, s.handleDirectoryAuditList())
+	list("GET "+base+"/auditLogs/signIns", signInsRead, s.handleSignInList())
+	api("GET "+base+"/auditLogs/signIns/{id}", signInsRead, s.handleSignInGet())
+
+	// Conditional Access (capolicies.go, whatif.go, lockout.go).
+	const ca = base + "/identity/conditionalAccess"
+	list("GET "+ca+"/policies", caRead, s.handleCAPolicyList())
+	api("POST "+ca+"/policies", caWrite, s.handleCAPolicyCreate())
+	api("GET "+ca+"/policies/{id}", caRead, s.handleCAPolicyGet())
+	api("PATCH "+ca+"/policies/{id}", caWrite, s.handleCAPolicyUpdate())
+	api("DELETE "+ca+"/policies/{id}", caWrite, s.handleCAPolicyDelete())
+	list("GET "+ca+"/namedLocations", caRead, s.handleNamedLocationList())
+	api("POST "+ca+"/namedLocations", caWrite, s.handleNamedLocationCreate())
+	api("GET "+ca+"/namedLocations/{id}", caRead, s.handleNamedLocationGet())
+	api("PATCH "+ca+"/namedLocations/{id}", caWrite, s.handleNamedLocationUpdate())
+	api("DELETE "+ca+"/namedLocations/{id}", caWrite, s.handleNamedLocationDelete())
+	api("POST "+ca+"/evaluate", caRead, s.handleWhatIf())
 
 	// The authentication methods policy.
 	const methodsPolicy = base + "/policies/authenticationMethodsPolicy"

@@ -320,7 +320,7 @@ func (s *server) guardPrivileged(r *http.Request, tx gatehouse.Reader, u *gateho
 		if err != nil {
 			return err
 		}
-		why, err := protectedGroup(r.Context(), tx, g)
+		why, _, err := protectedGroup(r.Context(), tx, g)
 		if err != nil {
 			return err
 		}
