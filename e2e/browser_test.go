@@ -79,6 +79,10 @@ type stack struct {
 	hasher                *password.Hasher
 	tenantID, flowID      string
 	apps                  map[string]*lateHandler // the sample apps by name
+	// tenant is what provisioning the tenant returned: its admin API and
+	// automation client.
+	tenant *provision.Result
+	token  string // the automation client's admin API token, once asked for
 }
 
 // stackOptions change the stack startStackWith builds.
@@ -143,7 +147,7 @@ func startStackWith(t *testing.T, store *sqlstore.Store, o stackOptions) *stack 
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := &stack{gatehouse: ghURL, smtp: mailSrv, logs: logs, store: store, hasher: hasher, tenantID: res.TenantID, apps: map[string]*lateHandler{}}
+	st := &stack{gatehouse: ghURL, smtp: mailSrv, logs: logs, store: store, hasher: hasher, tenantID: res.TenantID, apps: map[string]*lateHandler{}, tenant: res}
 	var appIDs []string
 	for _, app := range []struct {
 		name string

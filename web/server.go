@@ -110,6 +110,7 @@ type server struct {
 	Options
 	metrics  *metrics
 	cache    *readCache       // the token endpoint's tenants and clients (cache.go)
+	policies policyCache      // each tenant's compiled Conditional Access policies (ca.go)
 	composer *notify.Composer // the mail of the hosted pages
 	pages    pageTemplates    // the hosted pages, parsed at start-up
 	static   map[string]staticFile
@@ -120,6 +121,17 @@ type server struct {
 // wrapped in the common middleware (recovery, correlation IDs, security
 // headers, logging and metrics).
 func NewServer(opt Options) (http.Handler, error) {
+	s, err := newServer(opt)
+	if err != nil {
+		return nil, err
+	}
+	mux := &router{ServeMux: http.NewServeMux()}
+	s.routes(mux)
+	return s.recoverPanics(s.observe(s.checkInput(mux))), nil
+}
+
+// newServer checks the options and builds the server, without routes.
+func newServer(opt Options) (*server, error) {
 	if opt.Store == nil || opt.Keys == nil || opt.Vault == nil || opt.Passwords == nil {
 		return nil, errorString("web: Store, Keys, Vault and Passwords are required")
 	}
@@ -172,9 +184,7 @@ func NewServer(opt Options) (http.Handler, error) {
 	}
 	s.metrics = m
 	s.passkeys = s.newPasskeys()
-	mux := &router{ServeMux: http.NewServeMux()}
-	s.routes(mux)
-	return s.recoverPanics(s.observe(s.checkInput(mux))), nil
+	return s, nil
 }
 
 type errorString string
