@@ -16,7 +16,8 @@ import (
 // this user signed in to this app from here" with every policy (or only
 // those that apply, appliedPoliciesOnly) and whether and why it applies,
 // from the same input (caInput) and the same evaluation (policy.Set) as a
-// live sign-in.
+// live sign-in: the node's compiled set of the tenant's policies
+// (policySet, ca.go).
 
 // whatIfInput is the body of the evaluate action.
 type whatIfInput struct {
@@ -178,7 +179,7 @@ func (s *server) handleWhatIf() http.Handler {
 			s.writeAPIError(w, r, err)
 			return
 		}
-		set, err := caPolicySet(ctx, s.Store, t.ID)
+		set, err := s.policySet(ctx, t.ID) // the live sign-ins' compiled set
 		if err != nil {
 			s.writeAPIError(w, r, err)
 			return
