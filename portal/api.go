@@ -204,13 +204,15 @@ func (c *client) do(method, rel string, body, out any) error {
 	return nil
 }
 
-func (c *client) get(rel string, out any) error         { return c.do(http.MethodGet, rel, nil, out) }
-func (c *client) post(rel string, body, out any) error  { return c.do(http.MethodPost, rel, body, out) }
-func (c *client) patch(rel string, body any) error      { return c.do(http.MethodPatch, rel, body, nil) }
-func (c *client) delete(rel string) error               { return c.do(http.MethodDelete, rel, nil, nil) }
-func escape(id string) string                           { return url.PathEscape(id) }
-func filterEq(prop, v string) string                    { return "$filter=" + url.QueryEscape(prop+" eq '"+strings.ReplaceAll(v, "'", "''")+"'") }
-func (c *client) list(rel string, out any) error        { return c.get(rel, out) }
+func (c *client) get(rel string, out any) error        { return c.do(http.MethodGet, rel, nil, out) }
+func (c *client) post(rel string, body, out any) error { return c.do(http.MethodPost, rel, body, out) }
+func (c *client) patch(rel string, body any) error     { return c.do(http.MethodPatch, rel, body, nil) }
+func (c *client) delete(rel string) error              { return c.do(http.MethodDelete, rel, nil, nil) }
+func escape(id string) string                          { return url.PathEscape(id) }
+func filterEq(prop, v string) string {
+	return "$filter=" + url.QueryEscape(prop+" eq '"+strings.ReplaceAll(v, "'", "''")+"'")
+}
+func (c *client) list(rel string, out any) error          { return c.get(rel, out) }
 func (c *client) getOK(rel string, out any) (bool, error) { return okOrForbidden(c.get(rel, out)) }
 
 // okOrForbidden turns a 403 into false: the page then says why the
