@@ -356,3 +356,5 @@ func mustNotContain(t *testing.T, p page, unwanted ...string) {
 
 var _ = fmt.Sprintf
 var _ = gatehouse.AdminPortalAppID
+
+var regexpSecret = regexp.MustCompile(`<span data-copy="client secret">([^<]+)</span>`)
