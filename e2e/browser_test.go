@@ -79,6 +79,7 @@ type stack struct {
 	hasher                *password.Hasher
 	tenantID, flowID      string
 	apps                  map[string]*lateHandler // the sample apps by name
+	tenant                *provision.Result       // what tenant create printed
 }
 
 // stackOptions change the stack startStackWith builds.
@@ -143,7 +144,7 @@ func startStackWith(t *testing.T, store *sqlstore.Store, o stackOptions) *stack 
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := &stack{gatehouse: ghURL, smtp: mailSrv, logs: logs, store: store, hasher: hasher, tenantID: res.TenantID, apps: map[string]*lateHandler{}}
+	st := &stack{gatehouse: ghURL, smtp: mailSrv, logs: logs, store: store, hasher: hasher, tenantID: res.TenantID, apps: map[string]*lateHandler{}, tenant: res}
 	var appIDs []string
 	for _, app := range []struct {
 		name string
