@@ -3,6 +3,7 @@ package portal
 import (
 	"net/http"
 	"net/url"
+	"time"
 )
 
 type auditEntry struct {
@@ -36,6 +37,15 @@ type auditEntry struct {
 	} `json:"additionalDetails"`
 }
 
+// When is the entry's time for people: date and time, UTC.
+func (e auditEntry) When() string {
+	t, err := time.Parse(time.RFC3339, e.Time)
+	if err != nil {
+		return e.Time
+	}
+	return t.UTC().Format("2006-01-02 15:04:05")
+}
+
 // Actor says who made the change.
 func (e auditEntry) Actor() string {
 	switch {
@@ -57,7 +67,7 @@ var auditCategories = []string{"UserManagement", "GroupManagement", "Application
 func (p *Portal) auditList(w http.ResponseWriter, r *http.Request, s *session) {
 	pg := p.newPage(r, s, "Audit logs", "audit")
 	cat := r.URL.Query().Get("category")
-	rel := "/auditLogs/directoryAudits?$top=50"
+	rel := "/auditLogs/directoryAudits?$top=25"
 	q := url.Values{}
 	if cat != "" {
 		rel += "&" + filterEq("category", cat)
