@@ -9,12 +9,14 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -42,6 +44,25 @@ type env struct {
 	url    string
 	tenant *provision.Result
 	token  string // the automation client's admin API token
+	calls  *apiCounter
+}
+
+// apiCounter counts the admin API requests the server logs.
+type apiCounter struct{ n atomic.Int64 }
+
+func (c *apiCounter) Enabled(context.Context, slog.Level) bool { return true }
+func (c *apiCounter) WithAttrs([]slog.Attr) slog.Handler       { return c }
+func (c *apiCounter) WithGroup(string) slog.Handler            { return c }
+func (c *apiCounter) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == "request" {
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key == "path" && strings.Contains(a.Value.String(), "/graph/v1.0/") {
+				c.n.Add(1)
+			}
+			return true
+		})
+	}
+	return nil
 }
 
 func newEnv(t *testing.T, eng storetest.Engine) *env {
@@ -56,8 +77,8 @@ func newEnv(t *testing.T, eng storetest.Engine) *env {
 	keys := oidc.NewKeys(store, v, time.Now)
 	var h http.Handler
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
-	e := &env{t: t, store: store, vault: v, url: "http://" + srv.Listener.Addr().String()}
-	h, err = web.NewServer(web.Options{Store: store, Keys: keys, Vault: v, Passwords: testHasher, PublicURL: e.url, Version: "test"})
+	e := &env{t: t, store: store, vault: v, url: "http://" + srv.Listener.Addr().String(), calls: &apiCounter{}}
+	h, err = web.NewServer(web.Options{Store: store, Keys: keys, Vault: v, Passwords: testHasher, PublicURL: e.url, Version: "test", Logger: slog.New(e.calls)})
 	if err != nil {
 		t.Fatal(err)
 	}

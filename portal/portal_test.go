@@ -18,9 +18,15 @@ func TestPortalSignInPagesSignOut(t *testing.T) {
 		mustContain(t, home, "Overview", "Signed in as Administrator", "Global Administrator",
 			"Users", "Groups", "Roles and admins", "App registrations", "User flows", "Authentication methods", "Audit logs", "Company branding")
 		for _, path := range []string{"users", "users/new", "groups", "groups/new", "roles", "apps", "apps/new", "flows", "flows/new",
-			"methods", "methods/Email", "methods/Fido2", "audit", "audit?category=UserManagement", "branding"} {
+			"methods", "methods/Email", "methods/Fido2", "audit", "audit?category=UserManagement", "branding",
+			"users/" + e.api("GET", "/users?$top=1", nil, 200)["value"].([]any)[0].(map[string]any)["id"].(string)} {
+			before := e.calls.n.Load()
 			if p := b.get("/acme/portal/" + path); p.status != 200 {
 				t.Errorf("GET %s: %d\n%s", path, p.status, text(p.body))
+			}
+			// A few admin API calls per page, the roles' included.
+			if n := e.calls.n.Load() - before; n < 1 || n > 4 {
+				t.Errorf("GET %s made %d admin API calls, want 1 to 4", path, n)
 			}
 		}
 		if p := b.get("/acme/portal/nothing-here"); p.status != 404 {
