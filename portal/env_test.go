@@ -181,6 +181,7 @@ func (b *browser) do(req *http.Request) page {
 		if len(raw) > maxPageBytes {
 			b.e.t.Errorf("%s weighs %d bytes, over %d", p.url, len(raw), maxPageBytes)
 		}
+		checkLabels(b.e.t, p)
 		if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") {
 			b.e.t.Errorf("%s: Content-Security-Policy %q", p.url, csp)
 		}
@@ -379,3 +380,31 @@ var _ = fmt.Sprintf
 var _ = gatehouse.AdminPortalAppID
 
 var regexpSecret = regexp.MustCompile(`<span data-copy="client secret">([^<]+)</span>`)
+
+var (
+	controlRE      = regexp.MustCompile(`(?is)<(input|textarea|select)\b([^>]*)>`)
+	labelForRE     = regexp.MustCompile(`(?is)<label\b[^>]*\bfor="([^"]+)"`)
+	wrappedInputRE = regexp.MustCompile(`(?is)<label\b[^>]*>\s*<input\b([^>]*)>`)
+)
+
+// checkLabels fails the test for a form control of the page without a
+// label: one whose for names its id, or one it wraps.
+func checkLabels(t *testing.T, p page) {
+	t.Helper()
+	labelled := map[string]bool{}
+	for _, m := range labelForRE.FindAllStringSubmatch(p.body, -1) {
+		labelled["id:"+m[1]] = true
+	}
+	for _, m := range wrappedInputRE.FindAllStringSubmatch(p.body, -1) {
+		labelled["tag:"+m[1]] = true
+	}
+	for _, m := range controlRE.FindAllStringSubmatch(p.body, -1) {
+		a := attrs(m[2])
+		if a["type"] == "hidden" || a["type"] == "submit" {
+			continue
+		}
+		if !labelled["id:"+a["id"]] && !labelled["tag:"+m[2]] {
+			t.Errorf("%s: a %s without a label: %s", p.url, m[1], m[0])
+		}
+	}
+}
