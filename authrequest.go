@@ -75,6 +75,25 @@ type SignInProgress struct {
 	WebAuthn []byte `json:"webauthn,omitempty"`
 	// Phone is the number a text message code of this request was sent to.
 	Phone string `json:"phone,omitempty"`
+
+	// What the sign-in learnt on its way, which outlives its steps
+	// (Carry): the password it signed in with is on the list of breached
+	// and common passwords (user risk); the user changed their password
+	// in it (Conditional Access's passwordChange); its interruption for a
+	// second factor is in the sign-in log already.
+	BreachedPassword bool `json:"breachedPassword,omitempty"`
+	PasswordChanged  bool `json:"passwordChanged,omitempty"`
+	Interrupted      bool `json:"interrupted,omitempty"`
+}
+
+// Carry returns the progress a new step starts with: what outlives steps.
+func (p SignInProgress) Carry() SignInProgress {
+	return SignInProgress{BreachedPassword: p.BreachedPassword, PasswordChanged: p.PasswordChanged, Interrupted: p.Interrupted}
+}
+
+// IsZero reports whether the progress holds nothing.
+func (p SignInProgress) IsZero() bool {
+	return p.Pending == nil && len(p.WebAuthn) == 0 && p.Phone == "" && !p.BreachedPassword && !p.PasswordChanged && !p.Interrupted
 }
 
 // FirstFactor returns the request's first-factor authentication, or false.

@@ -78,6 +78,9 @@ const (
 	// SignInFreshAuthRequired: the sign-in was not interactive (a
 	// refresh, prompt=none) and needed the user.
 	SignInFreshAuthRequired = 50076
+	// SignInAccessDenied: the sign-in was refused for another reason
+	// (Entra's "not assigned to a role for the application").
+	SignInAccessDenied = 50105
 )
 
 // SignInLocation is where a sign-in came from, as GeoIP tells it (Graph's

@@ -34,6 +34,11 @@ type User struct {
 	// PasswordHash is a PHC-format argon2id string, empty for users who
 	// sign in with email codes only.
 	PasswordHash string
+	// PasswordChangedAt is when the user's password was last set by a
+	// person (sign-up, reset, a change, an administrator): Graph's
+	// lastPasswordChangeDateTime. A rehash to stronger parameters is no
+	// change. A password change remediates the user's risk (risk.Query).
+	PasswordChangedAt time.Time
 	// CustomAttributes holds the values of a tenant's custom user
 	// attributes by attribute name.
 	CustomAttributes map[string]string

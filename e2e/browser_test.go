@@ -79,7 +79,10 @@ type stack struct {
 	hasher                *password.Hasher
 	tenantID, flowID      string
 	apps                  map[string]*lateHandler // the sample apps by name
-	tenant                *provision.Result       // what tenant create printed
+	// tenant is what provisioning the tenant returned: its admin API and
+	// automation client.
+	tenant *provision.Result
+	token  string // the automation client's admin API token, once asked for
 }
 
 // stackOptions change the stack startStackWith builds.

@@ -38,8 +38,8 @@ type Requirement struct {
 	Fresh bool
 	// PasswordChange demands that the user change their password in this
 	// sign-in (Conditional Access's passwordChange grant control, for a
-	// risky user), once Level is reached. Next does not act on it: the
-	// caller sends the user to change their password before it issues.
+	// risky user), once Level is reached: Next answers ChangePassword
+	// until Input.PasswordChanged, and refuses a user without a password.
 	PasswordChange bool
 }
 
@@ -62,6 +62,9 @@ type Input struct {
 	// Interactive is false for prompt=none and the refresh grant: any step
 	// that needs the user refuses the sign-in instead.
 	Interactive bool
+	// PasswordChanged reports whether the user changed their password in
+	// this sign-in (a requirement's PasswordChange).
+	PasswordChanged bool
 }
 
 // Step is what a sign-in needs next.
@@ -79,10 +82,14 @@ const (
 	Register
 	// Refuse: the sign-in cannot go on; Decision.Error and Reason say why.
 	Refuse
+	// ChangePassword: every level is reached, and a requirement demands
+	// that the user change their password in this sign-in
+	// (Requirement.PasswordChange).
+	ChangePassword
 )
 
 func (s Step) String() string {
-	return [...]string{"issue", "first factor", "second factor", "register", "refuse"}[s]
+	return [...]string{"issue", "first factor", "second factor", "register", "refuse", "change password"}[s]
 }
 
 // Error codes of refusals, as OAuth 2.0 and OpenID Connect name them.
@@ -165,6 +172,13 @@ func Next(in Input) Decision {
 		need = max(need, target)
 	}
 	if level >= need {
+		if r, ok := passwordChange(in.Requirements); ok && !in.PasswordChanged {
+			if in.User.PasswordHash == "" {
+				return refuse(ErrUnmet, "The sign-in requires a password change ("+r.Source+"), and the account has no password.")
+			}
+			return interactive(in, Decision{Step: ChangePassword, Level: level, Dropped: dropped},
+				ErrInteractionRequired, "The user must change their password ("+r.Source+").")
+		}
 		return Decision{Step: Issue, Level: level, Counted: counted, ACR: acrClaim(level, in.Requirements),
 			AMR: gatehouse.AMR(counted), Dropped: dropped}
 	}
@@ -187,6 +201,17 @@ func Next(in Input) Decision {
 	// authenticator app): the second factor first.
 	return interactive(in, Decision{Step: SecondFactor, Methods: raising(avail, counted, gatehouse.LevelMultiFactor),
 		Level: gatehouse.LevelMultiFactor, Dropped: dropped}, ErrInteractionRequired, "The sign-in needs a second factor.")
+}
+
+// passwordChange returns the first requirement that demands a password
+// change.
+func passwordChange(reqs []Requirement) (Requirement, bool) {
+	for _, r := range reqs {
+		if r.PasswordChange {
+			return r, true
+		}
+	}
+	return Requirement{}, false
 }
 
 // RegistrationAuthAge is how recent a first factor carried over from the

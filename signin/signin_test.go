@@ -346,3 +346,35 @@ func TestMeets(t *testing.T) {
 		}
 	}
 }
+
+// TestNextPasswordChange: a policy's passwordChange is asked for once
+// every level is reached, is met by a change in this sign-in, refuses a
+// non-interactive path and an account without a password.
+func TestNextPasswordChange(t *testing.T) {
+	withPassword := &gatehouse.User{ID: "pat", Mail: "pat@example.com", AccountEnabled: true, PasswordHash: "$argon2id$..."}
+	risky := signin.Requirement{Source: "risky users", Level: gatehouse.LevelMultiFactor, Essential: true, PasswordChange: true}
+	email := []string{gatehouse.MethodEmail}
+	for _, tt := range []struct {
+		name string
+		in   signin.Input
+		want signin.Step
+		err  string
+	}{
+		{"the second factor comes first", signin.Input{Now: now, User: withPassword, Methods: []gatehouse.MethodUse{pwd}, Available: email, Interactive: true,
+			Requirements: []signin.Requirement{risky}}, signin.SecondFactor, ""},
+		{"then the password change", signin.Input{Now: now, User: withPassword, Methods: []gatehouse.MethodUse{pwd, totp}, Interactive: true,
+			Requirements: []signin.Requirement{risky}}, signin.ChangePassword, ""},
+		{"changed: issue", signin.Input{Now: now, User: withPassword, Methods: []gatehouse.MethodUse{pwd, totp}, Interactive: true, PasswordChanged: true,
+			Requirements: []signin.Requirement{risky}}, signin.Issue, ""},
+		{"not interactive: interaction_required", signin.Input{Now: now, User: withPassword, Methods: []gatehouse.MethodUse{pwd, totp},
+			Requirements: []signin.Requirement{risky}}, signin.Refuse, signin.ErrInteractionRequired},
+		{"no password to change: unmet", signin.Input{Now: now, User: ada, Methods: []gatehouse.MethodUse{emailOTP, totp}, Interactive: true,
+			Requirements: []signin.Requirement{risky}}, signin.Refuse, signin.ErrUnmet},
+		{"no demand: issue", signin.Input{Now: now, User: withPassword, Methods: []gatehouse.MethodUse{pwd}, Interactive: true}, signin.Issue, ""},
+	} {
+		d := signin.Next(tt.in)
+		if d.Step != tt.want || d.Error != tt.err {
+			t.Errorf("%s: step %v error %q, want %v %q (reason %q)", tt.name, d.Step, d.Error, tt.want, tt.err, d.Reason)
+		}
+	}
+}

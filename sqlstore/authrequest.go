@@ -40,7 +40,7 @@ func authRequestArgs(r *gatehouse.AuthRequest) ([]any, error) {
 	methods, err2 := jsonList(r.Methods)
 	progress := ""
 	var err3 error
-	if r.Progress.Pending != nil || len(r.Progress.WebAuthn) > 0 || r.Progress.Phone != "" {
+	if !r.Progress.IsZero() {
 		progress, err3 = jsonText(r.Progress)
 	}
 	if err := errors.Join(err1, err2, err3); err != nil {

@@ -8,15 +8,15 @@ import (
 )
 
 const userColumns = "tenant_id, id, mail, display_name, given_name, surname, city, country, postal_code, state, " +
-	"street_address, job_title, account_enabled, password_hash, custom_attributes, created_at, updated_at"
+	"street_address, job_title, account_enabled, password_hash, custom_attributes, created_at, updated_at, password_changed_at"
 
 func scanUser(row scanner) (*gatehouse.User, error) {
 	var u gatehouse.User
 	var attrs string
-	var created, updated int64
+	var created, updated, changed int64
 	if err := row.Scan(&u.TenantID, &u.ID, &u.Mail, &u.DisplayName, &u.GivenName, &u.Surname, &u.City,
 		&u.Country, &u.PostalCode, &u.State, &u.StreetAddress, &u.JobTitle, &u.AccountEnabled,
-		&u.PasswordHash, &attrs, &created, &updated); err != nil {
+		&u.PasswordHash, &attrs, &created, &updated, &changed); err != nil {
 		return nil, err
 	}
 	if err := fromJSON(attrs, &u.CustomAttributes); err != nil {
@@ -24,6 +24,7 @@ func scanUser(row scanner) (*gatehouse.User, error) {
 	}
 	u.CreatedAt = fromMicros(created)
 	u.UpdatedAt = fromMicros(updated)
+	u.PasswordChangedAt = fromMicros(changed)
 	return &u, nil
 }
 
@@ -83,13 +84,16 @@ func (t *tx) CreateUser(ctx context.Context, u *gatehouse.User) error {
 	}
 	now := t.s.now()
 	u.CreatedAt, u.UpdatedAt = now, now
+	if u.PasswordHash != "" && u.PasswordChangedAt.IsZero() {
+		u.PasswordChangedAt = now // the first password is set now
+	}
 	args, err := userArgs(u)
 	if err != nil {
 		return err
 	}
 	conflictErr := func(c string) *gatehouse.Error { return userConflict(c, u) }
 	ok, err := t.insert(ctx, "INSERT INTO users ("+userColumns+", mail_key) VALUES "+
-		"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+		"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
 		append([]any{u.TenantID, u.ID}, args...)...)
 	if err != nil {
 		return t.writeError(err, "create user", conflictErr, notFound("Tenant", u.TenantID))
@@ -110,7 +114,7 @@ func userArgs(u *gatehouse.User) ([]any, error) {
 	}
 	return []any{u.Mail, u.DisplayName, u.GivenName, u.Surname, u.City, u.Country, u.PostalCode, u.State,
 		u.StreetAddress, u.JobTitle, u.AccountEnabled, u.PasswordHash, attrs,
-		micros(u.CreatedAt), micros(u.UpdatedAt), gatehouse.NormalizeMail(u.Mail)}, nil
+		micros(u.CreatedAt), micros(u.UpdatedAt), micros(u.PasswordChangedAt), gatehouse.NormalizeMail(u.Mail)}, nil
 }
 
 // UpdateUser reads the tenant's user with the ID, calls fn with it and
@@ -147,7 +151,7 @@ func (t *tx) UpdateUser(ctx context.Context, tenantID, id string, fn func(*gateh
 	if _, err := t.exec(ctx, "UPDATE users SET mail = ?, display_name = ?, given_name = ?, surname = ?, city = ?, "+
 		"country = ?, postal_code = ?, state = ?, street_address = ?, job_title = ?, account_enabled = ?, "+
 		"password_hash = ?, custom_attributes = ?, created_at = ?, "+
-		"updated_at = ?, mail_key = ? WHERE tenant_id = ? AND id = ?",
+		"updated_at = ?, password_changed_at = ?, mail_key = ? WHERE tenant_id = ? AND id = ?",
 		append(args, tenantID, id)...); err != nil {
 		return nil, t.writeError(err, "update user", func(c string) *gatehouse.Error { return userConflict(c, &u) }, nil)
 	}

@@ -309,18 +309,21 @@ func (s *server) handleAuthorize() http.Handler {
 			// sign-in on the pages. A hint naming someone else (OIDC Core
 			// 3.1.2.1) starts over.
 			ar.UserID, ar.Methods, ar.SessionID, ar.Mail = user.ID, gatehouse.CarriedOver(sess.Methods), sess.ID, user.Mail
-			d, _, err := s.decide(r.Context(), t, ar, user, ar.Prompt != "none")
+			d, ca, err := s.decide(r, t, ar, user, ar.Prompt != "none")
 			if err != nil {
 				s.renderInternalError(w, r, err)
 				return
 			}
 			switch d.Step {
 			case signin.Issue:
-				s.finish(w, r, t, ar, user, d, nil)
+				s.finish(w, r, t, ar, user, d, ca, nil)
 				return
 			case signin.Refuse:
 				s.Logger.InfoContext(r.Context(), "sign-in refused", "tenant", t.Name, "user_id", user.ID, "client_id", ar.ClientID,
 					"reason", d.Reason, "error", d.Error, "correlation_id", correlationID(r.Context()))
+				if ca != nil {
+					s.logSignIn(r.Context(), s.signInEntry(r, t, ca, user, user.Mail, ar.Methods, nil, refusalStatus(ca, user, d.Error, d.Reason), false))
+				}
 				s.redirectError(w, r, t, redirectURI, ar.State, authError{d.Error, d.Reason})
 				return
 			}

@@ -35,11 +35,14 @@ type readCache struct {
 	now func() time.Time
 	// gen counts the committed writes of tenants and applications on this
 	// node; an entry read under an older generation is stale.
-	gen     atomic.Uint64
-	tenants sync.Map // tenant name -> *cachedTenant
-	clients sync.Map // clientKey -> *cachedClient
-	count   atomic.Int64
-	sweep   sync.Mutex
+	gen atomic.Uint64
+	// policyGen counts the committed writes of Conditional Access
+	// policies and named locations on this node (policySet).
+	policyGen atomic.Uint64
+	tenants   sync.Map // tenant name -> *cachedTenant
+	clients   sync.Map // clientKey -> *cachedClient
+	count     atomic.Int64
+	sweep     sync.Mutex
 }
 
 type cachedTenant struct {
@@ -135,18 +138,23 @@ type watchedStore struct {
 }
 
 func (s watchedStore) Update(ctx context.Context, fn func(tx gatehouse.Tx) error) error {
-	var wrote atomic.Bool
-	err := s.Store.Update(ctx, func(tx gatehouse.Tx) error { return fn(watchedTx{tx, &wrote}) })
+	var wrote, policies atomic.Bool
+	err := s.Store.Update(ctx, func(tx gatehouse.Tx) error { return fn(watchedTx{tx, &wrote, &policies}) })
 	if wrote.Load() {
 		s.cache.changed()
+	}
+	if policies.Load() {
+		s.cache.policyGen.Add(1)
 	}
 	return err
 }
 
-// watchedTx is a transaction that notes writes of tenants and applications.
+// watchedTx is a transaction that notes writes of tenants and
+// applications (wrote), and of Conditional Access policies and named
+// locations (policies).
 type watchedTx struct {
 	gatehouse.Tx
-	wrote *atomic.Bool
+	wrote, policies *atomic.Bool
 }
 
 func (tx watchedTx) UpdateTenant(ctx context.Context, id string, fn func(*gatehouse.Tenant) error) (*gatehouse.Tenant, error) {
@@ -162,4 +170,34 @@ func (tx watchedTx) UpdateApplication(ctx context.Context, tenantID, id string, 
 func (tx watchedTx) DeleteApplication(ctx context.Context, tenantID, id string) error {
 	tx.wrote.Store(true)
 	return tx.Tx.DeleteApplication(ctx, tenantID, id)
+}
+
+func (tx watchedTx) CreatePolicy(ctx context.Context, p *gatehouse.Policy) error {
+	tx.policies.Store(true)
+	return tx.Tx.CreatePolicy(ctx, p)
+}
+
+func (tx watchedTx) UpdatePolicy(ctx context.Context, tenantID, id string, fn func(*gatehouse.Policy) error) (*gatehouse.Policy, error) {
+	tx.policies.Store(true)
+	return tx.Tx.UpdatePolicy(ctx, tenantID, id, fn)
+}
+
+func (tx watchedTx) DeletePolicy(ctx context.Context, tenantID, id string) error {
+	tx.policies.Store(true)
+	return tx.Tx.DeletePolicy(ctx, tenantID, id)
+}
+
+func (tx watchedTx) CreateNamedLocation(ctx context.Context, l *gatehouse.NamedLocation) error {
+	tx.policies.Store(true)
+	return tx.Tx.CreateNamedLocation(ctx, l)
+}
+
+func (tx watchedTx) UpdateNamedLocation(ctx context.Context, tenantID, id string, fn func(*gatehouse.NamedLocation) error) (*gatehouse.NamedLocation, error) {
+	tx.policies.Store(true)
+	return tx.Tx.UpdateNamedLocation(ctx, tenantID, id, fn)
+}
+
+func (tx watchedTx) DeleteNamedLocation(ctx context.Context, tenantID, id string) error {
+	tx.policies.Store(true)
+	return tx.Tx.DeleteNamedLocation(ctx, tenantID, id)
 }

@@ -442,6 +442,9 @@ type codePage struct {
 	channel *codeChannel
 	// links, if set, are the page's links instead of codeRestartLink's.
 	links func(s *server, p *flowPage) []pageLink
+	// logAs, if set, is the sign-in log's name of the method whose wrong
+	// codes the log records (logFailedCode).
+	logAs string
 }
 
 // codeChannel is how the codes of a code page reach the user, and what the
@@ -561,6 +564,9 @@ func (s *server) serveCodePage(w http.ResponseWriter, r *http.Request, p *flowPa
 	case codeAccepted:
 		cp.next(s, w, r, p, purpose)
 	case codeWrong:
+		if cp.logAs != "" && (purpose == gatehouse.CodeSignIn || cp.masked) {
+			s.logFailedCode(r, p, cp.logAs, cp.masked)
+		}
 		s.showCodePage(w, r, p, cp, http.StatusBadRequest, "", "", ch.wrong)
 	case codeGone:
 		s.showCodePage(w, r, p, cp, http.StatusBadRequest, "", "", msgCodeGone)

@@ -49,6 +49,7 @@ type page struct {
 	status   int
 	body     string
 	location string
+	header   http.Header
 }
 
 func (b *browser) do(req *http.Request) page {
@@ -59,7 +60,7 @@ func (b *browser) do(req *http.Request) page {
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	return page{url: resp.Request.URL, status: resp.StatusCode, body: string(raw), location: resp.Header.Get("Location")}
+	return page{url: resp.Request.URL, status: resp.StatusCode, body: string(raw), location: resp.Header.Get("Location"), header: resp.Header}
 }
 
 func (b *browser) get(u string) page {

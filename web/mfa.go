@@ -101,7 +101,7 @@ func (s *server) handleMFAPage() http.Handler {
 			s.redirectTo(w, r, p, startPage(p))
 			return
 		}
-		d, _, err := s.decide(r.Context(), p.t, p.ar, u, true)
+		d, _, err := s.decide(r, p.t, p.ar, u, true)
 		if err != nil {
 			s.renderInternalError(w, r, err)
 			return
@@ -153,7 +153,7 @@ func (s *server) secondFactorState(w http.ResponseWriter, r *http.Request, p *fl
 		s.redirectTo(w, r, p, startPage(p))
 		return nil, false
 	}
-	d, _, err := s.decide(r.Context(), p.t, p.ar, u, true)
+	d, _, err := s.decide(r, p.t, p.ar, u, true)
 	if err != nil {
 		s.renderInternalError(w, r, err)
 		return nil, false
@@ -169,6 +169,7 @@ func (s *server) secondFactorState(w http.ResponseWriter, r *http.Request, p *fl
 // address as a second factor.
 var mfaEmailCodePage = codePage{
 	path:     "/login/mfa/email",
+	logAs:    "Email OTP",
 	restart:  "/login/mfa",
 	title:    "Check your email",
 	purposes: map[string]string{stepMFAEmail: gatehouse.CodeMFA},
@@ -220,7 +221,7 @@ func (s *server) handleMFAEmailPage() http.Handler {
 		}
 		err := s.sendEmailCode(r, p, codeRequest{purpose: gatehouse.CodeMFA, mail: u.Mail, step: stepMFAEmail})
 		if ue := asUserError(err); ue != nil {
-			d, _, derr := s.decide(r.Context(), p.t, p.ar, u, true)
+			d, _, derr := s.decide(r, p.t, p.ar, u, true)
 			if derr != nil {
 				s.renderInternalError(w, r, derr)
 				return

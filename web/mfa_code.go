@@ -78,8 +78,10 @@ func (s *server) handleCodeMethodPage(c codeMethod) http.Handler {
 		case outcome == mfa.Accepted:
 			s.advance(w, r, p, u, nil)
 		case outcome == mfa.Used:
+			s.logFailedCode(r, p, methodLogName(gatehouse.MethodUse{Method: c.method}), true)
 			s.showCodeMethod(w, r, p, u, c, http.StatusBadRequest, c.msgUsed, "")
 		default:
+			s.logFailedCode(r, p, methodLogName(gatehouse.MethodUse{Method: c.method}), true)
 			s.showCodeMethod(w, r, p, u, c, http.StatusBadRequest, c.msgWrong, "")
 		}
 	})
@@ -103,7 +105,7 @@ func (s *server) showCodeMethod(w http.ResponseWriter, r *http.Request, p *flowP
 // otherWays links to the chooser when the step that p is at (a second
 // factor or a registration) offers u more than one method.
 func (s *server) otherWays(r *http.Request, p *flowPage, u *gatehouse.User) []pageLink {
-	if d, _, err := s.decide(r.Context(), p.t, p.ar, u, true); err != nil || len(d.Methods) < 2 {
+	if d, _, err := s.decide(r, p.t, p.ar, u, true); err != nil || len(d.Methods) < 2 {
 		return nil
 	}
 	return []pageLink{s.link(p, "", "Use another way", "/login/mfa")}

@@ -131,7 +131,7 @@ func (s *server) completeRegistration(w http.ResponseWriter, r *http.Request, p 
 		}
 		updated, err := tx.UpdateAuthRequest(ctx, p.t.ID, p.ar.ID, func(a *gatehouse.AuthRequest) error {
 			recordSecondFactor(a, use)
-			a.Step, a.Progress = stepRecoveryCodes, gatehouse.SignInProgress{}
+			a.Step, a.Progress = stepRecoveryCodes, a.Progress.Carry()
 			return nil
 		})
 		if err == nil {

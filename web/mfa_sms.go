@@ -254,7 +254,7 @@ func (s *server) trySMSCode(r *http.Request, p *flowPage, code string, accept sm
 		}
 		updated, err = tx.UpdateAuthRequest(ctx, p.t.ID, p.ar.ID, func(a *gatehouse.AuthRequest) error {
 			record(a)
-			a.Progress = gatehouse.SignInProgress{}
+			a.Progress = a.Progress.Carry()
 			return nil
 		})
 		return err
@@ -289,6 +289,7 @@ func userPhone(ctx context.Context, rd gatehouse.Reader, tenantID, userID string
 // the user still has it (LC-2).
 var mfaSMSCodePage = codePage{
 	path:     "/login/mfa/sms",
+	logAs:    "Text message",
 	restart:  "/login/mfa",
 	title:    "Check your phone",
 	purposes: map[string]string{stepMFASMS: gatehouse.CodeSMS},

@@ -136,6 +136,7 @@ func (s *server) pageRoutes(mux *router) {
 		page(m+" /{tenant}"+pathRegisterTOTP, s.handleRegisterTOTPPage())
 		page(m+" /{tenant}"+pathMFARecovery, s.handleCodeMethodPage(recoveryMethod))
 		page(m+" /{tenant}"+pathRecoveryCodes, s.handleRecoveryCodesPage())
+		page(m+" /{tenant}"+pathChangePassword, s.handleChangePasswordPage())
 	}
 	page("GET /{tenant}/login/continue", s.handleContinuePage())
 	page("GET /{tenant}/reset/done", s.handleResetDonePage())

@@ -49,6 +49,7 @@ type hostedEnv struct {
 	tok    string
 	app    *rp
 	flow   *gatehouse.UserFlow
+	vkey   []byte // the vault key, for a second server on the store
 }
 
 // hostedOptions configure a hostedEnv.
@@ -95,7 +96,8 @@ func newHostedEnv(t *testing.T, eng storetest.Engine, o hostedOptions) *hostedEn
 		}
 		sender = smtp
 	}
-	h.testEnv = newEnv(t, st, newKey(t), func(opt *web.Options) {
+	h.vkey = newKey(t)
+	h.testEnv = newEnv(t, st, h.vkey, func(opt *web.Options) {
 		if o.localhost {
 			opt.PublicURL = strings.Replace(opt.PublicURL, "//127.0.0.1:", "//localhost:", 1)
 		}

@@ -139,7 +139,7 @@ func (s *server) handleResetPasswordPage() http.Handler {
 				return &userError{http.StatusBadRequest, msgResetFailed}
 			}
 			if u, err = tx.UpdateUser(r.Context(), p.t.ID, found.ID, func(x *gatehouse.User) error {
-				x.PasswordHash = hash
+				x.PasswordHash, x.PasswordChangedAt = hash, now
 				return nil
 			}); err != nil {
 				return err
@@ -161,7 +161,7 @@ func (s *server) handleResetPasswordPage() http.Handler {
 		}
 		s.setCookie(w, s.sessionCookieName(p.t.Name), "", -1)
 		s.Logger.InfoContext(r.Context(), "password reset", "tenant", p.t.Name, "user_id", u.ID, "correlation_id", correlationID(r.Context()))
-		s.sendPasswordChangedNotice(r.Context(), p.t, u)
+		s.sendPasswordChangedNotice(r.Context(), p.t, u, "with a code sent to this address")
 		s.redirectTo(w, r, p, "/reset/done")
 	})
 }
@@ -179,13 +179,14 @@ func (s *server) showResetPassword(w http.ResponseWriter, r *http.Request, p *fl
 // sendPasswordChangedNotice tells the user that their password changed
 // (RL-5). It is best effort: the password is changed whether or not the
 // notice goes out.
-func (s *server) sendPasswordChangedNotice(ctx context.Context, t *gatehouse.Tenant, u *gatehouse.User) {
+// how says how it was changed ("with a code sent to this address").
+func (s *server) sendPasswordChangedNotice(ctx context.Context, t *gatehouse.Tenant, u *gatehouse.User, how string) {
 	if s.Mail == nil {
 		return
 	}
 	name := tenantDisplayName(t)
 	msg, err := s.composer.Notice(notify.TenantBranding(t), u.Mail, "Your "+name+" password was changed",
-		"The password of your "+name+" account was changed just now, with a code sent to this address. "+
+		"The password of your "+name+" account was changed just now, "+how+". "+
 			"Everywhere you were signed in, you have been signed out.\n\n"+
 			"If you did this, there is nothing else to do.\n\n"+
 			"If you didn't, someone can read your email: secure your email account, then reset your "+name+" password again and tell the site's administrator.")

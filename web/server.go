@@ -110,6 +110,7 @@ type server struct {
 	Options
 	metrics  *metrics
 	cache    *readCache       // the token endpoint's tenants and clients (cache.go)
+	policies policyCache      // each tenant's compiled Conditional Access policies (ca.go)
 	composer *notify.Composer // the mail of the hosted pages
 	pages    pageTemplates    // the hosted pages, parsed at start-up
 	static   map[string]staticFile
@@ -121,6 +122,24 @@ type server struct {
 // wrapped in the common middleware (recovery, correlation IDs, security
 // headers, logging and metrics).
 func NewServer(opt Options) (http.Handler, error) {
+	s, err := newServer(opt)
+	if err != nil {
+		return nil, err
+	}
+	// The portal calls the server in process; handler is set before the
+	// server answers its first request.
+	var handler http.Handler
+	if s.portal, err = s.newPortal(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) })); err != nil {
+		return nil, err
+	}
+	mux := &router{ServeMux: http.NewServeMux()}
+	s.routes(mux)
+	handler = s.recoverPanics(s.observe(s.checkInput(mux)))
+	return handler, nil
+}
+
+// newServer checks the options and builds the server, without routes.
+func newServer(opt Options) (*server, error) {
 	if opt.Store == nil || opt.Keys == nil || opt.Vault == nil || opt.Passwords == nil {
 		return nil, errorString("web: Store, Keys, Vault and Passwords are required")
 	}
@@ -173,16 +192,7 @@ func NewServer(opt Options) (http.Handler, error) {
 	}
 	s.metrics = m
 	s.passkeys = s.newPasskeys()
-	// The portal calls the server in process; handler is set before the
-	// server answers its first request.
-	var handler http.Handler
-	if s.portal, err = s.newPortal(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) })); err != nil {
-		return nil, err
-	}
-	mux := &router{ServeMux: http.NewServeMux()}
-	s.routes(mux)
-	handler = s.recoverPanics(s.observe(s.checkInput(mux)))
-	return handler, nil
+	return s, nil
 }
 
 type errorString string

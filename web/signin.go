@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/password"
 )
 
 // Password sign-in is throttled two ways. Per client IP, a fixed window
@@ -109,6 +110,9 @@ func (s *server) handleLoginPage() http.Handler {
 		}
 		recordFirstFactor(p.ar, u, gatehouse.MethodUse{Method: gatehouse.MethodPassword, At: s.Now()})
 		p.ar.Mail = u.Mail
+		// A password on the list of breached and common passwords raises
+		// the user's risk (risk.LeakedCredentials).
+		p.ar.Progress.BreachedPassword = password.IsCommon(pw)
 		s.advance(w, r, p, u, accepted)
 	})
 }
@@ -244,6 +248,12 @@ func (s *server) passwordSignIn(r *http.Request, p *flowPage, mail, pw string) (
 			reason = "account disabled"
 		}
 		log.InfoContext(ctx, "sign-in failed", "reason", reason, "user_id", userID(u))
+		status := gatehouse.SignInStatus{ErrorCode: gatehouse.SignInInvalidCredentials, FailureReason: "Invalid username or password."}
+		if ok && u != nil {
+			status = gatehouse.SignInStatus{ErrorCode: gatehouse.SignInAccountDisabled, FailureReason: "The account is disabled."}
+		}
+		s.logFailedFirstFactor(r, p, u, mail, gatehouse.AuthenticationDetail{Method: "Password", At: now, Requirement: "Primary authentication",
+			ResultDetail: "Invalid username or password"}, status)
 		return nil, nil, &userError{http.StatusBadRequest, msgSignInIncorrect}
 	}
 
@@ -363,6 +373,7 @@ func (s *server) showEmailLogin(w http.ResponseWriter, r *http.Request, p *flowP
 // account.
 var loginCodePage = codePage{
 	path:    "/login/code",
+	logAs:   "Email OTP",
 	restart: "/login/email",
 	title:   "Check your email",
 	purposes: map[string]string{

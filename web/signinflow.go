@@ -186,15 +186,33 @@ func withPending(registered []*gatehouse.UserMethod, ar *gatehouse.AuthRequest) 
 }
 
 // decide asks signin.Next what the request's sign-in needs, with the user
-// it has authenticated so far (nil before the first factor).
-func (s *server) decide(ctx context.Context, t *gatehouse.Tenant, ar *gatehouse.AuthRequest, u *gatehouse.User, interactive bool) (signin.Decision, *methodsView, error) {
-	in := signin.Input{Now: s.Now(), User: u, Requirements: s.requirementsOf(ar), Interactive: interactive}
+// it has authenticated so far (nil before the first factor). The
+// requirements are the relying party's and, for a sign-in to an
+// application, those of the tenant's Conditional Access policies, whose
+// evaluation it returns (nil before the first factor and for the
+// security info page's own requests).
+func (s *server) decide(r *http.Request, t *gatehouse.Tenant, ar *gatehouse.AuthRequest, u *gatehouse.User, interactive bool) (signin.Decision, *caSignIn, error) {
+	ctx := r.Context()
+	in := signin.Input{Now: s.Now(), User: u, Requirements: s.requirementsOf(ar), Interactive: interactive,
+		PasswordChanged: ar.Progress.PasswordChanged}
 	if u == nil {
 		return signin.Next(in), nil, nil
 	}
 	v, err := loadMethods(ctx, s.Store, t.ID, u)
 	if err != nil {
 		return signin.Decision{}, nil, err
+	}
+	var ca *caSignIn
+	if ar.Purpose != gatehouse.PurposeAccount {
+		c, err := s.cache.client(ctx, s.Store, t.ID, ar.ClientID)
+		if err != nil {
+			return signin.Decision{}, nil, err
+		}
+		q := caRequest{app: c.app, redirectURI: ar.RedirectURI, scope: ar.Scope, breached: ar.Progress.BreachedPassword}
+		if ca, err = s.evaluateCA(r, s.Store, t, q, u); err != nil {
+			return signin.Decision{}, nil, err
+		}
+		in.Requirements = append(in.Requirements, ca.decision.Requirements...)
 	}
 	in.Methods = standing(ar.Methods, withPending(v.registered, ar))
 	in.Available, in.Registrable = s.available(v), s.registrable(v)
@@ -204,11 +222,11 @@ func (s *server) decide(ctx context.Context, t *gatehouse.Tenant, ar *gatehouse.
 		// just proven it's them: now the registration.
 		if !slices.Contains(in.Registrable, ar.Register) {
 			return signin.Decision{Step: signin.Refuse, Error: signin.ErrAccessDenied,
-				Reason: "That kind of method can't be added to your account now."}, v, nil
+				Reason: "That kind of method can't be added to your account now."}, nil, nil
 		}
 		d = signin.Decision{Step: signin.Register, Methods: []string{ar.Register}, Level: d.Level}
 	}
-	return d, v, nil
+	return d, ca, nil
 }
 
 // registeredHere reports whether the request registered the method its
@@ -252,37 +270,52 @@ func (s *server) advance(w http.ResponseWriter, r *http.Request, p *flowPage, u 
 	if u != nil {
 		if err := s.accountOwner(r, p.ar, u); errors.Is(err, errNotOwner) {
 			s.refuse(w, r, p, u, signin.Decision{Step: signin.Refuse, Error: signin.ErrAccessDenied,
-				Reason: "you signed in as " + u.Mail + ", not as the account whose security info this is. Sign in as that account."})
+				Reason: "you signed in as " + u.Mail + ", not as the account whose security info this is. Sign in as that account."}, nil, nil)
 			return
 		} else if err != nil {
 			s.renderInternalError(w, r, err)
 			return
 		}
 	}
-	d, v, err := s.decide(r.Context(), p.t, p.ar, u, true)
+	d, ca, err := s.decide(r, p.t, p.ar, u, true)
 	if err != nil {
 		s.renderInternalError(w, r, err)
 		return
 	}
 	if d.Step == signin.Issue {
-		s.finish(w, r, p.t, p.ar, u, d, extra)
+		s.finish(w, r, p.t, p.ar, u, d, ca, extra)
 		return
 	}
 	if d.Step == signin.Refuse {
-		s.refuse(w, r, p, u, d)
+		s.refuse(w, r, p, u, d, ca, extra)
 		return
 	}
 	ar := p.ar
 	next := ""
+	// The first time a sign-in to an application stops for the user after
+	// the first factor, the sign-in log says so (Entra's 50074, "strong
+	// authentication is required"), once.
+	var interruption *gatehouse.SignIn
+	if ca != nil && u != nil && !ar.Progress.Interrupted && d.Step != signin.FirstFactor {
+		interruption = s.signInEntry(r, p.t, ca, u, u.Mail, ar.Methods, nil, gatehouse.SignInStatus{ErrorCode: gatehouse.SignInInterrupted,
+			FailureReason: interruptionReason(d)}, ar.Progress.PasswordChanged)
+		ar.Progress.Interrupted = true
+	}
 	err = s.Store.Update(r.Context(), func(tx gatehouse.Tx) error {
 		if extra != nil {
 			if err := extra(tx); err != nil {
 				return err
 			}
 		}
+		if interruption != nil {
+			interruption.ID = "" // a retried transaction writes it anew
+			if err := tx.CreateSignIn(r.Context(), interruption); err != nil {
+				return err
+			}
+		}
 		updated, err := tx.UpdateAuthRequest(r.Context(), p.t.ID, ar.ID, func(a *gatehouse.AuthRequest) error {
 			a.UserID, a.Methods, a.Mail, a.Verified = ar.UserID, ar.Methods, ar.Mail, ar.Verified
-			a.Step, a.Progress = stepFor(d), gatehouse.SignInProgress{}
+			a.Step, a.Progress = stepFor(d), ar.Progress.Carry()
 			return nil
 		})
 		if err != nil {
@@ -304,6 +337,8 @@ func (s *server) advance(w http.ResponseWriter, r *http.Request, p *flowPage, u 
 	switch d.Step {
 	case signin.FirstFactor:
 		next = s.firstFactorPage(p)
+	case signin.ChangePassword:
+		next = pathChangePassword
 	case signin.SecondFactor, signin.Register:
 		next = "/login/mfa"
 		if len(d.Methods) == 1 {
@@ -312,8 +347,19 @@ func (s *server) advance(w http.ResponseWriter, r *http.Request, p *flowPage, u 
 			next = s.methodPage(d.Step, d.Methods[0])
 		}
 	}
-	_ = v
 	s.redirectTo(w, r, p, next)
+}
+
+// interruptionReason is the sign-in log's failure reason of a sign-in
+// that stopped for the user.
+func interruptionReason(d signin.Decision) string {
+	switch d.Step {
+	case signin.ChangePassword:
+		return "The user must change their password."
+	case signin.Register:
+		return "The user must register an authentication method."
+	}
+	return "Strong authentication is required."
 }
 
 // Steps of a request waiting for the user to complete a second factor or
@@ -321,6 +367,9 @@ func (s *server) advance(w http.ResponseWriter, r *http.Request, p *flowPage, u 
 const (
 	stepSecondFactor = "mfa"
 	stepRegister     = "register"
+	// stepChangePassword: a Conditional Access policy demands a new
+	// password (passwordchange.go).
+	stepChangePassword = "change-password"
 )
 
 func stepFor(d signin.Decision) string {
@@ -329,6 +378,8 @@ func stepFor(d signin.Decision) string {
 		return stepSecondFactor
 	case signin.Register:
 		return stepRegister
+	case signin.ChangePassword:
+		return stepChangePassword
 	}
 	return stepStart
 }
@@ -338,12 +389,34 @@ const msgSignInDone = "This sign-in was already completed. Go back to the applic
 
 // refuse ends a sign-in that cannot go on: the client gets the error by
 // redirect (a page for the security info page's own requests), and the
-// request is deleted.
-func (s *server) refuse(w http.ResponseWriter, r *http.Request, p *flowPage, u *gatehouse.User, d signin.Decision) {
+// request is deleted, with the sign-in log's entry of the refusal and
+// extra's writes (a correct password still clears the address's failure
+// record: a refusal by policy is no failed password).
+func (s *server) refuse(w http.ResponseWriter, r *http.Request, p *flowPage, u *gatehouse.User, d signin.Decision, ca *caSignIn, extra func(gatehouse.Tx) error) {
 	s.Logger.InfoContext(r.Context(), "sign-in refused", "tenant", p.t.Name, "user_id", userID(u), "client_id", p.ar.ClientID,
 		"reason", d.Reason, "error", d.Error, "correlation_id", correlationID(r.Context()))
-	err := s.Store.Update(r.Context(), func(tx gatehouse.Tx) error { return tx.DeleteAuthRequest(r.Context(), p.t.ID, p.ar.ID) })
-	if err != nil && gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
+	var entry *gatehouse.SignIn
+	if ca != nil {
+		entry = s.signInEntry(r, p.t, ca, u, p.ar.Mail, p.ar.Methods, nil, refusalStatus(ca, u, d.Error, d.Reason), p.ar.Progress.PasswordChanged)
+	}
+	err := s.Store.Update(r.Context(), func(tx gatehouse.Tx) error {
+		if extra != nil {
+			if err := extra(tx); err != nil {
+				return err
+			}
+		}
+		if entry != nil {
+			entry.ID = "" // a retried transaction writes it anew
+			if err := tx.CreateSignIn(r.Context(), entry); err != nil {
+				return err
+			}
+		}
+		return tx.DeleteAuthRequest(r.Context(), p.t.ID, p.ar.ID)
+	})
+	if ue := asUserError(err); ue != nil {
+		s.showError(w, r, p, ue.status, ue.message)
+		return
+	} else if err != nil && gatehouse.ErrorCode(err) != gatehouse.ENOTFOUND {
 		s.renderInternalError(w, r, err)
 		return
 	}
@@ -371,7 +444,11 @@ func refusalSentence(d signin.Decision) string {
 // session with nothing new; and a grant with its single-use code is made
 // for the client. The browser then goes back to the client with the code
 // (or, for the security info page's own requests, to that page).
-func (s *server) finish(w http.ResponseWriter, r *http.Request, t *gatehouse.Tenant, ar *gatehouse.AuthRequest, u *gatehouse.User, d signin.Decision, extra func(gatehouse.Tx) error) {
+//
+// ca, the Conditional Access evaluation of a sign-in to an application,
+// gives the sign-in log's entry, written in the same transaction, and the
+// session cookie's lifetime (persistentBrowser).
+func (s *server) finish(w http.ResponseWriter, r *http.Request, t *gatehouse.Tenant, ar *gatehouse.AuthRequest, u *gatehouse.User, d signin.Decision, ca *caSignIn, extra func(gatehouse.Tx) error) {
 	ctx := r.Context()
 	now := s.Now()
 	var oldID string
@@ -386,11 +463,21 @@ func (s *server) finish(w http.ResponseWriter, r *http.Request, t *gatehouse.Ten
 	var (
 		secret string // a new session's cookie secret, "" when the session stays
 		sess   *gatehouse.Session
+		entry  *gatehouse.SignIn
 	)
+	if ca != nil {
+		entry = s.signInEntry(r, t, ca, u, u.Mail, ar.Methods, nil, gatehouse.SignInStatus{}, ar.Progress.PasswordChanged)
+	}
 	err = s.Store.Update(ctx, func(tx gatehouse.Tx) error {
 		secret, sess = "", nil
 		if extra != nil {
 			if err := extra(tx); err != nil {
+				return err
+			}
+		}
+		if entry != nil {
+			entry.ID = "" // a retried transaction writes it anew
+			if err := tx.CreateSignIn(ctx, entry); err != nil {
 				return err
 			}
 		}
@@ -449,7 +536,11 @@ func (s *server) finish(w http.ResponseWriter, r *http.Request, t *gatehouse.Ten
 		return
 	}
 	if secret != "" {
-		s.setCookie(w, s.sessionCookieName(t.Name), secret, 0)
+		lifetime := time.Duration(0) // the browser's session
+		if ca != nil {
+			lifetime = ca.decision.Session.CookieLifetime(SessionLifetime)
+		}
+		s.setCookie(w, s.sessionCookieName(t.Name), secret, lifetime)
 	}
 	s.Logger.InfoContext(ctx, "sign-in", "tenant", t.Name, "user_id", u.ID, "client_id", ar.ClientID, "amr", strings.Join(d.AMR, " "),
 		"acr", d.ACR, "new_session", secret != "", "correlation_id", correlationID(ctx))
@@ -551,21 +642,40 @@ func accountRequirements(ar *gatehouse.AuthRequest) []signin.Requirement {
 // without the user, inside the refresh grant's transaction: only while
 // every authentication it counted stands (LC-2: a removed method refuses
 // the refresh when the sign-in needed it), and every requirement on it
-// still holds. It returns why not, for the client, or "".
-func (s *server) refreshRefusal(ctx context.Context, rd gatehouse.Reader, t *gatehouse.Tenant, g *gatehouse.Grant, u *gatehouse.User) (string, error) {
+// still holds, the tenant's Conditional Access policies' included, as
+// they are now (a user now blocked, a policy now requiring MFA of a
+// single-factor sign-in, a sign-in frequency that has run out). It
+// returns why not, for the client, or "", and the policies' evaluation
+// when they refused it.
+func (s *server) refreshRefusal(r *http.Request, rd gatehouse.Reader, t *gatehouse.Tenant, app *gatehouse.Application, g *gatehouse.Grant, u *gatehouse.User) (string, *caSignIn, error) {
+	ctx := r.Context()
 	v, err := loadMethods(ctx, rd, t.ID, u)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	held := gatehouse.LevelOf(g.Methods)
 	in := signin.Input{Now: s.Now(), User: u, Methods: gatehouse.CarriedOver(standing(g.Methods, v.registered)),
 		Requirements: []signin.Requirement{{Source: "the sign-in's tokens", Level: held, Essential: true}}}
 	d := signin.Next(in)
-	if d.Step == signin.Issue {
-		return "", nil
+	if d.Step != signin.Issue {
+		if d.Error == signin.ErrUnmet || d.Error == signin.ErrLoginRequired {
+			return "An authentication method this sign-in used has been removed; the user must sign in again.", nil, nil
+		}
+		return "The user must sign in again: " + d.Reason, nil, nil
 	}
-	if d.Error == signin.ErrUnmet || d.Error == signin.ErrLoginRequired {
-		return "An authentication method this sign-in used has been removed; the user must sign in again.", nil
+	ca, err := s.evaluateCA(r, rd, t, caRequest{app: app, scope: g.Scope, refresh: true}, u)
+	if err != nil {
+		return "", nil, err
 	}
-	return "The user must sign in again: " + d.Reason, nil
+	if len(ca.decision.Requirements) == 0 {
+		return "", nil, nil
+	}
+	in.Requirements = append(in.Requirements, ca.decision.Requirements...)
+	if d = signin.Next(in); d.Step == signin.Issue {
+		return "", nil, nil
+	}
+	if ca.decision.Blocked != nil {
+		return d.Reason, ca, nil
+	}
+	return "The user must sign in again: the tenant's Conditional Access policies ask more of this sign-in than it had. " + d.Reason, ca, nil
 }

@@ -158,9 +158,12 @@ func (s *server) grantRefreshToken(w http.ResponseWriter, r *http.Request) {
 		refresh string
 		scope   string
 		bad     *oauthError
+		// refused is the Conditional Access evaluation of a refresh that
+		// its policies refused, for the sign-in log.
+		refused *caSignIn
 	)
 	err := s.Store.Update(r.Context(), func(tx gatehouse.Tx) error {
-		bad, refresh = nil, ""
+		bad, refresh, refused = nil, "", nil
 		rt, err := tx.UseRefreshToken(r.Context(), t.ID, oidc.HashToken(presented), now)
 		switch gatehouse.ErrorCode(err) {
 		case "":
@@ -193,12 +196,13 @@ func (s *server) grantRefreshToken(w http.ResponseWriter, r *http.Request) {
 		if user, bad, err = liveGrantUser(r.Context(), tx, grant); bad != nil || err != nil {
 			return err
 		}
-		if why, err := s.refreshRefusal(r.Context(), tx, t, grant, user); err != nil || why != "" {
-			if why != "" {
-				bad = &oauthError{Code: "invalid_grant", Description: why}
-				return errRollback
-			}
+		why, c, err := s.refreshRefusal(r, tx, t, app, grant, user)
+		if err != nil {
 			return err
+		}
+		if why != "" {
+			bad, refused = &oauthError{Code: "invalid_grant", Description: why}, c
+			return errRollback
 		}
 		scope = grant.Scope
 		if sc := r.PostForm.Get("scope"); sc != "" {
@@ -215,6 +219,12 @@ func (s *server) grantRefreshToken(w http.ResponseWriter, r *http.Request) {
 		refresh, err = newRefreshToken(r.Context(), tx, grant, now)
 		return err
 	})
+	if refused != nil {
+		// A refresh refused by the policies is in the sign-in log, as a
+		// non-interactive sign-in (those that succeed are not logged).
+		s.logSignIn(r.Context(), s.signInEntry(r, t, refused, user, user.Mail, gatehouse.CarriedOver(grant.Methods), nil,
+			refusalStatus(refused, user, refusedCode(refused), bad.Description), false))
+	}
 	switch {
 	case errors.Is(err, errRollback) && bad != nil, err == nil && bad != nil:
 		s.writeOAuthError(w, r, bad)
@@ -224,6 +234,15 @@ func (s *server) grantRefreshToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeTokens(w, r, app, grant, user, refresh, scope, false)
+}
+
+// refusedCode is the OAuth error a refused refresh stands for: blocked,
+// or the user must sign in again.
+func refusedCode(c *caSignIn) string {
+	if c.decision.Blocked != nil {
+		return "access_denied"
+	}
+	return "interaction_required"
 }
 
 // errRollback aborts a transaction whose caller has set its own answer.

@@ -35,6 +35,8 @@ type graphUser struct {
 	JobTitle          string          `json:"jobTitle"`
 	Identities        []graphIdentity `json:"identities"`
 	CreatedDateTime   string          `json:"createdDateTime"`
+	// LastPasswordChangeDateTime is null for a user without a password.
+	LastPasswordChangeDateTime *string `json:"lastPasswordChangeDateTime"`
 }
 
 type graphIdentity struct {
@@ -49,9 +51,19 @@ func (s *server) toGraphUser(t *gatehouse.Tenant, u *gatehouse.User) graphUser {
 		Mail: u.Mail, UserPrincipalName: u.Mail, AccountEnabled: u.AccountEnabled,
 		City: u.City, Country: u.Country, PostalCode: u.PostalCode, State: u.State,
 		StreetAddress: u.StreetAddress, JobTitle: u.JobTitle,
-		Identities:      []graphIdentity{{SignInType: "emailAddress", Issuer: t.Name, IssuerAssignedID: u.Mail}},
-		CreatedDateTime: graphTime(u.CreatedAt),
+		Identities:                 []graphIdentity{{SignInType: "emailAddress", Issuer: t.Name, IssuerAssignedID: u.Mail}},
+		CreatedDateTime:            graphTime(u.CreatedAt),
+		LastPasswordChangeDateTime: optionalGraphTime(u.PasswordChangedAt),
 	}
+}
+
+// optionalGraphTime is graphTime, or nil (null) for the zero time.
+func optionalGraphTime(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	v := graphTime(t)
+	return &v
 }
 
 // userInput is what POST and PATCH /users accept.
@@ -357,7 +369,7 @@ func (s *server) handleUserUpdate() http.Handler {
 					return errUnchanged
 				}
 				if hash != "" {
-					u.PasswordHash = hash
+					u.PasswordHash, u.PasswordChangedAt = hash, s.Now()
 				}
 				return nil
 			})

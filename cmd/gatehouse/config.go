@@ -40,6 +40,9 @@ type config struct {
 	// HashWorkers is how many password hashes run at once (0: the default,
 	// one fewer than the cores, at least one).
 	HashWorkers int
+	// SignInRetentionDays is how many days the sign-in log keeps its
+	// entries (0: sqlstore's default, 30).
+	SignInRetentionDays int
 	// PasswordMinLength is the shortest new password (0: the default, 8).
 	PasswordMinLength int
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For header
@@ -233,6 +236,22 @@ var (
 		name:  "json",
 		usage: "Print the result as JSON.",
 		set:   func(c *config, v string) error { c.JSON = v == "true"; return nil },
+	}
+	optSignInRetention = option{
+		name: "sign-in-log-retention", env: "GATEHOUSE_SIGN_IN_LOG_RETENTION", arg: "DAYS",
+		usage: "How many days the sign-in log (GET /auditLogs/signIns) keeps its entries, from 1 to 3650. Default: 30, as Entra keeps them. Sign-in risk looks back as far as the log does. Older entries are removed every few minutes by the server.",
+		set: func(c *config, v string) error {
+			if v == "" {
+				c.SignInRetentionDays = 0 // the default
+				return nil
+			}
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 3650 {
+				return fmt.Errorf("--sign-in-log-retention %q is not a whole number of days from 1 to 3650", v)
+			}
+			c.SignInRetentionDays = n
+			return nil
+		},
 	}
 	optHashWorkers = option{
 		name: "hash-workers", env: "GATEHOUSE_HASH_WORKERS", arg: "N",

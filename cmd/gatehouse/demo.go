@@ -84,6 +84,10 @@ type demoSetup struct {
 	BreakGlassPass   string
 	BreakGlassGroup  string
 	BreakGlassExists bool
+	// PolicyName is the seed's Conditional Access policy, "" when an
+	// administrator has changed the tenant's policies (it is then left
+	// alone).
+	PolicyName string
 }
 
 func runDemo(ctx context.Context, e *env, c *config) error {
@@ -167,6 +171,7 @@ func runDemo(ctx context.Context, e *env, c *config) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	defer startSweeper(ctx, store, logger)()
 	srv := newServers(ctx, logger)
 	srv.start("gatehouse", ln, h)
 	// Gatehouse is serving, so the sample app's discovery succeeds now.
@@ -410,6 +415,10 @@ func setUpDemo(ctx context.Context, d provision.Deps, adminEmail, sampleURL stri
 				return err
 			}
 		}
+		// The seed's Conditional Access policy, excluding that group.
+		if out.PolicyName, err = ensureDemoPolicy(ctx, tx, a, group.ID); err != nil {
+			return err
+		}
 		member, err := tx.UserGroupIDs(ctx, t.ID, user.ID)
 		if err != nil {
 			return err
@@ -435,6 +444,48 @@ func setUpDemo(ctx context.Context, d provision.Deps, adminEmail, sampleURL stri
 		out.BreakGlassPass = bgPassword
 	}
 	return out, nil
+}
+
+// demoPolicyName is the display name of the seed's Conditional Access
+// policy.
+const demoPolicyName = "Require MFA for all users"
+
+// ensureDemoPolicy creates the seed's Conditional Access policy (require
+// multifactor authentication of all users, excluding the break-glass
+// group, for all apps; on) in a tenant whose policies were never changed,
+// and returns its name; "" when an administrator has changed the
+// policies (a later run leaves them alone) and it is gone.
+func ensureDemoPolicy(ctx context.Context, tx gatehouse.Tx, a provision.Auditor, breakGlass string) (string, error) {
+	v, err := tx.PoliciesVersion(ctx, a.TenantID)
+	if err != nil {
+		return "", err
+	}
+	if v != 0 {
+		ps, _, err := tx.ListPolicies(ctx, a.TenantID, gatehouse.ListOptions{Filter: map[string]string{"displayName": demoPolicyName}})
+		if err != nil || len(ps) == 0 {
+			return "", err
+		}
+		return demoPolicyName, nil
+	}
+	p := &gatehouse.Policy{TenantID: a.TenantID, DisplayName: demoPolicyName, State: gatehouse.PolicyEnabled,
+		Description: "The seed's policy: every customer is asked for a second factor (an email one-time passcode) after the password; the break-glass accounts are not.",
+		Conditions: gatehouse.PolicyConditions{
+			Users:          gatehouse.UserConditions{IncludeUsers: []string{gatehouse.ConditionAll}, ExcludeGroups: []string{breakGlass}},
+			Applications:   gatehouse.ApplicationConditions{Include: []string{gatehouse.ConditionAll}},
+			ClientAppTypes: []string{gatehouse.ClientAll},
+		},
+		Grant: &gatehouse.GrantControls{Operator: "OR", BuiltIn: []string{gatehouse.ControlMFA}}}
+	p.Normalize()
+	if err := p.Validate(); err != nil {
+		return "", err
+	}
+	if err := tx.CreatePolicy(ctx, p); err != nil {
+		return "", fmt.Errorf("create the Conditional Access policy: %w", err)
+	}
+	return demoPolicyName, a.Add(ctx, "Policy", "Add conditional access policy", "Add", gatehouse.AuditTarget{
+		ID: p.ID, Type: "Policy", DisplayName: p.DisplayName,
+		ModifiedProperties: provision.Props("displayName", p.DisplayName, "state", string(p.State), "excludeGroups", breakGlass),
+	})
 }
 
 // ensureDemoEmailOTP enables the email one-time passcode method for all
@@ -548,6 +599,22 @@ func demoRootLinks(s *demoSetup, publicURL, sampleURL string) []web.RootLink {
 	}
 }
 
+// policyHint names the seed's policy in the banner's steps.
+func policyHint(s *demoSetup) string {
+	if s.PolicyName == "" {
+		return "of your tenant (the demo's own was removed)"
+	}
+	return s.PolicyName
+}
+
+// policyLine describes the seed's policy in the banner.
+func policyLine(s *demoSetup) string {
+	if s.PolicyName == "" {
+		return "the demo's policy was changed by an administrator; left alone"
+	}
+	return "\"" + s.PolicyName + "\": all users but the break-glass group, all apps, MFA, on"
+}
+
 // printDemo writes the banner: every URL and credential a newcomer needs.
 func printDemo(w io.Writer, s *demoSetup, publicURL, sampleURL, dataDir string) {
 	shownBefore := "(shown on the first run; delete " + dataDir + " to start over)"
@@ -572,10 +639,10 @@ func printDemo(w io.Writer, s *demoSetup, publicURL, sampleURL, dataDir string) 
    4. Back in the sample app: your ID token's claims ("Signed in with:
       pwd, otp, email, mfa": the sign-up code and the password) and the
       userinfo response. "Sign out" ends both sessions.
-   5. Sign in again with "Sign in with a second factor" (acr_values=2):
-      after the password, Gatehouse sends a one-time code to your email
-      address (read it in the mailbox). "Verify with a second factor" steps
-      up a session that signed in with the password alone.
+   5. Sign out and sign in again: after the password, the Conditional
+      Access policy %q asks for a one-time code
+      sent to your email address (read it in the mailbox). The sign-in log
+      shows the policy's result for each attempt.
 
  Gatehouse                   %s
    Tenant                    %s
@@ -593,6 +660,9 @@ func printDemo(w io.Writer, s *demoSetup, publicURL, sampleURL, dataDir string) 
                              sign-up asks for a display name and a city)
    Second factor             email one-time passcode, enabled for all users
                              (GET %s/policies/authenticationMethodsPolicy)
+   Conditional Access        %s
+                             (GET %s/identity/conditionalAccess/policies)
+   Sign-in log               GET %s/auditLogs/signIns
 
  Development mailbox (DEVELOPMENT ONLY: no email leaves this machine; every
  one-time code is shown here to anyone who can open the page)
@@ -601,8 +671,9 @@ func printDemo(w io.Writer, s *demoSetup, publicURL, sampleURL, dataDir string) 
  Administrator (Global Administrator)
    Email                     %s
    Password                  %s
-`, sampleURL, publicURL, publicURL, demoTenant, s.Issuer, s.Issuer, s.AdminAPI, s.Portal,
+`, sampleURL, publicURL, policyHint(s), publicURL, demoTenant, s.Issuer, s.Issuer, s.AdminAPI, s.Portal,
 		sampleURL, s.SampleClientID, sampleapp.RedirectURI(sampleURL), demoFlowName, s.AdminAPI,
+		policyLine(s), s.AdminAPI, s.AdminAPI,
 		publicURL, s.AdminEmail, orShown(s.AdminPassword))
 
 	fmt.Fprintf(w, "\n Automation client (every admin API permission; client credentials)\n")

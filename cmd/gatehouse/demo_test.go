@@ -250,7 +250,11 @@ func TestDemo(t *testing.T) {
 	if !strings.Contains(home.body, "Signed in with: <strong>pwd</strong>") || !strings.Contains(home.body, "breakglass@demo.gatehouse.test") {
 		t.Errorf("the break-glass account's sign-in to the sample app ended at %s:\n%s", home.url, home.body)
 	}
-	if home := newWebBrowser(t).signInAt(d.sample, "admin@demo.gatehouse.test", adminPassword); !strings.Contains(home.body, "Signed in with: <strong>pwd</strong>") {
+	// The administrator is not excluded from the seed's policy: after the
+	// password, an email code.
+	ab := newWebBrowser(t)
+	mfa := ab.signInAt(d.sample, "admin@demo.gatehouse.test", adminPassword)
+	if home := ab.emailSecondFactor(mfa, d.gatehouse, "admin@demo.gatehouse.test"); !strings.Contains(home.body, "Signed in with: <strong>pwd, otp, email, mfa</strong>") {
 		t.Errorf("the administrator's sign-in to the sample app ended at %s:\n%s", home.url, home.body)
 	}
 
@@ -319,8 +323,9 @@ func TestDemo(t *testing.T) {
 	store.Close()
 	acts := auditActivities(t, dir, "demo")
 	for act, want := range map[string]int{
-		"Add tenant": 1, "Add application": 3, "Add client secret": 3, // the automation client, the portal, the sample app "Remove client secret": 1,
-		"Add user flow": 1, "Add group": 1, "Add user": 2, "Add member to group": 1,
+		"Add tenant": 1, "Remove client secret": 1,
+		"Add application": 3, "Add client secret": 3, // the automation client, the admin portal, the sample app
+		"Add user flow": 1, "Add group": 1, "Add user": 2, "Add member to group": 1, "Add conditional access policy": 1,
 	} {
 		if acts[act] != want {
 			t.Errorf("audit log has %d %q, want %d (all: %v)", acts[act], act, want, acts)
@@ -343,8 +348,10 @@ func TestDemoSignUp(t *testing.T) {
 	}
 	// Signing in again asks for the password that was just chosen.
 	again := b.submit(b.get(d.sample+"/"), "get", "Sign in", nil)
-	final := b.submit(again, "post", "", map[string]string{"email": "grace@example.com", "current-password": "a long and unguessable passphrase"})
-	if !strings.Contains(final.body, "Signed in with: <strong>pwd</strong>") {
+	mfa := b.submit(again, "post", "", map[string]string{"email": "grace@example.com", "current-password": "a long and unguessable passphrase"})
+	// The seed's Conditional Access policy asks for a code after it.
+	final := b.emailSecondFactor(mfa, d.gatehouse, "grace@example.com")
+	if !strings.Contains(final.body, "Signed in with: <strong>pwd, otp, email, mfa</strong>") {
 		t.Errorf("signing in again after sign-out ended at %s:\n%s", final.url, final.body)
 	}
 }
@@ -546,6 +553,18 @@ func (b *webBrowser) signInAt(base, mail, password string) webPage {
 	b.t.Helper()
 	pg := b.submit(b.get(base+"/"), "get", "Sign in", nil)
 	return b.submit(pg, "post", "", map[string]string{"email": mail, "current-password": password})
+}
+
+// emailSecondFactor completes the email second factor from its page with
+// the code from the development mailbox, and returns the page the
+// browser ends on.
+func (b *webBrowser) emailSecondFactor(p webPage, gatehouseURL, mail string) webPage {
+	b.t.Helper()
+	if !strings.HasSuffix(p.url.Path, "/login/mfa/email") {
+		b.t.Fatalf("at %s, want the email second factor page:\n%s", p.url, p.body)
+	}
+	codePage := b.submit(p, "post", "Send code", nil)
+	return b.submit(codePage, "post", "", map[string]string{"one-time-code": b.mailboxCode(gatehouseURL, mail)})
 }
 
 var mailboxCodeRE = regexp.MustCompile(`(?s)<tr><td>[^<]*</td><td>([^<]*)</td><td><a [^>]*>[^<]*</a> <span class="code-chip mono">(\d{8})</span>`)

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/gatehouse/gatehouse"
 	"github.com/gatehouse/gatehouse/oidc"
@@ -57,6 +58,7 @@ func openStore(ctx context.Context, c *config, logger *slog.Logger) (*sqlstore.S
 			return nil, fmt.Errorf("open the SQLite database %s: %w", path, err)
 		}
 	}
+	store.SignInRetention = time.Duration(c.SignInRetentionDays) * 24 * time.Hour
 	if err := store.Migrate(ctx); err != nil {
 		store.Close()
 		return nil, fmt.Errorf("migrate the database: %w", err)
@@ -157,4 +159,39 @@ func keySource(c *config) string {
 		return fmt.Sprintf("the key file %s (%s)", c.EncryptionKeyFile, c.origin(optEncryptionKeyFile))
 	}
 	return fmt.Sprintf("the data directory's key file %s", filepath.Join(c.DataDir, keyFile))
+}
+
+// sweepInterval is how often a server removes what has expired.
+const sweepInterval = 5 * time.Minute
+
+// startSweeper removes, now and every sweepInterval until ctx ends or
+// the returned stop is called, what has expired from the store: codes,
+// requests, sessions, grants, old rate limit windows and failure records,
+// and sign-in log entries past their retention (sqlstore's
+// DeleteExpired). Every node of a cluster sweeps; the deletes are small
+// batches, so they take turns harmlessly. stop waits for a sweep in
+// progress; calling it again does nothing.
+func startSweeper(ctx context.Context, store *sqlstore.Store, logger *slog.Logger) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(sweepInterval)
+		defer t.Stop()
+		for {
+			n, err := store.DeleteExpired(ctx, time.Now())
+			switch {
+			case err != nil && ctx.Err() == nil:
+				logger.Warn("removing expired data failed; trying again later", "err", err, "removed", n)
+			case n > 0:
+				logger.Info("removed expired data", "rows", n)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }

@@ -63,7 +63,7 @@ Text messages: the codes of the SMS second factor are posted, signed with
 --sms-webhook-secret, to the SMS gateway at --sms-webhook-url, which
 passes them on to your SMS provider. With --dev-mailbox they are kept in
 the mailbox instead. With neither, text messages are not offered.`,
-		options: join([]option{optAddr, optPublicURL}, storageOptions, []option{optSMTPURL, optMailFrom, optSMSWebhookURL, optSMSWebhookSecret, optDevMailbox, optHashWorkers, optPasswordMinLength, optTrustedProxies, optGeoIPDB}, logOptions),
+		options: join([]option{optAddr, optPublicURL}, storageOptions, []option{optSMTPURL, optMailFrom, optSMSWebhookURL, optSMSWebhookSecret, optDevMailbox, optHashWorkers, optPasswordMinLength, optTrustedProxies, optGeoIPDB, optSignInRetention}, logOptions),
 		args:    noArgs,
 		run:     serve,
 	}
@@ -207,6 +207,8 @@ func serve(ctx context.Context, e *env, c *config) error {
 		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 
+	stopSweeper := startSweeper(ctx, store, logger)
+	defer stopSweeper()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	logger.Info("listening", "addr", ln.Addr().String(), "public_url", publicURL, "version", versionString())
@@ -240,6 +242,7 @@ func serve(ctx context.Context, e *env, c *config) error {
 	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
 	}
+	stopSweeper()
 	if err := store.Close(); err != nil {
 		return fmt.Errorf("close the database: %w", err)
 	}
