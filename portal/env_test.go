@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/notify"
 	"github.com/gatehouse/gatehouse/oidc"
 	"github.com/gatehouse/gatehouse/password"
 	"github.com/gatehouse/gatehouse/provision"
@@ -45,6 +46,7 @@ type env struct {
 	tenant *provision.Result
 	token  string // the automation client's admin API token
 	calls  *apiCounter
+	mail   *notify.Mailbox // where the server's mail goes
 }
 
 // apiCounter counts the admin API requests the server logs.
@@ -77,8 +79,10 @@ func newEnv(t *testing.T, eng storetest.Engine) *env {
 	keys := oidc.NewKeys(store, v, time.Now)
 	var h http.Handler
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
-	e := &env{t: t, store: store, vault: v, url: "http://" + srv.Listener.Addr().String(), calls: &apiCounter{}}
-	h, err = web.NewServer(web.Options{Store: store, Keys: keys, Vault: v, Passwords: testHasher, PublicURL: e.url, Version: "test", Logger: slog.New(e.calls)})
+	e := &env{t: t, store: store, vault: v, url: "http://" + srv.Listener.Addr().String(), calls: &apiCounter{},
+		mail: notify.NewMailbox(100, time.Now)}
+	h, err = web.NewServer(web.Options{Store: store, Keys: keys, Vault: v, Passwords: testHasher, PublicURL: e.url, Version: "test",
+		Logger: slog.New(e.calls), Mailbox: e.mail})
 	if err != nil {
 		t.Fatal(err)
 	}
