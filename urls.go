@@ -26,3 +26,24 @@ func AdminAPIScope(publicURL, tenant string) string {
 func TenantURL(publicURL, tenant string) string {
 	return strings.TrimSuffix(publicURL, "/") + "/" + tenant
 }
+
+// PortalURL returns the address of the tenant's admin portal, with its
+// trailing slash.
+func PortalURL(publicURL, tenant string) string {
+	return TenantURL(publicURL, tenant) + "/portal/"
+}
+
+// PortalRedirectURI returns where the tenant's authorization endpoint
+// sends administrators back to the admin portal after they sign in: the
+// portal's one redirect URI, built from the public URL rather than
+// registered, so that it follows a change of the public URL.
+func PortalRedirectURI(publicURL, tenant string) string {
+	return PortalURL(publicURL, tenant) + "callback"
+}
+
+// PortalSignedOutURI returns where the tenant's end-session endpoint
+// sends administrators after they sign out of the admin portal: its one
+// post-logout redirect URI.
+func PortalSignedOutURI(publicURL, tenant string) string {
+	return PortalURL(publicURL, tenant) + "signed-out"
+}

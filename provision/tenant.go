@@ -30,9 +30,11 @@ type Deps struct {
 // "gatehouse tenant create --json". The admin password and the client
 // secret are not stored anywhere in clear text: they cannot be shown again.
 type Result struct {
-	Tenant           string           `json:"tenant"`
-	Issuer           string           `json:"issuer"`
-	AdminAPI         string           `json:"admin_api"`
+	Tenant   string `json:"tenant"`
+	Issuer   string `json:"issuer"`
+	AdminAPI string `json:"admin_api"`
+	// Portal is the address of the tenant's admin portal.
+	Portal           string           `json:"portal"`
 	Admin            Admin            `json:"admin"`
 	AutomationClient AutomationClient `json:"automation_client"`
 	// TenantID is the tenant's object ID.
@@ -62,6 +64,26 @@ const (
 	auditActorDisplayName = "gatehouse tenant create"
 )
 
+// PortalDisplayName is the name of every tenant's built-in admin portal.
+const PortalDisplayName = "Gatehouse admin portal"
+
+// PortalApp returns the admin portal's app registration in the tenant, as
+// of at: a public client (PKCE, no secret) holding the admin API's
+// delegated permission. Its redirect URIs are not stored; the server
+// builds them from its public URL (gatehouse.PortalRedirectURI).
+// Migration 0018 gives it to tenants created before it existed.
+func PortalApp(tenantID string, at time.Time) *gatehouse.Application {
+	return &gatehouse.Application{
+		TenantID:               tenantID,
+		AppID:                  gatehouse.AdminPortalAppID,
+		DisplayName:            PortalDisplayName,
+		IsFallbackPublicClient: true,
+		RequirePKCE:            true,
+		AdminAPIDelegated:      true,
+		AdminAPIDelegatedSince: at,
+	}
+}
+
 // NewTenantTokenSigning is the signing algorithms a new tenant starts with:
 // ES256 for access tokens, which only Gatehouse itself verifies (the admin
 // API, userinfo) and which it signs thirty times faster than RS256; RS256
@@ -70,7 +92,8 @@ const (
 var NewTenantTokenSigning = gatehouse.TokenSigning{AccessTokenAlg: gatehouse.ES256, IDTokenAlg: gatehouse.RS256}
 
 // CreateTenant creates the tenant name with its signing keys, an
-// administrator adminEmail holding the Global Administrator role, and an
+// administrator adminEmail holding the Global Administrator role, the
+// built-in admin portal (PortalApp), and an
 // automation client granted every admin API permission, all in one
 // transaction: either all of it exists afterwards or none of it does. Every
 // creation is recorded in the tenant's audit log.
@@ -190,6 +213,18 @@ func CreateTenant(ctx context.Context, d Deps, name, adminEmail string) (*Result
 			return err
 		}
 
+		portal := PortalApp(tenant.ID, at)
+		if err := tx.CreateApplication(ctx, portal); err != nil {
+			return fmt.Errorf("create the admin portal: %w", err)
+		}
+		if err := audit.Add(ctx, "ApplicationManagement", "Add application", "Add", gatehouse.AuditTarget{
+			ID: portal.ID, Type: "Application", DisplayName: portal.DisplayName,
+			ModifiedProperties: Props("appId", portal.AppID, "displayName", portal.DisplayName, "isFallbackPublicClient", true,
+				"requiredResourceAccess", gatehouse.DirectoryAccessAsUser.Value),
+		}); err != nil {
+			return err
+		}
+
 		app := &gatehouse.Application{
 			TenantID:    tenant.ID,
 			AppID:       appID,
@@ -244,6 +279,7 @@ func CreateTenant(ctx context.Context, d Deps, name, adminEmail string) (*Result
 		TenantID: tenantID,
 		Issuer:   gatehouse.IssuerURL(d.PublicURL, name),
 		AdminAPI: gatehouse.AdminAPIURL(d.PublicURL, name),
+		Portal:   gatehouse.PortalURL(d.PublicURL, name),
 		Admin:    Admin{Email: adminEmail, Password: adminPassword},
 		AutomationClient: AutomationClient{
 			ClientID:     appID,

@@ -154,6 +154,19 @@ func TestCreateTenant(t *testing.T) {
 				t.Errorf("granted permissions differ from every permission (-want +got):\n%s", diff)
 			}
 
+			// The admin portal: a public client with the delegated
+			// permission, and its address in the result.
+			portal, err := store.ApplicationByAppID(ctx, tenant.ID, gatehouse.AdminPortalAppID)
+			if err != nil {
+				t.Fatalf("the admin portal app: %v", err)
+			}
+			if !portal.IsFallbackPublicClient || !portal.AdminAPIDelegated || portal.AdminAPIDelegatedSince.IsZero() || len(portal.PasswordCredentials) != 0 {
+				t.Errorf("admin portal app = %+v, want a public client holding the delegated permission, without secrets", portal)
+			}
+			if want := gatehouse.PortalURL(d.PublicURL, "acme"); res.Portal != want {
+				t.Errorf("Portal = %q, want %q", res.Portal, want)
+			}
+
 			// The signing keys.
 			keys, err := store.SigningKeys(ctx, tenant.ID)
 			if err != nil {
@@ -185,7 +198,7 @@ func TestCreateTenant(t *testing.T) {
 				"Add tenant":         1,
 				"Add user":           1,
 				"Add member to role": 1,
-				"Add application":    1,
+				"Add application":    2, // the automation client and the admin portal
 				"Add client secret":  1,
 				"Add app role assignment to service principal": len(gatehouse.Permissions),
 				"Add signing key": len(gatehouse.SigningAlgorithms),
@@ -241,7 +254,7 @@ func allAuditEntries(t *testing.T, store gatehouse.Reader, tenantID string) []*g
 
 func TestCreateTenantJSON(t *testing.T) {
 	res := &provision.Result{
-		Tenant: "acme", Issuer: "i", AdminAPI: "a",
+		Tenant: "acme", Issuer: "i", AdminAPI: "a", Portal: "p",
 		Admin:            provision.Admin{Email: "e", Password: "p"},
 		AutomationClient: provision.AutomationClient{ClientID: "c", ClientSecret: "s", Scope: "sc"},
 		TenantID:         "id",
@@ -250,7 +263,7 @@ func TestCreateTenantJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"tenant":"acme","issuer":"i","admin_api":"a","admin":{"email":"e","password":"p"},"automation_client":{"client_id":"c","client_secret":"s","scope":"sc"}}`
+	want := `{"tenant":"acme","issuer":"i","admin_api":"a","portal":"p","admin":{"email":"e","password":"p"},"automation_client":{"client_id":"c","client_secret":"s","scope":"sc"}}`
 	if string(b) != want {
 		t.Errorf("JSON = %s\nwant   %s", b, want)
 	}
@@ -293,8 +306,8 @@ func TestCreateTenantDuplicate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(apps) != 1 {
-				t.Errorf("%d applications after the refused duplicate, want 1", len(apps))
+			if len(apps) != 2 {
+				t.Errorf("%d applications after the refused duplicate, want 2 (the automation client and the portal)", len(apps))
 			}
 
 			// Another name, even with the same admin email, is fine.

@@ -407,6 +407,9 @@ func (s *server) handleApplicationUpdate() http.Handler {
 				if err := a.Validate(); err != nil {
 					return err
 				}
+				if err := checkBuiltInApp(before, a); err != nil {
+					return err
+				}
 				p := principalFrom(r.Context())
 				if err := checkConsent(p, before.AdminAPIDelegated, a.AdminAPIDelegated); err != nil {
 					return err
@@ -450,6 +453,9 @@ func (s *server) handleApplicationDelete() http.Handler {
 			p := principalFrom(r.Context())
 			if p.App != nil && p.App.ID == a.ID {
 				return gatehouse.Errorf(gatehouse.ECONFLICT, "An application cannot delete itself; use another client or an administrator.")
+			}
+			if a.AppID == gatehouse.AdminPortalAppID {
+				return gatehouse.Errorf(gatehouse.EFORBIDDEN, "The admin portal is built into every tenant and cannot be deleted.")
 			}
 			if err := checkPrivilegedApp(p, a, "delete"); err != nil {
 				return err

@@ -57,6 +57,10 @@ type access struct {
 	perms []gatehouse.Permission
 }
 
+// anyUser, as the one role of an access, allows every signed-in user (a
+// delegated token) and no application: Graph's /me.
+const anyUser = "*"
+
 var (
 	usersRead = access{"read users",
 		[]string{gatehouse.RoleGlobalAdministrator, gatehouse.RoleGlobalReader, gatehouse.RoleUserAdministrator},
@@ -136,6 +140,8 @@ var (
 	organizationWrite = access{"manage the organization",
 		[]string{gatehouse.RoleGlobalAdministrator},
 		[]gatehouse.Permission{gatehouse.PermOrganizationReadWriteAll}}
+	// The signed-in user's own profile and roles (/me).
+	signedInUser = access{"read the signed-in user", []string{anyUser}, nil}
 	brandingRead = access{"read company branding",
 		[]string{gatehouse.RoleGlobalAdministrator, gatehouse.RoleGlobalReader},
 		[]gatehouse.Permission{gatehouse.PermOrganizationalBrandingReadAll, gatehouse.PermOrganizationalBrandingReadWriteAll,
@@ -146,6 +152,9 @@ var (
 )
 
 func (a access) allows(p *principal) bool {
+	if slices.Contains(a.roles, anyUser) {
+		return p.User != nil
+	}
 	for _, r := range a.roles {
 		if p.hasRole(r) {
 			return true
@@ -180,6 +189,9 @@ func (s *server) requireAccess(need access, next http.Handler) http.Handler {
 
 // requirement says in words what would have allowed the operation.
 func (a access) requirement() string {
+	if slices.Contains(a.roles, anyUser) {
+		return "It needs a token issued on behalf of a signed-in user (delegated), not one of an application."
+	}
 	var roles, perms []string
 	for _, id := range a.roles {
 		if role, ok := gatehouse.RoleByID(id); ok {

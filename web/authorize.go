@@ -256,7 +256,7 @@ func (s *server) handleAuthorize() http.Handler {
 			s.renderError(w, r, http.StatusBadRequest, "The sign-in request has no redirect_uri.")
 			return
 		}
-		if !matchRedirectURI(app, redirectURI) {
+		if !matchRedirectURI(app, redirectURI) && !s.isPortalRedirect(t, app, redirectURI) {
 			s.renderError(w, r, http.StatusBadRequest, "The application asked to return you to an address it has not registered ("+redirectURI+"). For your safety, we won't send you there.")
 			return
 		}
@@ -269,7 +269,7 @@ func (s *server) handleAuthorize() http.Handler {
 			s.redirectError(w, r, t, redirectURI, state, *aerr)
 			return
 		}
-		flow, err := s.Store.UserFlowByAppID(r.Context(), t.ID, app.AppID)
+		flow, err := s.userFlowFor(r.Context(), t, app.AppID)
 		if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
 			if ar.Prompt == "none" {
 				s.redirectError(w, r, t, redirectURI, ar.State, authError{"interaction_required", "The application is not connected to a sign-in user flow."})

@@ -42,7 +42,7 @@ func (s *server) handleLogout() http.Handler {
 				return
 			}
 			app, err := s.Store.ApplicationByAppID(r.Context(), t.ID, clientID)
-			if err != nil || !slices.Contains(app.PostLogoutRedirectURIs, redirect) {
+			if err != nil || (!slices.Contains(app.PostLogoutRedirectURIs, redirect) && !s.isPortalSignedOut(t, app, redirect)) {
 				s.renderError(w, r, http.StatusBadRequest, "The application asked to return you to an address it has not registered for sign-out ("+redirect+"). For your safety, we won't send you there.")
 				return
 			}

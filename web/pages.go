@@ -555,7 +555,7 @@ func (s *server) startFlowPage(w http.ResponseWriter, r *http.Request) (*flowPag
 		}
 		return &flowPage{t: t, ar: ar, flow: accountFlow(t, u), csrf: s.csrfToken(s.existingBinding(r, t.Name), ar.ID)}, true
 	}
-	flow, err := s.Store.UserFlowByAppID(r.Context(), t.ID, ar.ClientID)
+	flow, err := s.userFlowFor(r.Context(), t, ar.ClientID)
 	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
 		s.renderError(w, r, http.StatusBadRequest, msgFlowMissing)
 		return nil, false

@@ -44,6 +44,10 @@ func (s *server) routes(mux *router) {
 	// Hosted pages: sign-in, sign-up, password reset (pages.go).
 	s.pageRoutes(mux)
 
+	// The admin portal, a client of the admin API below (portal.go and
+	// package portal, which routes its own pages).
+	mux.Handle("/{tenant}/portal/", s.withPageTenant(s.portal))
+
 	// Graph-shaped admin API, per tenant. api registers an operation on
 	// one object or an action, list the GET of a collection; they differ
 	// in the query options they take (list.go).
@@ -59,6 +63,10 @@ func (s *server) routes(mux *router) {
 	api := func(pattern string, need access, h http.Handler) { register(pattern, need, h, entityOptions) }
 	list := func(pattern string, need access, h http.Handler) { register(pattern, need, h, collectionOptions) }
 	const base = "/{tenant}/graph/v1.0"
+
+	// The signed-in user (delegated tokens only) and their directory roles.
+	api("GET "+base+"/me", signedInUser, s.handleMe())
+	list("GET "+base+"/me/memberOf/microsoft.graph.directoryRole", signedInUser, s.handleMyDirectoryRoles())
 
 	list("GET "+base+"/users", usersRead, s.handleUserList())
 	api("POST "+base+"/users", usersWrite, s.handleUserCreate())

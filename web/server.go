@@ -115,6 +115,7 @@ type server struct {
 	pages    pageTemplates    // the hosted pages, parsed at start-up
 	static   map[string]staticFile
 	passkeys *mfa.Passkeys // the WebAuthn relying party; nil when the public URL cannot be one
+	portal   http.Handler  // the admin portal (portal.go), a client of this very handler
 }
 
 // NewServer returns the HTTP handler of Gatehouse: every route of routes.go
@@ -125,9 +126,16 @@ func NewServer(opt Options) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The portal calls the server in process; handler is set before the
+	// server answers its first request.
+	var handler http.Handler
+	if s.portal, err = s.newPortal(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) })); err != nil {
+		return nil, err
+	}
 	mux := &router{ServeMux: http.NewServeMux()}
 	s.routes(mux)
-	return s.recoverPanics(s.observe(s.checkInput(mux))), nil
+	handler = s.recoverPanics(s.observe(s.checkInput(mux)))
+	return handler, nil
 }
 
 // newServer checks the options and builds the server, without routes.

@@ -200,8 +200,8 @@ func TestSigningAlgorithms(t *testing.T) {
 		if rows, _ := e.store.SigningKeys(ctx, legacy.TenantID); len(rows) != 3 {
 			t.Errorf("refused requests left %d signing keys, want the 3 of before", len(rows))
 		}
-		if got := e.countAll(legacy.AdminAPI+"/applications", legacyTok); got != 1 {
-			t.Errorf("refused requests left %d applications, want 1", got)
+		if got := e.countAll(legacy.AdminAPI+"/applications", legacyTok); got != 2 {
+			t.Errorf("refused requests left %d applications, want 2 (the automation client and the admin portal)", got)
 		}
 
 		// The tenant from before chooses EdDSA for access tokens and

@@ -72,6 +72,7 @@ type demoSetup struct {
 	FirstRun      bool
 	Issuer        string
 	AdminAPI      string
+	Portal        string
 	AdminEmail    string
 	AdminPassword string
 	Automation    *provision.AutomationClient
@@ -208,6 +209,7 @@ func setUpDemo(ctx context.Context, d provision.Deps, adminEmail, sampleURL stri
 	out := &demoSetup{
 		Issuer:          gatehouse.IssuerURL(d.PublicURL, demoTenant),
 		AdminAPI:        gatehouse.AdminAPIURL(d.PublicURL, demoTenant),
+		Portal:          gatehouse.PortalURL(d.PublicURL, demoTenant),
 		BreakGlassEmail: demoBreakGlassMail,
 		BreakGlassGroup: demoBreakGlassGroup,
 	}
@@ -591,6 +593,7 @@ func demoAdminEmail(ctx context.Context, store gatehouse.Reader, tenantID string
 func demoRootLinks(s *demoSetup, publicURL, sampleURL string) []web.RootLink {
 	return []web.RootLink{
 		{Text: "Sample app", Href: sampleURL, Note: "Sign up and sign in as a customer of the demo tenant would."},
+		{Text: "Admin portal", Href: s.Portal, Note: "Manage the demo tenant as its administrator: users, apps, user flows, methods."},
 		{Text: "Development mailbox", Href: publicURL + "/dev/mailbox", Note: "The mail the demo would have sent, with its one-time codes."},
 		{Text: "Discovery document of the tenant " + demoTenant, Href: s.Issuer + "/.well-known/openid-configuration", Note: "Its OpenID Connect configuration: issuer, endpoints and keys."},
 	}
@@ -646,6 +649,8 @@ func printDemo(w io.Writer, s *demoSetup, publicURL, sampleURL, dataDir string) 
    Issuer                    %s
    Discovery                 %s/.well-known/openid-configuration
    Admin API                 %s
+   Admin portal              %s
+                             (sign in as the administrator below)
 
  Sample app (open this to sign up and sign in)
    URL                       %s
@@ -666,7 +671,7 @@ func printDemo(w io.Writer, s *demoSetup, publicURL, sampleURL, dataDir string) 
  Administrator (Global Administrator)
    Email                     %s
    Password                  %s
-`, sampleURL, publicURL, policyHint(s), publicURL, demoTenant, s.Issuer, s.Issuer, s.AdminAPI,
+`, sampleURL, publicURL, policyHint(s), publicURL, demoTenant, s.Issuer, s.Issuer, s.AdminAPI, s.Portal,
 		sampleURL, s.SampleClientID, sampleapp.RedirectURI(sampleURL), demoFlowName, s.AdminAPI,
 		policyLine(s), s.AdminAPI, s.AdminAPI,
 		publicURL, s.AdminEmail, orShown(s.AdminPassword))

@@ -130,6 +130,7 @@ func TestDemo(t *testing.T) {
 		"Issuer                    " + issuer,
 		"Discovery                 " + issuer + "/.well-known/openid-configuration",
 		"Admin API                 " + d.gatehouse + "/demo/graph/v1.0",
+		"Admin portal              " + d.gatehouse + "/demo/portal/",
 		"URL                       " + d.sample,
 		"Redirect URI              " + d.sample + "/callback",
 		"URL                       " + d.gatehouse + "/dev/mailbox",
@@ -225,14 +226,15 @@ func TestDemo(t *testing.T) {
 		res.Body.Close()
 	}
 	// The root page, the banner's first URL, leads to the sample app, the
-	// mailbox and the tenant's discovery document, and each link works.
+	// admin portal, the mailbox and the tenant's discovery document, and
+	// each link works.
 	rb := newWebBrowser(t)
 	root := rb.get(d.gatehouse + "/")
 	var links []string
 	for _, m := range linkRE.FindAllStringSubmatch(root.body, -1) {
 		links = append(links, htmlAttrs(m[1])["href"])
 	}
-	wantLinks := []string{d.sample, d.gatehouse + "/dev/mailbox", issuer + "/.well-known/openid-configuration"}
+	wantLinks := []string{d.sample, d.gatehouse + "/demo/portal/", d.gatehouse + "/dev/mailbox", issuer + "/.well-known/openid-configuration"}
 	if root.status != 200 || strings.Join(links, " ") != strings.Join(wantLinks, " ") {
 		t.Errorf("root page: status %d, links %q, want %q", root.status, links, wantLinks)
 	}
@@ -321,7 +323,8 @@ func TestDemo(t *testing.T) {
 	store.Close()
 	acts := auditActivities(t, dir, "demo")
 	for act, want := range map[string]int{
-		"Add tenant": 1, "Add application": 2, "Add client secret": 3, "Remove client secret": 1,
+		"Add tenant": 1, "Remove client secret": 1,
+		"Add application": 3, "Add client secret": 3, // the automation client, the admin portal, the sample app
 		"Add user flow": 1, "Add group": 1, "Add user": 2, "Add member to group": 1, "Add conditional access policy": 1,
 	} {
 		if acts[act] != want {

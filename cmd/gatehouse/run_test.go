@@ -55,6 +55,7 @@ type tenantJSON struct {
 	Tenant   string `json:"tenant"`
 	Issuer   string `json:"issuer"`
 	AdminAPI string `json:"admin_api"`
+	Portal   string `json:"portal"`
 	Admin    struct {
 		Email    string `json:"email"`
 		Password string `json:"password"`
@@ -78,13 +79,13 @@ func TestTenantCreateJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &raw); err != nil {
 		t.Fatalf("output is not JSON: %v\n%s", err, r.stdout)
 	}
-	for _, k := range []string{"tenant", "issuer", "admin_api", "admin", "automation_client"} {
+	for _, k := range []string{"tenant", "issuer", "admin_api", "portal", "admin", "automation_client"} {
 		if _, ok := raw[k]; !ok {
 			t.Errorf("output lacks %q: %s", k, r.stdout)
 		}
 	}
-	if len(raw) != 5 {
-		t.Errorf("output has %d keys, want 5: %s", len(raw), r.stdout)
+	if len(raw) != 6 {
+		t.Errorf("output has %d keys, want 6: %s", len(raw), r.stdout)
 	}
 	var out tenantJSON
 	dec := json.NewDecoder(strings.NewReader(r.stdout))
@@ -105,6 +106,7 @@ func TestTenantCreateJSON(t *testing.T) {
 		"tenant":                  {out.Tenant, "acme"},
 		"issuer":                  {out.Issuer, "http://localhost:8080/acme/v2.0"},
 		"admin_api":               {out.AdminAPI, "http://localhost:8080/acme/graph/v1.0"},
+		"portal":                  {out.Portal, "http://localhost:8080/acme/portal/"},
 		"admin.email":             {out.Admin.Email, "admin@example.com"},
 		"automation_client.scope": {out.AutomationClient.Scope, "http://localhost:8080/acme/graph/v1.0/.default"},
 	} {

@@ -105,6 +105,7 @@ func tenantCreate(ctx context.Context, e *env, c *config) error {
   Issuer           %s
   Discovery        %s/.well-known/openid-configuration
   Admin API        %s
+  Admin portal     %s
 
 Administrator (Global Administrator)
   Email            %s
@@ -117,7 +118,7 @@ Automation client (every admin API permission; client credentials)
   Token endpoint   %s
 
 The password and the client secret are shown only this once: store them now.
-`, res.Tenant, res.Issuer, res.Issuer, res.AdminAPI,
+`, res.Tenant, res.Issuer, res.Issuer, res.AdminAPI, res.Portal,
 		res.Admin.Email, res.Admin.Password,
 		res.AutomationClient.ClientID, res.AutomationClient.ClientSecret, res.AutomationClient.Scope,
 		gatehouse.TenantURL(publicURL, res.Tenant)+"/oauth2/v2.0/token")
