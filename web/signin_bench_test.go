@@ -123,22 +123,31 @@ func BenchmarkArgon2idRaw(b *testing.B) {
 // refusals do not turn into a flood of their own. It reports p50 and p99
 // of both phases, and the guesses answered in the loaded phase.
 //
-// It runs with as many hash workers as cores (gatehouse serve's pool) and,
-// on more than one core, with one core left to the rest of the server.
+// It runs with as many hash workers as cores and, on more than one core,
+// with one core left to the rest of the server (gatehouse serve's
+// default), both in this process; and with as many worker processes as
+// cores (password.NewProcessHasher, serve --hash-processes).
 func BenchmarkTokenAndJWKSUnderHashLoad(b *testing.B) {
+	const queue = 64 // cmd/gatehouse serve's hashQueue
 	procs := runtime.GOMAXPROCS(0)
-	b.Run(fmt.Sprintf("workers=%d", procs), func(b *testing.B) { benchUnderHashLoad(b, procs) })
+	b.Run(fmt.Sprintf("workers=%d", procs), func(b *testing.B) {
+		benchUnderHashLoad(b, procs, password.NewHasher(password.DefaultParams, procs, queue))
+	})
 	if procs > 1 {
-		b.Run(fmt.Sprintf("workers=%d", procs-1), func(b *testing.B) { benchUnderHashLoad(b, procs-1) })
+		b.Run(fmt.Sprintf("workers=%d", procs-1), func(b *testing.B) {
+			benchUnderHashLoad(b, procs-1, password.NewHasher(password.DefaultParams, procs-1, queue))
+		})
 	}
+	b.Run(fmt.Sprintf("processes=%d", procs), func(b *testing.B) {
+		benchUnderHashLoad(b, procs, password.NewProcessHasher(password.DefaultParams, queue, hashWorkers(b, procs)))
+	})
 }
 
-func benchUnderHashLoad(b *testing.B, workers int) {
+func benchUnderHashLoad(b *testing.B, workers int, hasher *password.Hasher) {
 	const (
 		queue      = 64 // cmd/gatehouse serve's hashQueue
 		stuffPause = 50 * time.Millisecond
 	)
-	hasher := password.NewHasher(password.DefaultParams, workers, queue)
 	s := newSignInBench(b, 1, func(o *web.Options) { o.Passwords = hasher })
 	tokenURL := s.e.url + "/acme/oauth2/v2.0/token"
 	jwksURL := s.e.url + "/acme/discovery/v2.0/keys"
