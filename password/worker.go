@@ -111,10 +111,11 @@ type workerProc struct {
 	out *bufio.Reader
 }
 
-// StartWorkers starts n worker processes with command.
+// StartWorkers starts n worker processes (at least one) with command.
 func StartWorkers(n int, command func() *exec.Cmd) (*Workers, error) {
+	n = max(n, 1)
 	ws := &Workers{command: command, idle: make(chan *workerProc, n), all: map[*workerProc]bool{}}
-	for range max(n, 1) {
+	for range n {
 		p, err := ws.start()
 		if err != nil {
 			ws.Close()
