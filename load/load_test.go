@@ -1,8 +1,10 @@
 package load_test
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -352,5 +354,36 @@ func TestTokenEndpoint(t *testing.T) {
 		if _, err := load.NewTokenEndpoint(bad, "a", "b", "", 0); err == nil {
 			t.Errorf("NewTokenEndpoint(%q) accepted it", bad)
 		}
+	}
+}
+
+// TestTokenEndpointContextEnds: a grant whose context ends while the
+// server has not answered fails with the context's error and leaves the
+// connection for a new one; the end of the context and the failed read,
+// which happen at once when both come from the context's deadline, do not
+// race on the connection.
+func TestTokenEndpointContextEnds(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	te, err := load.NewTokenEndpoint(srv.URL+"/token", "a", "b", "", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 500 {
+		var conn load.TokenConn
+		ctx, cancel := context.WithTimeout(t.Context(), 100*time.Microsecond)
+		err := te.Grant(ctx, &conn, nil)
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) && !strings.Contains(fmt.Sprint(err), "timeout") {
+			t.Fatalf("Grant with an ended context: %v, want the context's deadline", err)
+		}
+		conn.Close()
 	}
 }

@@ -160,7 +160,10 @@ func (e *TokenEndpoint) roundTrip(ctx context.Context, tc *TokenConn) (int, []by
 		deadline = d
 	}
 	tc.c.SetDeadline(deadline)
-	stop := context.AfterFunc(ctx, func() { tc.c.SetDeadline(time.Unix(1, 0)) })
+	// The connection, not tc.c: when ctx ends, the deadline may fire after
+	// the exchange has failed and tc has let go of it.
+	c := tc.c
+	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	status, body, keep, err := e.exchange(tc)
 	if err == nil && ctx.Err() != nil {

@@ -52,8 +52,9 @@ type Hasher struct {
 	busy   atomic.Int64
 	wait   atomic.Int64
 	done   atomic.Int64 // hashes computed
-	// key derives the hash; argon2.IDKey except in tests.
-	key func(pw, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte
+	// key derives the hash: argon2.IDKey in this process, or in a worker
+	// process (NewProcessHasher), or a stand-in in tests.
+	key func(pw, salt []byte, time, memory uint32, threads uint8, keyLen uint32) ([]byte, error)
 }
 
 // NewHasher returns a Hasher with parameters p, each raised to
@@ -76,8 +77,20 @@ func newHasher(p Params, workers, queue int) *Hasher {
 		params: p,
 		admit:  make(chan struct{}, workers+queue),
 		run:    make(chan struct{}, workers),
-		key:    argon2.IDKey,
+		key:    inProcess,
 	}
+}
+
+func inProcess(pw, salt []byte, time, memory uint32, threads uint8, keyLen uint32) ([]byte, error) {
+	return argon2.IDKey(pw, salt, time, memory, threads, keyLen), nil
+}
+
+// NewProcessHasher is NewHasher with the hashes run by ws's worker
+// processes (worker.go), as many at once as ws has processes.
+func NewProcessHasher(p Params, queue int, ws *Workers) *Hasher {
+	h := NewHasher(p, ws.Len(), queue)
+	h.key = ws.key
+	return h
 }
 
 // Params returns the parameters h hashes with.
@@ -172,7 +185,10 @@ func (h *Hasher) derive(ctx context.Context, pw, salt []byte, p Params, n uint32
 		h.busy.Add(-1)
 		<-h.run
 	}()
-	key := h.key(pw, salt, p.Time, p.Memory, p.Threads, n)
+	key, err := h.key(pw, salt, p.Time, p.Memory, p.Threads, n)
+	if err != nil {
+		return nil, err
+	}
 	h.done.Add(1)
 	return key, nil
 }

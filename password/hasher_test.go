@@ -91,9 +91,9 @@ func TestVerify(t *testing.T) {
 // records the parameters it was called with.
 func countingHasher(p Params, calls *[]Params) *Hasher {
 	h := newHasher(p, 1, 0)
-	h.key = func(pw, salt []byte, time, memory uint32, threads uint8, n uint32) []byte {
+	h.key = func(pw, salt []byte, time, memory uint32, threads uint8, n uint32) ([]byte, error) {
 		*calls = append(*calls, Params{Memory: memory, Time: time, Threads: threads})
-		return argon2.IDKey(pw, salt, time, memory, threads, n)
+		return argon2.IDKey(pw, salt, time, memory, threads, n), nil
 	}
 	return h
 }
@@ -270,11 +270,11 @@ func TestNewHasherRaisesParams(t *testing.T) {
 func gatedHasher(workers, queue int) (*Hasher, chan chan struct{}) {
 	h := newHasher(DefaultParams, workers, queue)
 	calls := make(chan chan struct{})
-	h.key = func(pw, salt []byte, time, memory uint32, threads uint8, n uint32) []byte {
+	h.key = func(pw, salt []byte, time, memory uint32, threads uint8, n uint32) ([]byte, error) {
 		release := make(chan struct{})
 		calls <- release
 		<-release
-		return make([]byte, n)
+		return make([]byte, n), nil
 	}
 	return h, calls
 }
@@ -404,7 +404,7 @@ func TestPoolConcurrent(t *testing.T) {
 	h := newHasher(DefaultParams, workers, callers)
 	var mu sync.Mutex
 	running, peak := 0, 0
-	h.key = func(pw, salt []byte, time, memory uint32, threads uint8, n uint32) []byte {
+	h.key = func(pw, salt []byte, time, memory uint32, threads uint8, n uint32) ([]byte, error) {
 		mu.Lock()
 		running++
 		peak = max(peak, running)
@@ -413,7 +413,7 @@ func TestPoolConcurrent(t *testing.T) {
 		mu.Lock()
 		running--
 		mu.Unlock()
-		return argon2.IDKey(pw, salt, 1, 8, 1, n)
+		return argon2.IDKey(pw, salt, 1, 8, 1, n), nil
 	}
 	var wg sync.WaitGroup
 	for range callers {

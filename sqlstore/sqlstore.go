@@ -34,6 +34,7 @@ type Store struct {
 
 	d      dialect
 	writer *sql.DB            // the pool Update runs in
+	wstmts *stmtCache         // the writer's prepared statements (SQLite), or nil
 	pools  map[string]*sql.DB // every pool by name, for PoolStats and Close
 
 	closeOnce sync.Once
@@ -119,9 +120,10 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("sqlstore: open SQLite %s: %w", abs, err)
 	}
 	return &Store{
-		reader: reader{db: readers, d: sqliteDialect},
+		reader: reader{db: readers, d: sqliteDialect, stmts: newStmtCache(readers)},
 		d:      sqliteDialect,
 		writer: writer,
+		wstmts: newStmtCache(writer),
 		pools:  map[string]*sql.DB{"sqlite-writer": writer, "sqlite-reader": readers},
 	}, nil
 }
@@ -155,6 +157,11 @@ func OpenPostgres(ctx context.Context, databaseURL string) (*Store, error) {
 // nothing.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		for _, c := range []*stmtCache{s.reader.stmts, s.wstmts} {
+			if c != nil {
+				c.close()
+			}
+		}
 		var errs []error
 		for _, db := range s.pools {
 			errs = append(errs, db.Close())
@@ -224,6 +231,9 @@ func (s *Store) Update(ctx context.Context, fn func(tx gatehouse.Tx) error) erro
 }
 
 func (s *Store) update(ctx context.Context, fn func(tx gatehouse.Tx) error) error {
+	if s.wstmts != nil {
+		s.wstmts.preparePending(ctx)
+	}
 	sqlTx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlstore: begin transaction: %w", err)
@@ -232,7 +242,7 @@ func (s *Store) update(ctx context.Context, fn func(tx gatehouse.Tx) error) erro
 	// rollback that fails leaves a broken connection, which database/sql
 	// discards; fn's error is the one that matters.
 	defer sqlTx.Rollback()
-	t := &tx{reader: reader{db: sqlTx, d: s.d}, s: s}
+	t := &tx{reader: reader{db: sqlTx, d: s.d, stmts: s.wstmts}, s: s}
 	if err := fn(t); err != nil {
 		return err
 	}
@@ -267,18 +277,43 @@ type scanner interface {
 type reader struct {
 	db queryer
 	d  dialect
+	// stmts, when not nil, keeps the prepared statements of db's pool
+	// (stmtcache.go).
+	stmts *stmtCache
+}
+
+// prepared returns the prepared statement of query for r's pool or
+// transaction, or nil to run query unprepared.
+func (r *reader) prepared(ctx context.Context, query string) *sql.Stmt {
+	if r.stmts == nil {
+		return nil
+	}
+	tx, _ := r.db.(*sql.Tx)
+	return r.stmts.stmt(ctx, tx, query)
 }
 
 func (r *reader) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return r.db.QueryContext(ctx, r.d.rebind(query), args...)
+	q := r.d.rebind(query)
+	if s := r.prepared(ctx, q); s != nil {
+		return s.QueryContext(ctx, args...)
+	}
+	return r.db.QueryContext(ctx, q, args...)
 }
 
 func (r *reader) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return r.db.QueryRowContext(ctx, r.d.rebind(query), args...)
+	q := r.d.rebind(query)
+	if s := r.prepared(ctx, q); s != nil {
+		return s.QueryRowContext(ctx, args...)
+	}
+	return r.db.QueryRowContext(ctx, q, args...)
 }
 
 func (r *reader) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return r.db.ExecContext(ctx, r.d.rebind(query), args...)
+	q := r.d.rebind(query)
+	if s := r.prepared(ctx, q); s != nil {
+		return s.ExecContext(ctx, args...)
+	}
+	return r.db.ExecContext(ctx, q, args...)
 }
 
 // exists reports whether query returns a row.

@@ -333,21 +333,24 @@ func (s *server) handleAuthorize() http.Handler {
 			return
 		}
 		// Each authorization request is stored for a while: bound them per
-		// client address, as the sign-in attempts are.
-		n, err := s.hitLimit(r, t, "authz-ip:"+rateIP(r))
-		if err != nil {
-			s.renderInternalError(w, r, err)
-			return
-		}
-		if n > authRequestsPerIP {
-			w.Header().Set("Retry-After", "60")
-			s.renderError(w, r, http.StatusTooManyRequests, "Too many sign-in attempts from your network. Wait a few minutes and try again.")
-			return
-		}
+		// client address, as the sign-in attempts are. The count and the
+		// request are one transaction.
 		ar.BrowserBinding = s.browserBinding(w, r, t.Name)
 		ar.Step = stepStart
-		if err := s.Store.Update(r.Context(), func(tx gatehouse.Tx) error { return tx.CreateAuthRequest(r.Context(), ar) }); err != nil {
+		limited := false
+		if err := s.Store.Update(r.Context(), func(tx gatehouse.Tx) error {
+			n, err := tx.Hit(r.Context(), t.ID, "authz-ip:"+rateIP(r), authRequestWindow, s.Now())
+			if limited = n > authRequestsPerIP; err != nil || limited {
+				return err // a refusal keeps its count
+			}
+			return tx.CreateAuthRequest(r.Context(), ar)
+		}); err != nil {
 			s.renderInternalError(w, r, err)
+			return
+		}
+		if limited {
+			w.Header().Set("Retry-After", "60")
+			s.renderError(w, r, http.StatusTooManyRequests, "Too many sign-in attempts from your network. Wait a few minutes and try again.")
 			return
 		}
 		next := "/login"
@@ -374,15 +377,3 @@ const (
 	authRequestsPerIP = 600
 	authRequestWindow = 5 * time.Minute
 )
-
-// hitLimit counts one event under key for the tenant in the window of the
-// authorization request limit and returns the count so far.
-func (s *server) hitLimit(r *http.Request, t *gatehouse.Tenant, key string) (int, error) {
-	var n int
-	err := s.Store.Update(r.Context(), func(tx gatehouse.Tx) error {
-		var err error
-		n, err = tx.Hit(r.Context(), t.ID, key, authRequestWindow, s.Now())
-		return err
-	})
-	return n, err
-}

@@ -113,8 +113,8 @@ func BenchmarkArgon2idRaw(b *testing.B) {
 }
 
 // BenchmarkTokenAndJWKSUnderHashLoad measures the latency of the token
-// endpoint (client credentials) and of JWKS, b.N requests of each one
-// after the other, first on an idle server and then while credential
+// endpoint (client credentials), of JWKS and of the discovery document,
+// b.N requests of each one after the other, first on an idle server and then while credential
 // stuffing keeps its password hash pool full (PW-12): more guessers than
 // the pool's workers and queue (as gatehouse serve sizes them), each
 // posting wrong passwords for unknown addresses from addresses of its own,
@@ -123,25 +123,35 @@ func BenchmarkArgon2idRaw(b *testing.B) {
 // refusals do not turn into a flood of their own. It reports p50 and p99
 // of both phases, and the guesses answered in the loaded phase.
 //
-// It runs with as many hash workers as cores (gatehouse serve's pool) and,
-// on more than one core, with one core left to the rest of the server.
+// It runs with as many hash workers as cores and, on more than one core,
+// with one core left to the rest of the server (gatehouse serve's
+// default), both in this process; and with as many worker processes as
+// cores (password.NewProcessHasher, serve --hash-processes).
 func BenchmarkTokenAndJWKSUnderHashLoad(b *testing.B) {
+	const queue = 64 // cmd/gatehouse serve's hashQueue
 	procs := runtime.GOMAXPROCS(0)
-	b.Run(fmt.Sprintf("workers=%d", procs), func(b *testing.B) { benchUnderHashLoad(b, procs) })
+	b.Run(fmt.Sprintf("workers=%d", procs), func(b *testing.B) {
+		benchUnderHashLoad(b, procs, password.NewHasher(password.DefaultParams, procs, queue))
+	})
 	if procs > 1 {
-		b.Run(fmt.Sprintf("workers=%d", procs-1), func(b *testing.B) { benchUnderHashLoad(b, procs-1) })
+		b.Run(fmt.Sprintf("workers=%d", procs-1), func(b *testing.B) {
+			benchUnderHashLoad(b, procs-1, password.NewHasher(password.DefaultParams, procs-1, queue))
+		})
 	}
+	b.Run(fmt.Sprintf("processes=%d", procs), func(b *testing.B) {
+		benchUnderHashLoad(b, procs, password.NewProcessHasher(password.DefaultParams, queue, hashWorkers(b, procs)))
+	})
 }
 
-func benchUnderHashLoad(b *testing.B, workers int) {
+func benchUnderHashLoad(b *testing.B, workers int, hasher *password.Hasher) {
 	const (
 		queue      = 64 // cmd/gatehouse serve's hashQueue
 		stuffPause = 50 * time.Millisecond
 	)
-	hasher := password.NewHasher(password.DefaultParams, workers, queue)
 	s := newSignInBench(b, 1, func(o *web.Options) { o.Passwords = hasher })
 	tokenURL := s.e.url + "/acme/oauth2/v2.0/token"
 	jwksURL := s.e.url + "/acme/discovery/v2.0/keys"
+	discoveryURL := s.acme.Issuer + "/.well-known/openid-configuration"
 	form := url.Values{"grant_type": {"client_credentials"}, "scope": {s.acme.AutomationClient.Scope}}.Encode()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
 	do := func(req *http.Request) time.Duration {
@@ -156,7 +166,7 @@ func benchUnderHashLoad(b *testing.B, workers int) {
 		}
 		return time.Since(start)
 	}
-	measure := func(n int) (token, jwks []time.Duration) {
+	measure := func(n int) (token, jwks, disco []time.Duration) {
 		for range n {
 			req, _ := http.NewRequest("POST", tokenURL, strings.NewReader(form))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -164,13 +174,15 @@ func benchUnderHashLoad(b *testing.B, workers int) {
 			token = append(token, do(req))
 			req, _ = http.NewRequest("GET", jwksURL, nil)
 			jwks = append(jwks, do(req))
+			req, _ = http.NewRequest("GET", discoveryURL, nil)
+			disco = append(disco, do(req))
 		}
-		return token, jwks
+		return token, jwks, disco
 	}
 	b.ResetTimer()
 
 	measure(10) // warm the connections and the key cache
-	idleToken, idleJWKS := measure(b.N)
+	idleToken, idleJWKS, idleDisco := measure(b.N)
 
 	// Saturate the pool.
 	ctx, cancel := context.WithCancel(context.Background())
@@ -222,13 +234,13 @@ func benchUnderHashLoad(b *testing.B, workers int) {
 	busy.Store(0)
 	start := time.Now()
 	var queued, samples int
-	loadedToken, loadedJWKS := make([]time.Duration, 0, b.N), make([]time.Duration, 0, b.N)
+	loadedToken, loadedJWKS, loadedDisco := make([]time.Duration, 0, b.N), make([]time.Duration, 0, b.N), make([]time.Duration, 0, b.N)
 	for range b.N {
 		_, waiting := hasher.Stats()
 		queued += waiting
 		samples++
-		t, j := measure(1)
-		loadedToken, loadedJWKS = append(loadedToken, t...), append(loadedJWKS, j...)
+		t, j, d := measure(1)
+		loadedToken, loadedJWKS, loadedDisco = append(loadedToken, t...), append(loadedJWKS, j...), append(loadedDisco, d...)
 	}
 	loaded := time.Since(start)
 	cancel()
@@ -247,6 +259,8 @@ func benchUnderHashLoad(b *testing.B, workers int) {
 	b.ReportMetric(ms(pct(idleJWKS, 0.99)), "jwks-p99-idle-ms")
 	b.ReportMetric(ms(pct(loadedJWKS, 0.50)), "jwks-p50-loaded-ms")
 	b.ReportMetric(ms(pct(loadedJWKS, 0.99)), "jwks-p99-loaded-ms")
+	b.ReportMetric(ms(pct(idleDisco, 0.99)), "discovery-p99-idle-ms")
+	b.ReportMetric(ms(pct(loadedDisco, 0.99)), "discovery-p99-loaded-ms")
 	b.ReportMetric(float64(hashed.Load())/loaded.Seconds(), "guesses-hashed/s")
 	b.ReportMetric(float64(busy.Load())/loaded.Seconds(), "guesses-503/s")
 	b.ReportMetric(float64(queued)/float64(samples), "hash-queue-mean")

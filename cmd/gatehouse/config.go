@@ -43,6 +43,8 @@ type config struct {
 	// SignInRetentionDays is how many days the sign-in log keeps its
 	// entries (0: sqlstore's default, 30).
 	SignInRetentionDays int
+	// HashProcesses runs the password hashes in worker processes.
+	HashProcesses bool
 	// PasswordMinLength is the shortest new password (0: the default, 8).
 	PasswordMinLength int
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For header
@@ -266,6 +268,18 @@ var (
 				return fmt.Errorf("--hash-workers %q is not a whole number from 1 to 1024", v)
 			}
 			c.HashWorkers = n
+			return nil
+		},
+	}
+	optHashProcesses = option{
+		name: "hash-processes", env: "GATEHOUSE_HASH_PROCESSES",
+		usage: "Run the argon2id password hashes in worker processes of this binary (one per --hash-workers, which then defaults to the CPU cores) instead of in the server's own: the operating system then runs a token, JWKS or page request as soon as it arrives, while sign-ins keep every core hashing. Default false.",
+		set: func(c *config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("--hash-processes %q is not true or false", v)
+			}
+			c.HashProcesses = b
 			return nil
 		},
 	}

@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/gatehouse/gatehouse"
+	"github.com/gatehouse/gatehouse/password"
 )
 
 func main() {
@@ -117,6 +118,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return fmt.Errorf("no command given; commands: %s", commandNames())
 	}
 	switch args[0] {
+	case hashWorkerCommand:
+		// Not a command for people: the password hash worker processes of
+		// serve --hash-processes (password.ServeHashes).
+		return password.ServeHashes(stdin, stdout)
 	case "help", "-h", "-help", "--help":
 		return runHelp(args[1:], stdout)
 	case "-version", "--version":

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"os"
+	"os/exec"
 	"runtime"
 	"strings"
 	"time"
@@ -63,7 +65,7 @@ Text messages: the codes of the SMS second factor are posted, signed with
 --sms-webhook-secret, to the SMS gateway at --sms-webhook-url, which
 passes them on to your SMS provider. With --dev-mailbox they are kept in
 the mailbox instead. With neither, text messages are not offered.`,
-		options: join([]option{optAddr, optPublicURL}, storageOptions, []option{optSMTPURL, optMailFrom, optSMSWebhookURL, optSMSWebhookSecret, optDevMailbox, optHashWorkers, optPasswordMinLength, optTrustedProxies, optGeoIPDB, optSignInRetention}, logOptions),
+		options: join([]option{optAddr, optPublicURL}, storageOptions, []option{optSMTPURL, optMailFrom, optSMSWebhookURL, optSMSWebhookSecret, optDevMailbox, optHashWorkers, optHashProcesses, optPasswordMinLength, optTrustedProxies, optGeoIPDB, optSignInRetention}, logOptions),
 		args:    noArgs,
 		run:     serve,
 	}
@@ -144,7 +146,11 @@ func serve(ctx context.Context, e *env, c *config) error {
 	if err != nil {
 		return err
 	}
-	hasher := password.NewHasher(password.DefaultParams, hashWorkers(c.HashWorkers), hashQueue)
+	hasher, closeHasher, err := newServeHasher(c, logger)
+	if err != nil {
+		return err
+	}
+	defer closeHasher()
 	keys := oidc.NewKeys(store, v, time.Now)
 	keys.SetLogger(logger)
 
@@ -277,6 +283,38 @@ func logTrustedProxies(logger *slog.Logger, proxies []netip.Prefix) {
 		list[i] = p.String()
 	}
 	logger.Info("client addresses are taken from X-Forwarded-For of requests from trusted proxies", "trusted_proxies", strings.Join(list, ","))
+}
+
+// hashWorkerCommand is the argument that makes gatehouse a password hash
+// worker process (run).
+const hashWorkerCommand = "hash-worker"
+
+// newServeHasher returns serve's password hasher: in this process, or
+// with --hash-processes in worker processes of this binary, one per core
+// unless --hash-workers says otherwise; and what stops it.
+func newServeHasher(c *config, logger *slog.Logger) (*password.Hasher, func(), error) {
+	if !c.HashProcesses {
+		return password.NewHasher(password.DefaultParams, hashWorkers(c.HashWorkers), hashQueue), func() {}, nil
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return nil, nil, fmt.Errorf("--hash-processes: find this program: %w", err)
+	}
+	n := c.HashWorkers
+	if n == 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	ws, err := password.StartWorkers(n, func() *exec.Cmd {
+		cmd := exec.Command(self, hashWorkerCommand)
+		cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
+		cmd.Stderr = os.Stderr
+		return cmd
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("--hash-processes: %w", err)
+	}
+	logger.Info("password hashes run in worker processes", "workers", n)
+	return password.NewProcessHasher(password.DefaultParams, hashQueue, ws), func() { ws.Close() }, nil
 }
 
 // hashWorkers is the size of the password hashing pool: n when set, else
