@@ -513,9 +513,9 @@ func (p *Portal) showPolicy(w http.ResponseWriter, r *http.Request, s *session, 
 			pg.Title = pg.Form.Get("displayName")
 		}
 	}
-	action := pg.Base + "ca/new"
+	action := pg.Base + "ca/policies/new"
 	if id != "" {
-		action = pg.Base + "ca/" + escape(id)
+		action = pg.Base + "ca/policies/" + escape(id)
 	}
 	pg.Data = map[string]any{"ID": id, "Action": action, "Pickers": pk, "ReadOnly": ro,
 		"States": stateOptions, "Clients": clientOptions, "Platforms": platformOptions, "Risks": riskOptions,
@@ -545,11 +545,11 @@ func (p *Portal) caSave(w http.ResponseWriter, r *http.Request, s *session, id s
 	if id == "" {
 		var created caPolicy
 		if err = c.post(caPath+confirm, body, &created); err == nil {
-			seeOther(w, r, "ca/"+escape(created.ID)+"?notice=created")
+			seeOther(w, r, "ca/policies/"+escape(created.ID)+"?notice=created")
 			return
 		}
 	} else if err = c.patch(caPath+"/"+escape(id)+confirm, body); err == nil {
-		seeOther(w, r, "ca/"+escape(id)+"?notice=saved")
+		seeOther(w, r, "ca/policies/"+escape(id)+"?notice=saved")
 		return
 	}
 	if p.lockoutPage(w, r, s, err, "ca") {
@@ -600,7 +600,7 @@ func (p *Portal) caDeleteConfirm(w http.ResponseWriter, r *http.Request, s *sess
 	}
 	p.renderConfirm(w, r, s, "ca", confirm{Question: "Delete the policy “" + pol.DisplayName + "”?",
 		Detail: "The policy (" + pol.StateText() + ") stops applying to sign-ins at once, and this cannot be undone. To stop it for a while, turn it Off instead.",
-		Action: base(r) + "ca/" + escape(id) + "/delete", Button: "Delete policy", Cancel: base(r) + "ca/" + escape(id)})
+		Action: base(r) + "ca/policies/" + escape(id) + "/delete", Button: "Delete policy", Cancel: base(r) + "ca/policies/" + escape(id)})
 }
 
 func (p *Portal) caDelete(w http.ResponseWriter, r *http.Request, s *session) {

@@ -77,8 +77,8 @@ func (p *Portal) routes() {
 	caRead := func(h admin) admin { return p.guard(rolesCARead, "ca", h) }
 	caWrite := func(h admin) admin { return p.guard(rolesCAWrite, "ca", h) }
 	page("GET "+b+"ca", caRead(p.caList))
-	page("GET "+b+"ca/new", caWrite(p.caNew))
-	page("POST "+b+"ca/new", caWrite(p.caNew))
+	page("GET "+b+"ca/policies/new", caWrite(p.caNew))
+	page("POST "+b+"ca/policies/new", caWrite(p.caNew))
 	page("GET "+b+"ca/whatif", caRead(p.whatIf))
 	page("GET "+b+"ca/locations", caRead(p.locationList))
 	page("GET "+b+"ca/locations/new", caWrite(p.locationNew))
@@ -87,10 +87,10 @@ func (p *Portal) routes() {
 	page("POST "+b+"ca/locations/{id}", caWrite(p.locationEdit))
 	page("GET "+b+"ca/locations/{id}/delete", caWrite(p.locationDeleteConfirm))
 	page("POST "+b+"ca/locations/{id}/delete", caWrite(p.locationDelete))
-	page("GET "+b+"ca/{id}", caRead(p.caShow))
-	page("POST "+b+"ca/{id}", caWrite(p.caEdit))
-	page("GET "+b+"ca/{id}/delete", caWrite(p.caDeleteConfirm))
-	page("POST "+b+"ca/{id}/delete", caWrite(p.caDelete))
+	page("GET "+b+"ca/policies/{id}", caRead(p.caShow))
+	page("POST "+b+"ca/policies/{id}", caWrite(p.caEdit))
+	page("GET "+b+"ca/policies/{id}/delete", caWrite(p.caDeleteConfirm))
+	page("POST "+b+"ca/policies/{id}/delete", caWrite(p.caDelete))
 	page("GET "+b+"signins", p.guard(rolesSignIns, "signins", p.signInList))
 	page("GET "+b+"signins/{id}", p.guard(rolesSignIns, "signins", p.signInShow))
 
