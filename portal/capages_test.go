@@ -207,7 +207,20 @@ func TestPortalNamedLocationsAndWhatIf(t *testing.T) {
 		if res.status != 400 || !strings.Contains(res.body, `id="e-ipAddress"`) {
 			t.Errorf("What If with a bad address: %d\n%s", res.status, text(res.body))
 		}
-		_ = polID
+		// A few admin API calls per page, the roles' included: the editor
+		// reads the policy and its four pickers.
+		signIns := e.api("GET", "/auditLogs/signIns?$top=1", nil, 200)["value"].([]any)
+		for path, most := range map[string]int64{"ca": 2, "ca/policies/new": 5, "ca/policies/" + polID: 6, "ca/locations": 2,
+			"ca/locations/" + officeID: 2, "ca/whatif": 3, "ca/whatif?" + q.Encode(): 4, "signins": 2,
+			"signins/" + signIns[0].(map[string]any)["id"].(string): 2} {
+			before := e.calls.n.Load()
+			if p := b.get("/acme/portal/" + path); p.status != 200 && p.status != 400 {
+				t.Errorf("GET %s: %d", path, p.status)
+			}
+			if n := e.calls.n.Load() - before; n < 1 || n > most {
+				t.Errorf("GET %s made %d admin API calls, want 1 to %d", path, n, most)
+			}
+		}
 	})
 }
 
