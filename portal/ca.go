@@ -585,7 +585,8 @@ func (p *Portal) lockoutPage(w http.ResponseWriter, r *http.Request, s *session,
 	slices.SortStableFunc(fields, func(a, b field) int { return strings.Compare(a.Name, b.Name) })
 	pg.Data = map[string]any{"Message": ae.Message, "Fields": fields, "Action": r.URL.Path, "Cancel": r.URL.Path}
 	if strings.HasSuffix(r.URL.Path, "/new") {
-		pg.Data.(map[string]any)["Cancel"] = strings.TrimSuffix(r.URL.Path, "/new")
+		// Back to the list: ca for a policy, ca/locations for a location.
+		pg.Data.(map[string]any)["Cancel"] = strings.TrimSuffix(strings.TrimSuffix(r.URL.Path, "/new"), "/policies")
 	}
 	p.render(w, r, http.StatusConflict, "lockout", pg)
 	return true

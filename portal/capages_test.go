@@ -128,6 +128,9 @@ func TestPortalConditionalAccessGuardRails(t *testing.T) {
 			t.Fatalf("the lockout guard: %d\n%s", locked.status, text(locked.body))
 		}
 		mustContain(t, locked, "This change would lock out every Global Administrator", e.tenant.Admin.Email, "You are one of them", "Save anyway")
+		if !strings.Contains(locked.body, `class="button secondary" href="/acme/portal/ca"`) {
+			t.Errorf("the lockout page's Cancel does not go back to the policies")
+		}
 		if got := e.api("GET", "/identity/conditionalAccess/policies", nil, 200)["value"].([]any); len(got) != 0 {
 			t.Fatalf("the refused policy was saved")
 		}
