@@ -84,8 +84,28 @@ func TestPortalConditionalAccessRoles(t *testing.T) {
 		}
 		if p := sr.submit(editor, "/ca/policies/new", url.Values{"csrf": {formValues(view.body).Get("csrf")}, "displayName": {"Mine"}}); p.status != 403 {
 			t.Errorf("a Security Reader's POST of a policy: %d", p.status)
+		} else {
+			mustContain(t, p, "This page is for the Global Administrator, Security Administrator or Conditional Access Administrator role")
+		}
+		if n := len(e.api("GET", "/identity/conditionalAccess/policies", nil, 200)["value"].([]any)); n != 1 {
+			t.Errorf("%d policies after the refused POST", n)
 		}
 		e.apiAs(sr.sessionToken(), "PATCH", "/identity/conditionalAccess/policies/"+id, map[string]any{"state": "disabled"}, 403)
+
+		// A Global Reader: Conditional Access read-only, the sign-in log.
+		_, pw = e.newAdmin("globalreader@acme.example", gatehouse.RoleGlobalReader)
+		gr := e.browser()
+		grHome := gr.signIn("globalreader@acme.example", pw)
+		if nav := navText(grHome); !strings.Contains(nav, "|Conditional Access|Sign-in logs|") {
+			t.Errorf("a Global Reader's navigation: %s", nav)
+		}
+		mustContain(t, gr.get("/acme/portal/ca/locations"), "Read-only: your roles (Global Reader)")
+		if p := gr.get("/acme/portal/signins"); p.status != 200 {
+			t.Errorf("a Global Reader's sign-in logs: %d", p.status)
+		}
+		if p := gr.get("/acme/portal/ca/policies/new"); p.status != 403 {
+			t.Errorf("a Global Reader opens the new policy editor: %d", p.status)
+		}
 	})
 }
 
