@@ -115,8 +115,8 @@ func TestBrowserPortalConditionalAccessSeed(t *testing.T) {
 			signInToPortal(c, st, st.tenant.Admin.Email, st.tenant.Admin.Password)
 			c.run("open the sign-in logs for the customer",
 				chromedp.Click(chromedp.Search(`//nav//a[normalize-space(.)='Sign-in logs']`)),
-				chromedp.WaitVisible(byLabel("User object ID")),
-				chromedp.SendKeys(byLabel("User object ID"), ada),
+				chromedp.WaitVisible(byLabel("User (email address or object ID)")),
+				chromedp.SendKeys(byLabel("User (email address or object ID)"), "ada@example.com"),
 				chromedp.SendKeys(byLabel("Application ID (appId)"), shopID),
 				chromedp.Click(button("Filter")),
 				chromedp.WaitVisible(chromedp.Search(`//tbody//td//span[normalize-space(.)='Success']`)),

@@ -100,7 +100,7 @@ func TestPortalConditionalAccessRoles(t *testing.T) {
 			t.Errorf("a Global Reader's navigation: %s", nav)
 		}
 		mustContain(t, gr.get("/acme/portal/ca/locations"), "Read-only: your roles (Global Reader)")
-		if p := gr.get("/acme/portal/signins"); p.status != 200 {
+		if p := gr.get("/acme/portal/signins?user=" + url.QueryEscape(e.tenant.Admin.Email)); p.status != 200 {
 			t.Errorf("a Global Reader's sign-in logs: %d", p.status)
 		}
 		if p := gr.get("/acme/portal/ca/policies/new"); p.status != 403 {
@@ -265,6 +265,12 @@ func TestPortalSignInLogs(t *testing.T) {
 		}
 		detail := b.get(link[1])
 		mustContain(t, detail, "Basic info", "Error code 0", "Password", "Conditional Access")
+		mine := b.get("/acme/portal/signins?" + url.Values{"user": {e.tenant.Admin.Email}, "status": {"0"}}.Encode())
+		mustContain(t, mine, e.tenant.Admin.Email, "Success")
+		nobody := b.get("/acme/portal/signins?user=nobody@acme.example")
+		if nobody.status != 400 || !strings.Contains(nobody.body, `id="e-user"`) {
+			t.Errorf("an unknown email address: %d", nobody.status)
+		}
 		failed := b.get("/acme/portal/signins?status=50126")
 		mustContain(t, failed, "No sign-in matches the filters.")
 		badDate := b.get("/acme/portal/signins?from=yesterday")

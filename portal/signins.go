@@ -144,7 +144,34 @@ func (p *Portal) signInList(w http.ResponseWriter, r *http.Request, s *session) 
 	}
 	pg.Form = keep
 	pg.Data = map[string]any{"Statuses": statusOptions}
-	filter, field, msg := signInFilter(q)
+	filterQ := q
+	if u := strings.TrimSpace(q.Get("user")); strings.Contains(u, "@") {
+		// An email address: the user's object ID, when the roles may read
+		// users (one more call).
+		var found listOf[user]
+		ok, err := p.api(r, s).getOK("/users?$top=1&$select=id&"+filterEq("mail", u), &found)
+		switch {
+		case err != nil && apiStatus(err) != http.StatusForbidden:
+			p.renderAPIError(w, r, s, err)
+			return
+		case !ok:
+			pg.Errors["user"] = "Your roles don't allow looking users up by email address; enter the user's object ID."
+		case len(found.Value) == 0:
+			pg.Errors["user"] = "No user has the email address " + u + "."
+		default:
+			filterQ = url.Values{}
+			for k, v := range q {
+				filterQ[k] = v
+			}
+			filterQ.Set("user", found.Value[0].ID)
+		}
+		if pg.Errors["user"] != "" {
+			pg.Alert = "Check the field marked below."
+			p.render(w, r, http.StatusBadRequest, "signins", pg)
+			return
+		}
+	}
+	filter, field, msg := signInFilter(filterQ)
 	if field != "" {
 		pg.Errors[field] = msg
 		pg.Alert = "Check the field marked below."
