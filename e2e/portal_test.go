@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -127,18 +128,24 @@ func TestBrowserPortalScreenshots(t *testing.T) {
 	chromium(t)
 	st := startStack(t, storetest.SQLite(t))
 	fillDirectory(t, st.store, st.tenantID)
+	policyID, whatIf := caScreenshotData(t, st)
 	c := newChrome(t)
 	signInToPortal(c, st, st.tenant.Admin.Email, st.tenant.Admin.Password)
 	href := func(list, text string) string {
 		t.Helper()
 		c.run("open "+list, chromedp.Navigate(st.gatehouse+list), chromedp.WaitVisible(chromedp.CSS("h1")))
-		a, err := chromedp.Run(c.ctx, chromedp.AttributeValue(chromedp.Search(`//a[normalize-space(.)='`+text+`']`), "href"))
+		sel := chromedp.Search(`//a[normalize-space(.)='` + text + `']`)
+		if text == "" {
+			sel = chromedp.Search(`(//tbody//td[1]/a)[1]`)
+		}
+		a, err := chromedp.Run(c.ctx, chromedp.AttributeValue(sel, "href"))
 		if err != nil {
 			t.Fatalf("no link %q on %s: %v", text, list, err)
 		}
 		return a.Value
 	}
 	userID, appID := href("/acme/portal/users", "Grace Hopper"), href("/acme/portal/apps", "Shop")
+	signIn := href("/acme/portal/signins", "")
 	pages := []struct{ name, path string }{
 		{"overview", "/acme/portal/"},
 		{"users", "/acme/portal/users"},
@@ -148,6 +155,12 @@ func TestBrowserPortalScreenshots(t *testing.T) {
 		{"methods", "/acme/portal/methods"},
 		{"method-email", "/acme/portal/methods/Email"},
 		{"audit", "/acme/portal/audit"},
+		{"ca", "/acme/portal/ca"},
+		{"ca-policy", "/acme/portal/ca/policies/" + policyID},
+		{"ca-locations", "/acme/portal/ca/locations"},
+		{"ca-whatif", whatIf},
+		{"signins", "/acme/portal/signins"},
+		{"signin", signIn},
 	}
 	for _, size := range []struct {
 		suffix string
@@ -188,4 +201,39 @@ func fillDirectory(t *testing.T, store *sqlstore.Store, tenantID string) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// caScreenshotData writes the seed's policy, a report-only block outside
+// a trusted location, and the location, through the admin API; it returns
+// the first policy's ID and a What If question about the administrator.
+func caScreenshotData(t *testing.T, st *stack) (string, string) {
+	t.Helper()
+	status, loc := st.graph(t, "POST", "/identity/conditionalAccess/namedLocations", map[string]any{"@odata.type": "#microsoft.graph.ipNamedLocation",
+		"displayName": "Head office", "isTrusted": true, "ipRanges": []any{map[string]any{"@odata.type": "#microsoft.graph.iPv4CidrRange", "cidrAddress": "198.51.100.0/24"}}})
+	if status != 201 {
+		t.Fatalf("create a location: %d %v", status, loc)
+	}
+	status, country := st.graph(t, "POST", "/identity/conditionalAccess/namedLocations", map[string]any{"@odata.type": "#microsoft.graph.countryNamedLocation",
+		"displayName": "EU", "countriesAndRegions": []string{"FR", "DE", "NL"}})
+	if status != 201 {
+		t.Fatalf("create a country location: %d %v", status, country)
+	}
+	admin := userIDOf(t, st, st.tenant.Admin.Email)
+	status, mfa := st.graph(t, "POST", "/identity/conditionalAccess/policies", map[string]any{"displayName": "Require MFA for all users", "state": "enabled",
+		"conditions": map[string]any{"users": map[string]any{"includeUsers": []string{"All"}, "excludeUsers": []string{admin}},
+			"applications": map[string]any{"includeApplications": []string{st.appIDOf(t, "Shop")}}},
+		"grantControls": map[string]any{"operator": "OR", "builtInControls": []string{"mfa"}}})
+	if status != 201 {
+		t.Fatalf("create the policy: %d %v", status, mfa)
+	}
+	status, block := st.graph(t, "POST", "/identity/conditionalAccess/policies", map[string]any{"displayName": "Block outside the head office", "state": "enabledForReportingButNotEnforced",
+		"conditions": map[string]any{"users": map[string]any{"includeUsers": []string{"All"}}, "applications": map[string]any{"includeApplications": []string{"All"}},
+			"locations": map[string]any{"includeLocations": []string{"All"}, "excludeLocations": []string{loc["id"].(string)}}},
+		"grantControls": map[string]any{"operator": "OR", "builtInControls": []string{"block"}}})
+	if status != 201 {
+		t.Fatalf("create the block policy: %d %v", status, block)
+	}
+	q := url.Values{"user": {admin}, "app": {st.appIDOf(t, "Shop")}, "clientAppType": {"browser"}, "devicePlatform": {"windows"}, "ipAddress": {"203.0.113.9"},
+		"signInRiskLevel": {"none"}, "userRiskLevel": {"none"}}
+	return mfa["id"].(string), "/acme/portal/ca/whatif?" + q.Encode()
 }

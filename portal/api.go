@@ -148,6 +148,9 @@ type apiError struct {
 	Code    string
 	Message string
 	Target  string
+	// Reason is the code of the error's first detail (the lockout guard's
+	// conditionalAccessLockout), or "".
+	Reason string
 }
 
 func (e *apiError) Error() string { return e.Message }
@@ -190,13 +193,20 @@ func (c *client) do(method, rel string, body, out any) error {
 				Code    string `json:"code"`
 				Message string `json:"message"`
 				Target  string `json:"target"`
+				Details []struct {
+					Code string `json:"code"`
+				} `json:"details"`
 			} `json:"error"`
 		}
 		_ = json.Unmarshal(rec.body.Bytes(), &e)
 		if e.Error.Message == "" {
 			e.Error.Message = http.StatusText(rec.status)
 		}
-		return &apiError{Status: rec.status, Code: e.Error.Code, Message: e.Error.Message, Target: e.Error.Target}
+		ae := &apiError{Status: rec.status, Code: e.Error.Code, Message: e.Error.Message, Target: e.Error.Target}
+		if len(e.Error.Details) > 0 {
+			ae.Reason = e.Error.Details[0].Code
+		}
+		return ae
 	}
 	if out != nil && rec.body.Len() > 0 {
 		return json.Unmarshal(rec.body.Bytes(), out)

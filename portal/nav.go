@@ -17,6 +17,13 @@ var (
 	rolesMethods     = []string{gatehouse.RoleGlobalAdministrator, gatehouse.RoleSecurityAdministrator, gatehouse.RoleAuthenticationPolicyAdministrator}
 	rolesAudit       = []string{gatehouse.RoleGlobalAdministrator, gatehouse.RoleSecurityAdministrator}
 	rolesUserMethods = []string{gatehouse.RoleGlobalAdministrator, gatehouse.RolePrivilegedAuthenticationAdministrator, gatehouse.RoleAuthenticationAdministrator}
+	// Conditional Access: its writers, and the readers who see it
+	// read-only; the sign-in log: the administrators and readers of
+	// security and reports.
+	rolesCAWrite = []string{gatehouse.RoleGlobalAdministrator, gatehouse.RoleSecurityAdministrator, gatehouse.RoleConditionalAccessAdministrator}
+	rolesCARead  = append(slices.Clone(rolesCAWrite), gatehouse.RoleGlobalReader, gatehouse.RoleSecurityReader)
+	rolesSignIns = []string{gatehouse.RoleGlobalAdministrator, gatehouse.RoleSecurityAdministrator, gatehouse.RoleGlobalReader,
+		gatehouse.RoleSecurityReader, gatehouse.RoleReportsReader}
 )
 
 // section is one entry of the navigation and the roles that open it.
@@ -32,6 +39,8 @@ var sections = []section{
 	{"apps", "App registrations", "apps", rolesApps},
 	{"flows", "User flows", "flows", rolesGlobal},
 	{"methods", "Authentication methods", "methods", rolesMethods},
+	{"ca", "Conditional Access", "ca", rolesCARead},
+	{"signins", "Sign-in logs", "signins", rolesSignIns},
 	{"audit", "Audit logs", "audit", rolesAudit},
 	{"branding", "Company branding", "branding", rolesGlobal},
 }

@@ -121,6 +121,22 @@ func (p *Portal) parseTemplates() error {
 			}
 			return m
 		},
+		"result": ResultText,
+		"when":   when,
+		// opts builds a list of choices from pairs of a value and a label.
+		"opts": func(kv ...string) []option {
+			var out []option
+			for i := 0; i+1 < len(kv); i += 2 {
+				out = append(out, option{kv[i], kv[i+1]})
+			}
+			return out
+		},
+		"ifelse": func(cond bool, a, b string) string {
+			if cond {
+				return a
+			}
+			return b
+		},
 		"has": func(list []string, v string) bool {
 			for _, s := range list {
 				if s == v {

@@ -23,6 +23,9 @@ func TestPortalRoleRules(t *testing.T) {
 			{"flows", "User flows", "/identity/authenticationEventsFlows"},
 			{"methods", "Authentication methods", "/policies/authenticationMethodsPolicy"},
 			{"audit", "Audit logs", "/auditLogs/directoryAudits"},
+			{"ca", "Conditional Access", "/identity/conditionalAccess/policies"},
+			{"ca/locations", "Conditional Access", "/identity/conditionalAccess/namedLocations"},
+			{"signins", "Sign-in logs", "/auditLogs/signIns"},
 			{"branding", "Company branding", "/organization/" + e.tenant.TenantID + "/branding"},
 		}
 		for _, role := range []string{gatehouse.RoleUserAdministrator, gatehouse.RoleAuthenticationPolicyAdministrator,

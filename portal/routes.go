@@ -74,6 +74,26 @@ func (p *Portal) routes() {
 	page("GET "+b+"methods/{method}", methods(p.methodShow))
 	page("POST "+b+"methods/{method}", methods(p.methodSave))
 
+	caRead := func(h admin) admin { return p.guard(rolesCARead, "ca", h) }
+	caWrite := func(h admin) admin { return p.guard(rolesCAWrite, "ca", h) }
+	page("GET "+b+"ca", caRead(p.caList))
+	page("GET "+b+"ca/policies/new", caWrite(p.caNew))
+	page("POST "+b+"ca/policies/new", caWrite(p.caNew))
+	page("GET "+b+"ca/whatif", caRead(p.whatIf))
+	page("GET "+b+"ca/locations", caRead(p.locationList))
+	page("GET "+b+"ca/locations/new", caWrite(p.locationNew))
+	page("POST "+b+"ca/locations/new", caWrite(p.locationNew))
+	page("GET "+b+"ca/locations/{id}", caRead(p.locationShow))
+	page("POST "+b+"ca/locations/{id}", caWrite(p.locationEdit))
+	page("GET "+b+"ca/locations/{id}/delete", caWrite(p.locationDeleteConfirm))
+	page("POST "+b+"ca/locations/{id}/delete", caWrite(p.locationDelete))
+	page("GET "+b+"ca/policies/{id}", caRead(p.caShow))
+	page("POST "+b+"ca/policies/{id}", caWrite(p.caEdit))
+	page("GET "+b+"ca/policies/{id}/delete", caWrite(p.caDeleteConfirm))
+	page("POST "+b+"ca/policies/{id}/delete", caWrite(p.caDelete))
+	page("GET "+b+"signins", p.guard(rolesSignIns, "signins", p.signInList))
+	page("GET "+b+"signins/{id}", p.guard(rolesSignIns, "signins", p.signInShow))
+
 	page("GET "+b+"audit", p.guard(rolesAudit, "audit", p.auditList))
 	page("GET "+b+"branding", global("branding", p.brandingShow))
 	page("POST "+b+"branding", global("branding", p.brandingSave))

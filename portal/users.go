@@ -100,7 +100,8 @@ func (p *Portal) overview(w http.ResponseWriter, r *http.Request, s *session) {
 		"users": "Create, edit and disable accounts; reset passwords; end sessions.", "groups": "Groups and their members.",
 		"roles": "Who holds which directory role.", "apps": "Client IDs, redirect URIs and secrets.",
 		"flows": "Sign-up and sign-in: identity provider, sign-up, attributes, apps.", "methods": "Email codes, authenticator apps, passkeys, text messages.",
-		"audit": "Who changed what, before and after.", "branding": "Name, logo and colour of the hosted pages.",
+		"audit": "Who changed what, before and after.",
+		"ca":    "Policies that ask for MFA or block sign-ins; named locations; What If.", "signins": "Every sign-in, its outcome and the policies that applied.", "branding": "Name, logo and colour of the hosted pages.",
 	}
 	var cards []card
 	for _, n := range pg.Nav[1:] {
