@@ -15,6 +15,11 @@ import (
 	"github.com/gatehouse/gatehouse/storetest"
 )
 
+// webauthnReady waits until the page's WebAuthn script has taken over its
+// form: a press before that would post the form without a passkey (a race
+// a loaded machine loses).
+var webauthnReady = chromedp.WaitReady(chromedp.CSS(`form#webauthn[data-ready="true"]`))
+
 // addVirtualAuthenticator gives the browser Chromium's virtual
 // authenticator over the DevTools protocol: a platform authenticator
 // (CTAP2, internal transport) that holds passkeys (resident keys) and
@@ -135,6 +140,7 @@ func TestBrowserPasskeys(t *testing.T) {
 			}
 			run("register a passkey just in time",
 				chromedp.SendKeys(byLabel("Name for this passkey"), "Chromium"),
+				webauthnReady,
 				chromedp.Click(button("Continue")),
 				chromedp.WaitVisible(button("Sign out")))
 			if got := amr(); !strings.Contains(got, "pwd, hwk, mfa") {
@@ -158,7 +164,7 @@ func TestBrowserPasskeys(t *testing.T) {
 			if text := pageText(ctx); !strings.Contains(text, "Use your passkey") {
 				t.Fatalf("not the passkey second factor page:\n%s", text)
 			}
-			run("use the passkey", chromedp.Click(button("Continue")), chromedp.WaitVisible(button("Sign out")))
+			run("use the passkey", webauthnReady, chromedp.Click(button("Continue")), chromedp.WaitVisible(button("Sign out")))
 			if got := amr(); !strings.Contains(got, "pwd, hwk, mfa") {
 				t.Errorf("with the passkey as second factor the sample app shows %q, want pwd, hwk, mfa", got)
 			}
@@ -170,6 +176,7 @@ func TestBrowserPasskeys(t *testing.T) {
 				chromedp.WaitVisible(button("Sign in with a passkey")),
 				chromedp.Click(button("Sign in with a passkey")),
 				chromedp.WaitVisible(button("Continue")),
+				webauthnReady,
 				chromedp.Click(button("Continue")),
 				chromedp.WaitVisible(button("Sign out")))
 			if got := amr(); got != "Signed in with: hwk, mfa" {

@@ -126,4 +126,7 @@
       form.submit();
     }, failed);
   });
+  // The ceremony is ready: a submit now asks for the passkey (tests wait
+  // for this before they press the button).
+  form.dataset.ready = "true";
 })();
