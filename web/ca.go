@@ -179,7 +179,6 @@ func (s *server) logFailedFirstFactor(r *http.Request, p *flowPage, u *gatehouse
 	if u != nil {
 		e.UserID, e.UserPrincipalName, e.UserDisplayName = u.ID, u.Mail, truncateText(u.DisplayName, gatehouse.MaxSignInText)
 	}
-	e.ConditionalAccessStatus = gatehouse.CAStatusNotApplied
 	s.logSignIn(r.Context(), e)
 }
 
@@ -305,11 +304,11 @@ func (s *server) signInEntry(r *http.Request, t *gatehouse.Tenant, c *caSignIn, 
 	if c.in.ClientAppType == gatehouse.ClientMobileDesktop {
 		e.ClientAppUsed = gatehouse.ClientAppUsedMobileDesktop
 	}
-	if c.decision.Len() > 0 || u != nil {
-		e.AppliedPolicies = c.decision.Applied(policy.Outcome{Now: s.Now(), Methods: methods, PasswordChanged: passwordChanged})
-		e.ConditionalAccessStatus = policy.Status(e.AppliedPolicies)
-		e.AuthenticationRequirement = c.decision.AuthenticationRequirement()
-	}
+	// A sign-in that never reached the policies (a failed first factor)
+	// has a zero decision: no policy applied, notApplied.
+	e.AppliedPolicies = c.decision.Applied(policy.Outcome{Now: s.Now(), Methods: methods, PasswordChanged: passwordChanged})
+	e.ConditionalAccessStatus = policy.Status(e.AppliedPolicies)
+	e.AuthenticationRequirement = c.decision.AuthenticationRequirement()
 	if c.assessed {
 		e.RiskLevelDuringSignIn = c.signInRisk.Level
 		if c.refresh {

@@ -70,16 +70,7 @@ func (s *server) handleChangePasswordPage() http.Handler {
 			if err != nil {
 				return err
 			}
-			if u, err = tx.UpdateUser(r.Context(), p.t.ID, u.ID, func(x *gatehouse.User) error {
-				x.PasswordHash, x.PasswordChangedAt = hash, now
-				return nil
-			}); err != nil {
-				return err
-			}
-			if err := tx.DeleteUserSessions(r.Context(), p.t.ID, u.ID); err != nil {
-				return err
-			}
-			if err := tx.RevokeUserGrants(r.Context(), p.t.ID, u.ID, now); err != nil {
+			if u, err = setPassword(r.Context(), tx, p.t.ID, u.ID, hash, now); err != nil {
 				return err
 			}
 			p.ar = updated

@@ -138,19 +138,10 @@ func (s *server) handleResetPasswordPage() http.Handler {
 			if !found.AccountEnabled || found.PasswordHash == "" {
 				return &userError{http.StatusBadRequest, msgResetFailed}
 			}
-			if u, err = tx.UpdateUser(r.Context(), p.t.ID, found.ID, func(x *gatehouse.User) error {
-				x.PasswordHash, x.PasswordChangedAt = hash, now
-				return nil
-			}); err != nil {
+			if u, err = setPassword(r.Context(), tx, p.t.ID, found.ID, hash, now); err != nil {
 				return err
 			}
-			if err := tx.ClearStrikes(r.Context(), p.t.ID, signInStrikeKey(norm)); err != nil {
-				return err
-			}
-			if err := tx.DeleteUserSessions(r.Context(), p.t.ID, u.ID); err != nil {
-				return err
-			}
-			return tx.RevokeUserGrants(r.Context(), p.t.ID, u.ID, now)
+			return tx.ClearStrikes(r.Context(), p.t.ID, signInStrikeKey(norm))
 		})
 		if ue := asUserError(err); ue != nil {
 			s.showError(w, r, p, ue.status, ue.message)
@@ -174,6 +165,23 @@ func (s *server) showResetPassword(w http.ResponseWriter, r *http.Request, p *fl
 		Lead:  []string{"Choose a new password for " + p.ar.Mail + ". You'll be signed out everywhere you're signed in."},
 		Form:  s.form(p, "/reset/password", "Reset password", f),
 	})
+}
+
+// setPassword gives the user a new password, chosen by them (a reset, a
+// change a policy demanded), in tx: the hash and lastPasswordChangeDateTime,
+// and every session and grant of the old password ends.
+func setPassword(ctx context.Context, tx gatehouse.Tx, tenantID, userID, hash string, now time.Time) (*gatehouse.User, error) {
+	u, err := tx.UpdateUser(ctx, tenantID, userID, func(x *gatehouse.User) error {
+		x.PasswordHash, x.PasswordChangedAt = hash, now
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.DeleteUserSessions(ctx, tenantID, userID); err != nil {
+		return nil, err
+	}
+	return u, tx.RevokeUserGrants(ctx, tenantID, userID, now)
 }
 
 // sendPasswordChangedNotice tells the user that their password changed
