@@ -2,12 +2,14 @@ package password
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"os/exec"
 	"sync"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -125,6 +127,43 @@ func StartWorkers(n int, command func() *exec.Cmd) (*Workers, error) {
 	}
 	return ws, nil
 }
+
+// checkTimeout bounds Check: a worker that has not answered a small hash
+// by then is not working.
+const checkTimeout = 10 * time.Second
+
+// Check asks every worker for a small hash (64 KiB, one pass) and
+// compares the answer with this process's own, so that a command that is
+// not a hash worker, or one that dies at its start, is found before the
+// first sign-in rather than by it. After an error, Close ws: a worker
+// that did not answer may still hold a goroutine of Check.
+func (ws *Workers) Check() error {
+	pw, salt := []byte("gatehouse hash worker check"), []byte("check-salt-16byt")
+	const passes, memory, threads, keyLen = 1, 64, 1, 32
+	want := argon2.IDKey(pw, salt, passes, memory, threads, keyLen)
+	for i := range ws.Len() {
+		done := make(chan error, 1)
+		go func() {
+			key, err := ws.key(pw, salt, passes, memory, threads, keyLen)
+			if err == nil && !bytes.Equal(key, want) {
+				err = errors.New("it answered a wrong key")
+			}
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err != nil {
+				return fmt.Errorf("password: hash worker %d of %d: %w", i+1, ws.Len(), err)
+			}
+		case <-timeAfter(checkTimeout):
+			return fmt.Errorf("password: hash worker %d of %d did not answer within %s", i+1, ws.Len(), checkTimeout)
+		}
+	}
+	return nil
+}
+
+// timeAfter is time.After, replaced in tests.
+var timeAfter = time.After
 
 // Len returns how many processes ws has.
 func (ws *Workers) Len() int { return cap(ws.idle) }

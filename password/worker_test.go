@@ -5,8 +5,10 @@ import (
 	"encoding/binary"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -140,5 +142,39 @@ func TestServeHashes(t *testing.T) {
 		if err := ServeHashes(bytes.NewReader(bad), &out); err == nil || out.Len() != 0 {
 			t.Errorf("%s: ServeHashes = %v, wrote %d bytes; want an error and nothing", name, err, out.Len())
 		}
+	}
+}
+
+// TestWorkersCheck: Check passes for real workers and names the problem
+// of a command that is not one: one that exits at once, one that answers
+// garbage, and one that never answers.
+func TestWorkersCheck(t *testing.T) {
+	if err := testWorkers(t, 2).Check(); err != nil {
+		t.Fatalf("Check of real workers: %v", err)
+	}
+	short := 50 * time.Millisecond
+	old := timeAfter
+	timeAfter = func(time.Duration) <-chan time.Time { return time.After(short) }
+	t.Cleanup(func() { timeAfter = old })
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"exits", []string{"-c", "exit 0"}, "hash worker 1 of 1"},
+		{"garbage", []string{"-c", "head -c 40 /dev/zero; cat > /dev/null"}, "wrong key"},
+		{"silent", []string{"-c", "cat > /dev/null"}, "did not answer within"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ws, err := StartWorkers(1, func() *exec.Cmd { return exec.Command("/bin/sh", tc.args...) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ws.Close()
+			err = ws.Check()
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Check = %v, want an error containing %q", err, tc.want)
+			}
+		})
 	}
 }

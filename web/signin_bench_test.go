@@ -48,6 +48,13 @@ type signInBench struct {
 
 func newSignInBench(b *testing.B, users int, opts ...func(*web.Options)) *signInBench {
 	b.Helper()
+	return newSignInBenchApp(b, users, nil, opts...)
+}
+
+// newSignInBenchApp is newSignInBench with the relying party's
+// application registered with the Graph members of app besides its own.
+func newSignInBenchApp(b *testing.B, users int, app map[string]any, opts ...func(*web.Options)) *signInBench {
+	b.Helper()
 	store, err := sqlstore.OpenSQLite(context.Background(), b.TempDir()+"/gatehouse.db")
 	if err != nil {
 		b.Fatal(err)
@@ -59,7 +66,7 @@ func newSignInBench(b *testing.B, users int, opts ...func(*web.Options)) *signIn
 	e := newEnv(b, store, newKey(b), opts...)
 	acme := e.createTenant("acme")
 	tok := e.token(e.url+"/acme/oauth2/v2.0/token", acme.AutomationClient.ClientID, acme.AutomationClient.ClientSecret, acme.AutomationClient.Scope)
-	shop := e.newRP("acme", tok, "Shop", nil)
+	shop := e.newRP("acme", tok, "Shop", app)
 	e.createFlow(acme.TenantID, gatehouse.IdentityProviderEmailPassword, false, shop.cfg.ClientID)
 	const prefix = "bench"
 	for i := 1; i <= users; i++ {

@@ -21,7 +21,7 @@ import (
 )
 
 // jwsAlg returns the alg header of a compact JWS.
-func jwsAlg(t *testing.T, token string) string {
+func jwsAlg(t testing.TB, token string) string {
 	t.Helper()
 	b, err := base64.RawURLEncoding.DecodeString(strings.Split(token, ".")[0])
 	if err != nil {

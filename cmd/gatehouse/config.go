@@ -45,6 +45,8 @@ type config struct {
 	SignInRetentionDays int
 	// HashProcesses runs the password hashes in worker processes.
 	HashProcesses bool
+	// HashNice is the nice value of the hash worker processes (0 to 19).
+	HashNice int
 	// PasswordMinLength is the shortest new password (0: the default, 8).
 	PasswordMinLength int
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For header
@@ -67,6 +69,9 @@ type config struct {
 	// fromEnv holds the names of the options set by their environment
 	// variable rather than their flag.
 	fromEnv map[string]bool
+	// given holds the names of the options set on the command line or in
+	// the environment rather than by their default.
+	given map[string]bool
 }
 
 // origin names where the option's value came from, for messages:
@@ -257,7 +262,7 @@ var (
 	}
 	optHashWorkers = option{
 		name: "hash-workers", env: "GATEHOUSE_HASH_WORKERS", arg: "N",
-		usage: "How many argon2id password hashes run at once (each holds 19 MiB). Default: one fewer than the CPU cores, at least 1, so that token, JWKS and admin requests keep a core while sign-ins are hashing.",
+		usage: "How many argon2id password hashes run at once (each holds 19 MiB). Default: with --hash-processes, the CPU cores; in the server's own process, one fewer than the cores, at least 1, so that token, JWKS and admin requests keep a core while sign-ins are hashing.",
 		set: func(c *config, v string) error {
 			if v == "" {
 				c.HashWorkers = 0 // the default
@@ -272,14 +277,26 @@ var (
 		},
 	}
 	optHashProcesses = option{
-		name: "hash-processes", env: "GATEHOUSE_HASH_PROCESSES",
-		usage: "Run the argon2id password hashes in worker processes of this binary (one per --hash-workers, which then defaults to the CPU cores) instead of in the server's own: the operating system then runs a token, JWKS or page request as soon as it arrives, while sign-ins keep every core hashing. Default false.",
+		name: "hash-processes", env: "GATEHOUSE_HASH_PROCESSES", def: "true",
+		usage: "Run the argon2id password hashes in worker processes of this binary (one per --hash-workers, which then defaults to the CPU cores), at the lower priority of --hash-nice, instead of in the server's own: the operating system then runs a token, JWKS or page request as soon as it arrives, while sign-ins keep every core hashing. --hash-processes=false hashes in the server's process. If the workers cannot be started and this option was not given, the server hashes in its own process and says so in its log.",
 		set: func(c *config, v string) error {
 			b, err := strconv.ParseBool(v)
 			if err != nil {
 				return fmt.Errorf("--hash-processes %q is not true or false", v)
 			}
 			c.HashProcesses = b
+			return nil
+		},
+	}
+	optHashNice = option{
+		name: "hash-nice", env: "GATEHOUSE_HASH_NICE", arg: "N", def: "10",
+		usage: "With --hash-processes, the nice value (0 to 19; Linux) of the worker processes: the higher, the more the operating system runs the server's other work first, so that token, JWKS and page requests are answered at once while sign-ins hash; the hashes get the time left over. Use 0 on a machine shared with other busy services.",
+		set: func(c *config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 19 {
+				return fmt.Errorf("--hash-nice %q is not a whole number from 0 to 19", v)
+			}
+			c.HashNice = n
 			return nil
 		},
 	}
@@ -499,7 +516,7 @@ func parse(cmd *command, args []string, getenv func(string) string, stderr io.Wr
 	bools := map[string]*bool{}
 	for _, o := range cmd.options {
 		if o.arg == "" {
-			bools[o.name] = fs.Bool(o.name, false, o.usage)
+			bools[o.name] = fs.Bool(o.name, o.def == "true", o.usage)
 		} else {
 			values[o.name] = fs.String(o.name, o.def, o.usage)
 		}
@@ -529,7 +546,7 @@ func parse(cmd *command, args []string, getenv func(string) string, stderr io.Wr
 	onCommandLine := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { onCommandLine[f.Name] = true })
 	given := map[string]bool{} // on the command line or in the environment
-	c := &config{LogLevel: slog.LevelInfo, LogFormat: "text", Args: positional, fromEnv: map[string]bool{}}
+	c := &config{LogLevel: slog.LevelInfo, LogFormat: "text", Args: positional, fromEnv: map[string]bool{}, given: given}
 	for _, o := range cmd.options {
 		var v string
 		fromEnv := false
@@ -540,6 +557,7 @@ func parse(cmd *command, args []string, getenv func(string) string, stderr io.Wr
 			fromEnv = true
 		case o.arg == "":
 			v = strconv.FormatBool(*bools[o.name])
+			given[o.name] = onCommandLine[o.name]
 		case onCommandLine[o.name]:
 			v = *values[o.name]
 			given[o.name] = true

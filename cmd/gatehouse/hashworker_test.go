@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/gatehouse/gatehouse/password"
@@ -46,5 +47,66 @@ func TestServeHashProcesses(t *testing.T) {
 	}
 	if h.Computed() != 2 {
 		t.Errorf("the process hasher computed %d hashes, want 2", h.Computed())
+	}
+}
+
+// TestServeHashDefaults: serve hashes in worker processes at nice 10
+// unless told otherwise, by flag or environment.
+func TestServeHashDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		args      []string
+		env       map[string]string
+		processes bool
+		nice      int
+	}{
+		{nil, nil, true, 10},
+		{[]string{"--hash-processes=false"}, nil, false, 10},
+		{nil, map[string]string{"GATEHOUSE_HASH_PROCESSES": "false"}, false, 10},
+		{[]string{"--hash-nice", "0"}, nil, true, 0},
+		{nil, map[string]string{"GATEHOUSE_HASH_NICE": "19"}, true, 19},
+	} {
+		c, err := parse(serveCommand(), tc.args, mapenv(tc.env), io.Discard)
+		if err != nil {
+			t.Fatalf("%q %v: %v", tc.args, tc.env, err)
+		}
+		if c.HashProcesses != tc.processes || c.HashNice != tc.nice {
+			t.Errorf("%q %v: hash processes %v at nice %d, want %v at %d", tc.args, tc.env, c.HashProcesses, c.HashNice, tc.processes, tc.nice)
+		}
+	}
+}
+
+// TestServeHashProcessesFallBack: when the worker processes cannot be
+// started (here a program that is not a hash worker), serve hashes in its
+// own process and says so in the log, unless --hash-processes was asked
+// for, when it refuses to start and says why.
+func TestServeHashProcessesFallBack(t *testing.T) {
+	old := hashWorkerProgram
+	hashWorkerProgram = func() (string, error) { return "/bin/true", nil }
+	t.Cleanup(func() { hashWorkerProgram = old })
+
+	var log strings.Builder
+	logger := slog.New(slog.NewTextHandler(&log, nil))
+	c, err := parse(serveCommand(), nil, mapenv(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, stop, err := newServeHasher(c, logger)
+	if err != nil {
+		t.Fatalf("serve with the default --hash-processes: %v", err)
+	}
+	defer stop()
+	if _, err := h.Hash(t.Context(), "correct horse battery staple"); err != nil {
+		t.Errorf("Hash after falling back to the server's process: %v", err)
+	}
+	if !strings.Contains(log.String(), "password hashes run in the server's process") || !strings.Contains(log.String(), "hash worker 1 of") {
+		t.Errorf("the log does not say the hashes fell back, and why:\n%s", log.String())
+	}
+
+	c, err = parse(serveCommand(), []string{"--hash-processes"}, mapenv(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := newServeHasher(c, logger); err == nil || !strings.Contains(err.Error(), "--hash-processes") {
+		t.Errorf("serve --hash-processes with workers that cannot start = %v, want an error naming --hash-processes", err)
 	}
 }

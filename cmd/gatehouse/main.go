@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -120,7 +121,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	switch args[0] {
 	case hashWorkerCommand:
 		// Not a command for people: the password hash worker processes of
-		// serve --hash-processes (password.ServeHashes).
+		// serve --hash-processes (password.ServeHashes), started with the
+		// nice value of --hash-nice.
+		if len(args) > 1 {
+			nice, err := strconv.Atoi(args[1])
+			if err != nil {
+				return fmt.Errorf("hash-worker: the nice value %q is not a number", args[1])
+			}
+			if err := password.LowerPriority(nice); err != nil {
+				return err
+			}
+		}
 		return password.ServeHashes(stdin, stdout)
 	case "help", "-h", "-help", "--help":
 		return runHelp(args[1:], stdout)

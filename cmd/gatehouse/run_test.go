@@ -314,6 +314,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"serve", "--hash-workers", "0"}, []string{"--hash-workers", "from 1 to 1024"}},
 		{[]string{"serve", "--hash-workers", "many"}, []string{"--hash-workers"}},
 		{[]string{"serve", "--hash-processes=maybe"}, []string{"hash-processes", `"maybe"`}},
+		{[]string{"serve", "--hash-nice", "20"}, []string{"--hash-nice", `"20"`, "from 0 to 19"}},
+		{[]string{"serve", "--hash-nice", "-1"}, []string{"--hash-nice", "from 0 to 19"}},
 		{[]string{"serve", "--password-min-length", "7"}, []string{"--password-min-length", `"7"`, "from 8 to 64"}},
 		{[]string{"serve", "--password-min-length", "65"}, []string{"--password-min-length", "from 8 to 64"}},
 		{[]string{"serve", "--smtp-url", "http://mail.example.com"}, []string{"smtp://"}},

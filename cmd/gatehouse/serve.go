@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -65,7 +66,7 @@ Text messages: the codes of the SMS second factor are posted, signed with
 --sms-webhook-secret, to the SMS gateway at --sms-webhook-url, which
 passes them on to your SMS provider. With --dev-mailbox they are kept in
 the mailbox instead. With neither, text messages are not offered.`,
-		options: join([]option{optAddr, optPublicURL}, storageOptions, []option{optSMTPURL, optMailFrom, optSMSWebhookURL, optSMSWebhookSecret, optDevMailbox, optHashWorkers, optHashProcesses, optPasswordMinLength, optTrustedProxies, optGeoIPDB, optSignInRetention}, logOptions),
+		options: join([]option{optAddr, optPublicURL}, storageOptions, []option{optSMTPURL, optMailFrom, optSMSWebhookURL, optSMSWebhookSecret, optDevMailbox, optHashWorkers, optHashProcesses, optHashNice, optPasswordMinLength, optTrustedProxies, optGeoIPDB, optSignInRetention}, logOptions),
 		args:    noArgs,
 		run:     serve,
 	}
@@ -289,14 +290,34 @@ func logTrustedProxies(logger *slog.Logger, proxies []netip.Prefix) {
 // worker process (run).
 const hashWorkerCommand = "hash-worker"
 
-// newServeHasher returns serve's password hasher: in this process, or
-// with --hash-processes in worker processes of this binary, one per core
-// unless --hash-workers says otherwise; and what stops it.
+// newServeHasher returns serve's password hasher: in worker processes of
+// this binary (--hash-processes, the default), one per core unless
+// --hash-workers says otherwise, or in this process; and what stops it.
+// When the workers cannot be started and --hash-processes was not given,
+// it hashes in this process and says why in the log.
 func newServeHasher(c *config, logger *slog.Logger) (*password.Hasher, func(), error) {
-	if !c.HashProcesses {
+	inProcess := func() (*password.Hasher, func(), error) {
 		return password.NewHasher(password.DefaultParams, hashWorkers(c.HashWorkers), hashQueue), func() {}, nil
 	}
-	self, err := os.Executable()
+	if !c.HashProcesses {
+		return inProcess()
+	}
+	h, stop, err := startHashProcesses(c, logger)
+	if err != nil && !c.given[optHashProcesses.name] {
+		logger.Warn("password hashes run in the server's process: the hash worker processes could not be started", "err", err)
+		return inProcess()
+	}
+	return h, stop, err
+}
+
+// hashWorkerProgram is the program the hash worker processes run: this
+// one (replaced in tests).
+var hashWorkerProgram = os.Executable
+
+// startHashProcesses starts serve's hash worker processes and checks that
+// each answers.
+func startHashProcesses(c *config, logger *slog.Logger) (*password.Hasher, func(), error) {
+	self, err := hashWorkerProgram()
 	if err != nil {
 		return nil, nil, fmt.Errorf("--hash-processes: find this program: %w", err)
 	}
@@ -305,15 +326,20 @@ func newServeHasher(c *config, logger *slog.Logger) (*password.Hasher, func(), e
 		n = runtime.GOMAXPROCS(0)
 	}
 	ws, err := password.StartWorkers(n, func() *exec.Cmd {
-		cmd := exec.Command(self, hashWorkerCommand)
+		cmd := exec.Command(self, hashWorkerCommand, strconv.Itoa(c.HashNice))
 		cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
 		cmd.Stderr = os.Stderr
 		return cmd
 	})
+	if err == nil {
+		if err = ws.Check(); err != nil {
+			ws.Close()
+		}
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("--hash-processes: %w", err)
 	}
-	logger.Info("password hashes run in worker processes", "workers", n)
+	logger.Info("password hashes run in worker processes", "workers", n, "nice", c.HashNice)
 	return password.NewProcessHasher(password.DefaultParams, hashQueue, ws), func() { ws.Close() }, nil
 }
 
