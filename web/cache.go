@@ -12,13 +12,18 @@ import (
 // The token endpoint's reads are cached per node for a moment. A client
 // credentials grant needs the tenant and the application, two database
 // reads that cost as much as the ES256 signature itself; at thousands of
-// tokens a second they are the same rows over and over.
+// tokens a second they are the same rows over and over. The hosted pages
+// and the authorization endpoint take the tenant and the application's
+// user flow from the same cache: a sign-in read each three times, once per
+// request of the browser, a twelfth of its work besides the hash.
 //
 // What a cached row may make wrong is bounded by cacheTTL: on the node
 // that committed a change to an application or a tenant, the cache
 // forgets everything at once (the store is wrapped, below, to notice);
 // every other node reads the rows again at most cacheTTL after it cached
-// them. So a deleted application, a removed client secret or a revoked
+// them. So a changed user flow or branding shows on the pages of every
+// node within cacheTTL, and at once on the node where it was changed; a
+// deleted application, a removed client secret or a revoked
 // permission stops counting at the token endpoint within cacheTTL on every
 // node, and at once on the node where it was changed; and the admin API,
 // which loads its caller from the store on every request, never counts a
@@ -43,7 +48,25 @@ type readCache struct {
 	clients   sync.Map // clientKey -> *cachedClient
 	count     atomic.Int64
 	sweep     sync.Mutex
+	// flows holds the user flows of the pages (clientKey -> *cachedFlow),
+	// at most maxCachedClients: past that it is emptied.
+	flows     sync.Map
+	flowCount atomic.Int64
+	// pages says whether the pages use the cache (pageCache).
+	pages bool
 }
+
+type cachedFlow struct {
+	f      *gatehouse.UserFlow
+	gen    uint64
+	expiry time.Time
+}
+
+// pageCache is whether the hosted pages and the authorization endpoint
+// read the tenant and the user flow through the cache; the tests of
+// package web_test, which also change them in the store directly, turn it
+// off (export_test.go).
+var pageCache = true
 
 type cachedTenant struct {
 	t      *gatehouse.Tenant
@@ -62,7 +85,7 @@ type cachedClient struct {
 	expiry time.Time
 }
 
-func newReadCache(now func() time.Time) *readCache { return &readCache{now: now} }
+func newReadCache(now func() time.Time) *readCache { return &readCache{now: now, pages: pageCache} }
 
 // changed makes every entry stale: called after a transaction that wrote a
 // tenant or an application has committed.
@@ -86,6 +109,41 @@ func (c *readCache) tenantByName(ctx context.Context, rd gatehouse.Reader, name 
 	}
 	c.tenants.Store(name, &cachedTenant{t: t, gen: gen, expiry: c.now().Add(cacheTTL)})
 	return t, nil
+}
+
+// pageTenant is tenantByName for the pages: from the cache unless the
+// pages do not use it.
+func (c *readCache) pageTenant(ctx context.Context, rd gatehouse.Reader, name string) (*gatehouse.Tenant, error) {
+	if !c.pages {
+		return rd.TenantByName(ctx, name)
+	}
+	return c.tenantByName(ctx, rd, name)
+}
+
+// userFlowByAppID returns the user flow of the tenant's application with
+// the client ID, from the cache (unless the pages do not use it) or the
+// store. The flow must not be changed. An application in no flow is not
+// cached.
+func (c *readCache) userFlowByAppID(ctx context.Context, rd gatehouse.Reader, tenantID, appID string) (*gatehouse.UserFlow, error) {
+	if !c.pages {
+		return rd.UserFlowByAppID(ctx, tenantID, appID)
+	}
+	key := clientKey{tenantID, appID}
+	if e, ok := c.flows.Load(key); ok {
+		if e := e.(*cachedFlow); c.fresh(e.gen, e.expiry) {
+			return e.f, nil
+		}
+	}
+	gen := c.gen.Load()
+	f, err := rd.UserFlowByAppID(ctx, tenantID, appID)
+	if err != nil {
+		return nil, err
+	}
+	if _, loaded := c.flows.Swap(key, &cachedFlow{f: f, gen: gen, expiry: c.now().Add(cacheTTL)}); !loaded && c.flowCount.Add(1) > maxCachedClients {
+		c.flows.Clear()
+		c.flowCount.Store(0)
+	}
+	return f, nil
 }
 
 // client returns the tenant's application with the client ID from the
@@ -130,7 +188,7 @@ func (c *readCache) trim() {
 }
 
 // watchedStore is the server's store: Update notes whether the transaction
-// wrote a tenant or an application, and if so, once it has committed,
+// wrote a tenant, an application or a user flow, and if so, once it has committed,
 // makes the read cache forget what it holds.
 type watchedStore struct {
 	gatehouse.Store
@@ -149,8 +207,8 @@ func (s watchedStore) Update(ctx context.Context, fn func(tx gatehouse.Tx) error
 	return err
 }
 
-// watchedTx is a transaction that notes writes of tenants and
-// applications (wrote), and of Conditional Access policies and named
+// watchedTx is a transaction that notes writes of tenants, applications
+// and user flows (wrote), and of Conditional Access policies and named
 // locations (policies).
 type watchedTx struct {
 	gatehouse.Tx
@@ -170,6 +228,21 @@ func (tx watchedTx) UpdateApplication(ctx context.Context, tenantID, id string, 
 func (tx watchedTx) DeleteApplication(ctx context.Context, tenantID, id string) error {
 	tx.wrote.Store(true)
 	return tx.Tx.DeleteApplication(ctx, tenantID, id)
+}
+
+func (tx watchedTx) CreateUserFlow(ctx context.Context, f *gatehouse.UserFlow) error {
+	tx.wrote.Store(true)
+	return tx.Tx.CreateUserFlow(ctx, f)
+}
+
+func (tx watchedTx) UpdateUserFlow(ctx context.Context, tenantID, id string, fn func(*gatehouse.UserFlow) error) (*gatehouse.UserFlow, error) {
+	tx.wrote.Store(true)
+	return tx.Tx.UpdateUserFlow(ctx, tenantID, id, fn)
+}
+
+func (tx watchedTx) DeleteUserFlow(ctx context.Context, tenantID, id string) error {
+	tx.wrote.Store(true)
+	return tx.Tx.DeleteUserFlow(ctx, tenantID, id)
 }
 
 func (tx watchedTx) CreatePolicy(ctx context.Context, p *gatehouse.Policy) error {

@@ -122,3 +122,58 @@ func TestTokenEndpointCacheBound(t *testing.T) {
 		}
 	})
 }
+
+// TestPageCacheBound: the hosted pages and the authorization endpoint
+// take the tenant and the application's user flow from the read cache,
+// with the bound of the token endpoint's (cache.go): an application taken
+// out of its user flow can no longer start a sign-in at once on the node
+// that made the change, and on another node, which had the flow cached,
+// within web.CacheTTL of its clock.
+func TestPageCacheBound(t *testing.T) {
+	web.SetPageCache(t, true)
+	forEachEngine(t, func(t *testing.T, eng storetest.Engine) {
+		store := eng.Open(t)
+		key := newKey(t)
+		a := newEnv(t, store, key)
+		var offset atomic.Int64 // node B's clock runs ahead by this much
+		b := newEnv(t, store, key, func(o *web.Options) {
+			o.Now = func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+		})
+		acme := a.createTenant("acme")
+		api := acme.AdminAPI
+		admin := a.token(a.url+"/acme/oauth2/v2.0/token", acme.AutomationClient.ClientID, acme.AutomationClient.ClientSecret, acme.AutomationClient.Scope)
+		shop := a.newRP("acme", admin, "Shop", nil)
+		a.createFlow(acme.TenantID, gatehouse.IdentityProviderEmailPassword, false, shop.cfg.ClientID)
+
+		start := func(e *testEnv) int {
+			t.Helper()
+			q := url.Values{"client_id": {shop.cfg.ClientID}, "redirect_uri": {rpRedirect}, "response_type": {"code"},
+				"scope": {"openid"}, "state": {"s"}, "code_challenge": {strings.Repeat("A", 43)}, "code_challenge_method": {"S256"}}
+			c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			resp, err := c.Get(e.url + "/acme/oauth2/v2.0/authorize?" + q.Encode())
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		for _, e := range []*testEnv{a, b} {
+			if status := start(e); status != http.StatusSeeOther && status != http.StatusFound {
+				t.Fatalf("a sign-in of an app in a user flow: status %d, want a redirect to the sign-in page", status)
+			}
+		}
+		flows := a.must(200, "GET", api+"/identity/authenticationEventsFlows", admin, nil).body["value"].([]any)
+		flowID := flows[0].(map[string]any)["id"].(string)
+		a.must(204, "DELETE", api+"/identity/authenticationEventsFlows/"+flowID+"/conditions/applications/includeApplications/"+shop.cfg.ClientID+"/$ref", admin, nil)
+		if status := start(a); status != http.StatusBadRequest {
+			t.Errorf("node A right after the app left its flow: status %d, want 400", status)
+		}
+		if status := start(b); status == http.StatusBadRequest {
+			t.Errorf("node B before %s: status 400, want the cached flow's redirect (is the cache used?)", web.CacheTTL)
+		}
+		offset.Add(int64(web.CacheTTL))
+		if status := start(b); status != http.StatusBadRequest {
+			t.Errorf("node B %s after the app left its flow: status %d, want 400", web.CacheTTL, status)
+		}
+	})
+}

@@ -11,6 +11,12 @@ const CacheTTL = cacheTTL
 // package web.
 func init() { policyRecheck = 0 }
 
+// The tests of package web_test also change tenants and user flows in the
+// store directly, and expect the pages to show the change at once: the
+// pages read them uncached here. The cache of the pages is tested in
+// package web (cache_test.go).
+func init() { pageCache = false }
+
 // SetPolicyRecheck sets how long a node uses its compiled policies before
 // it reads the policies version again, until the test ends.
 func SetPolicyRecheck(t interface{ Cleanup(func()) }, d time.Duration) {
@@ -26,4 +32,12 @@ var GraphExamples = map[string]string{
 	"example1": graphExample1, "example2": graphExample2, "example3": graphExample3, "example4": graphExample4,
 	"example4Response": graphExample4Response, "entraSeedPolicy": entraSeedPolicy, "entraPhishingResistant": entraPhishingResistant,
 	"entraEveryTime": entraEveryTime, "entraBlockLegacy": entraBlockLegacy,
+}
+
+// SetPageCache turns the pages' use of the read cache on or off for the
+// servers created until the test ends.
+func SetPageCache(t interface{ Cleanup(func()) }, on bool) {
+	old := pageCache
+	pageCache = on
+	t.Cleanup(func() { pageCache = old })
 }

@@ -151,7 +151,7 @@ func (s *server) pageRoutes(mux *router) {
 // unknown tenant gets a page that reveals nothing else.
 func (s *server) withPageTenant(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		t, err := s.Store.TenantByName(r.Context(), r.PathValue("tenant"))
+		t, err := s.cache.pageTenant(r.Context(), s.Store, r.PathValue("tenant"))
 		if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND {
 			s.renderError(w, r, http.StatusNotFound, msgNoSuchPage)
 			return

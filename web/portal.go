@@ -34,7 +34,7 @@ func (s *server) isPortalSignedOut(t *gatehouse.Tenant, app *gatehouse.Applicati
 // no flow of their own to sign in, but the tenant may choose one (a
 // passwordless flow, say).
 func (s *server) userFlowFor(ctx context.Context, t *gatehouse.Tenant, appID string) (*gatehouse.UserFlow, error) {
-	flow, err := s.Store.UserFlowByAppID(ctx, t.ID, appID)
+	flow, err := s.cache.userFlowByAppID(ctx, s.Store, t.ID, appID)
 	if gatehouse.ErrorCode(err) == gatehouse.ENOTFOUND && appID == gatehouse.AdminPortalAppID {
 		return adminPortalFlow(t), nil
 	}
