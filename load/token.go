@@ -39,6 +39,10 @@ type TokenEndpoint struct {
 type TokenConn struct {
 	c  net.Conn
 	br *bufio.Reader
+	// body holds the last response's body, reused by the next: a token
+	// response is read into the same few KiB every time rather than into
+	// a buffer grown anew.
+	body bytes.Buffer
 }
 
 // Close closes the connection, if any.
@@ -183,15 +187,16 @@ func (e *TokenEndpoint) exchange(tc *TokenConn) (status int, body []byte, keep b
 	if err != nil {
 		return 0, nil, false, err
 	}
-	body, err = io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	tc.body.Reset()
+	_, err = tc.body.ReadFrom(io.LimitReader(resp.Body, maxBody+1))
 	resp.Body.Close()
 	switch {
 	case err != nil:
 		return 0, nil, false, err
-	case len(body) > maxBody:
+	case tc.body.Len() > maxBody:
 		return 0, nil, false, fmt.Errorf("load: the token response is larger than %d bytes", maxBody)
 	}
-	return resp.StatusCode, body, !resp.Close, nil
+	return resp.StatusCode, tc.body.Bytes(), !resp.Close, nil
 }
 
 func (e *TokenEndpoint) dial(ctx context.Context, tc *TokenConn) error {
