@@ -200,11 +200,31 @@ func (p *workerProc) stop() {
 	p.cmd.Wait()
 }
 
+// workerTimeout is how long a worker may take for a hash beyond the
+// hash's own work (workerTimePerKiB for each KiB of each pass: some
+// twenty times what argon2id takes here); a worker slower than that is
+// killed, and the hash fails. Replaced in tests.
+var workerTimeout = 30 * time.Second
+
+const workerTimePerKiB = 10 * time.Microsecond
+
 // key runs one hash on an idle worker. The Hasher's pool lets at most
-// Len hashes run at once, so a worker is always idle.
-func (ws *Workers) key(pw, salt []byte, time, memory uint32, threads uint8, keyLen uint32) ([]byte, error) {
+// Len hashes run at once, so a worker is always idle. A worker that does
+// not answer in time is killed, which ends the hash with an error.
+func (ws *Workers) key(pw, salt []byte, passes, memory uint32, threads uint8, keyLen uint32) ([]byte, error) {
 	p := <-ws.idle
-	key, err := p.hash(pw, salt, time, memory, threads, keyLen)
+	var timer *time.Timer
+	limit := workerTimeout + time.Duration(passes)*time.Duration(memory)*workerTimePerKiB
+	if p.cmd != nil {
+		proc := p.cmd.Process
+		timer = time.AfterFunc(limit, func() { proc.Kill() })
+	}
+	key, err := p.hash(pw, salt, passes, memory, threads, keyLen)
+	if timer != nil && !timer.Stop() {
+		// Killed: even if it answered just then, the next hash would
+		// meet a dead process, so it is replaced now.
+		err = fmt.Errorf("it did not answer within %s and was killed", limit)
+	}
 	if err == nil {
 		ws.idle <- p
 		return key, nil

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -176,5 +177,36 @@ func TestWorkersCheck(t *testing.T) {
 				t.Fatalf("Check = %v, want an error containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestWorkerTimeout: a worker that does not answer a hash in time is
+// killed and replaced; the hash fails saying so, and the next one runs on
+// the new worker.
+func TestWorkerTimeout(t *testing.T) {
+	old := workerTimeout
+	workerTimeout = 100 * time.Millisecond
+	t.Cleanup(func() { workerTimeout = old })
+	var started atomic.Int64
+	ws, err := StartWorkers(1, func() *exec.Cmd {
+		if started.Add(1) == 1 {
+			return exec.Command("/bin/sh", "-c", "cat > /dev/null") // never answers
+		}
+		cmd := exec.Command(os.Args[0])
+		cmd.Env = append(os.Environ(), workerEnv+"=1", "GOMAXPROCS=1")
+		return cmd
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	pw, salt := []byte("correct horse battery staple"), []byte("0123456789abcdef")
+	_, err = ws.key(pw, salt, 1, 64, 1, 32)
+	if err == nil || !strings.Contains(err.Error(), "did not answer within") {
+		t.Fatalf("a hash on a silent worker = %v, want a timeout", err)
+	}
+	key, err := ws.key(pw, salt, 1, 64, 1, 32)
+	if err != nil || !bytes.Equal(key, argon2.IDKey(pw, salt, 1, 64, 1, 32)) {
+		t.Fatalf("the next hash, on the replaced worker = %x, %v", key, err)
 	}
 }
