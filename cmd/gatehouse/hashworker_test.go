@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -108,5 +109,30 @@ func TestServeHashProcessesFallBack(t *testing.T) {
 	}
 	if _, _, err := newServeHasher(c, logger); err == nil || !strings.Contains(err.Error(), "--hash-processes") {
 		t.Errorf("serve --hash-processes with workers that cannot start = %v, want an error naming --hash-processes", err)
+	}
+}
+
+// TestServeGCPercent: serve runs the garbage collector at serveGCPercent
+// unless GOGC is set, and restores the previous target when it returns.
+func TestServeGCPercent(t *testing.T) {
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	before := debug.SetGCPercent(150)
+	defer debug.SetGCPercent(before)
+	restore := tuneGC(func(string) string { return "" }, logger)
+	if got := debug.SetGCPercent(serveGCPercent); got != serveGCPercent {
+		t.Errorf("GOGC unset: the collector's target is %d, want %d", got, serveGCPercent)
+	}
+	restore()
+	if got := debug.SetGCPercent(150); got != 150 {
+		t.Errorf("after serve: the target is %d, want the previous 150", got)
+	}
+	tuneGC(func(k string) string {
+		if k == "GOGC" {
+			return "50"
+		}
+		return ""
+	}, logger)()
+	if got := debug.SetGCPercent(150); got != 150 {
+		t.Errorf("with GOGC set, serve changed the target to %d", got)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -124,6 +125,7 @@ func serve(ctx context.Context, e *env, c *config) error {
 	for _, w := range c.warnings {
 		logger.Warn(w)
 	}
+	defer tuneGC(e.getenv, logger)()
 	mail, mailbox, err := newMailSender(c, logger)
 	if err != nil {
 		return err
@@ -284,6 +286,25 @@ func logTrustedProxies(logger *slog.Logger, proxies []netip.Prefix) {
 		list[i] = p.String()
 	}
 	logger.Info("client addresses are taken from X-Forwarded-For of requests from trusted proxies", "trusted_proxies", strings.Join(list, ","))
+}
+
+// serveGCPercent is the garbage collector's target serve runs with unless
+// GOGC says otherwise: a token request allocates some 20 KiB (most of it
+// in crypto/ecdsa) against a live heap of a few MiB, so at Go's default of
+// 100 the collector runs dozens of times a second and takes a sixth of
+// the server's CPU. At 400 the token endpoint costs a fifth less CPU for
+// some 15 MiB more memory (docs/benchmarks.md, decision 34).
+const serveGCPercent = 400
+
+// tuneGC sets serveGCPercent unless the GOGC environment variable is set,
+// and returns what restores the previous setting.
+func tuneGC(getenv func(string) string, logger *slog.Logger) func() {
+	if getenv("GOGC") != "" {
+		return func() {}
+	}
+	old := debug.SetGCPercent(serveGCPercent)
+	logger.Info("garbage collector target set; set GOGC to choose another", "gogc", serveGCPercent)
+	return func() { debug.SetGCPercent(old) }
 }
 
 // hashWorkerCommand is the argument that makes gatehouse a password hash
