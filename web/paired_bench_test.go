@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -29,7 +31,8 @@ import (
 // (flow ÷ limit), which is the figure docs/benchmarks.md quotes; and the
 // CPU time of the process per operation of each side, whose ratio
 // (limit ÷ flow) is what the ratio of rates would be on cores of their
-// own. Run each once:
+// own. They run with the garbage collector's target of gatehouse serve
+// (serveGC). Run each once:
 //
 //	go test -run xxx -bench 'Paired' -benchtime=1x ./web/
 
@@ -98,6 +101,7 @@ func runSide(b *testing.B, s pairedSide, d time.Duration) pairedResult {
 // each (medians of the rounds), and logs every round.
 func runPaired(b *testing.B, rounds int, d time.Duration, flow, limit pairedSide) {
 	b.Helper()
+	defer serveGC()()
 	var flows, limits []pairedResult
 	var ratios []float64
 	b.ResetTimer()
@@ -129,6 +133,21 @@ func runPaired(b *testing.B, rounds int, d time.Duration, flow, limit pairedSide
 	b.ReportMetric(med(flows, cpu), flow.name+"-cpu-us/op")
 	b.ReportMetric(med(limits, cpu), limit.name+"-cpu-us/op")
 	b.ReportMetric(med(limits, cpu)/med(flows, cpu), "cpu-ratio")
+}
+
+// serveGCPercent is the garbage collector's target of gatehouse serve
+// (cmd/gatehouse's serveGCPercent), which the paired benchmarks and the
+// latency under hash load run with, unless GOGC is set.
+const serveGCPercent = 400
+
+// serveGC sets serveGCPercent unless GOGC is set, and returns what
+// restores the previous target.
+func serveGC() func() {
+	if os.Getenv("GOGC") != "" {
+		return func() {}
+	}
+	old := debug.SetGCPercent(serveGCPercent)
+	return func() { debug.SetGCPercent(old) }
 }
 
 func median(xs []float64) float64 {

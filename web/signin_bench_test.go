@@ -155,6 +155,7 @@ func benchUnderHashLoad(b *testing.B, workers int, hasher *password.Hasher) {
 		queue      = 64 // cmd/gatehouse serve's hashQueue
 		stuffPause = 50 * time.Millisecond
 	)
+	defer serveGC()()
 	s := newSignInBench(b, 1, func(o *web.Options) { o.Passwords = hasher })
 	tokenURL := s.e.url + "/acme/oauth2/v2.0/token"
 	jwksURL := s.e.url + "/acme/discovery/v2.0/keys"
